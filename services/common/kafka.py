@@ -1,0 +1,295 @@
+"""A thin layer over kafka-python: client construction, topic creation, publishing and a
+consume-process-commit loop that every consuming service shares.
+
+Delivery rules (DESIGN.md): producers are idempotent with ``acks=all``; a consumer commits an
+offset only after the work for it is durable; poison input goes to the dead-letter topic and
+the partition moves on. Transactions are deliberately not used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from pydantic import ValidationError
+
+from .contracts import ALL_TOPICS, DEADLETTER_TOPIC, DeadLetter
+from .settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+Offsets = dict[TopicPartition, int]
+
+
+class BrokerUnavailable(RuntimeError):
+    """The broker could not be reached within the allowed time."""
+
+
+def client_config(settings: CommonSettings, role: str) -> dict:
+    if not settings.kafka_bootstrap:
+        raise BrokerUnavailable("no Kafka bootstrap configured (WIREWATCH_KAFKA_BOOTSTRAP)")
+    cfg: dict = {
+        "bootstrap_servers": settings.kafka_bootstrap.split(","),
+        "client_id": f"{settings.kafka_client_id}-{role}",
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_sasl_mechanism:
+        cfg["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        cfg["sasl_plain_username"] = settings.kafka_sasl_username
+        cfg["sasl_plain_password"] = (
+            settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None
+        )
+    return cfg
+
+
+def make_producer(settings: CommonSettings, role: str) -> KafkaProducer:
+    return KafkaProducer(
+        **client_config(settings, role),
+        enable_idempotence=True,  # explicit: DESIGN.md requires it, whatever the client default
+        acks="all",
+        linger_ms=5,
+        retries=2**31 - 1,
+        delivery_timeout_ms=120_000,
+        max_in_flight_requests_per_connection=5,
+        compression_type=None,
+    )
+
+
+def make_consumer(settings: CommonSettings, role: str, group_id: str, topics: Sequence[str]) -> KafkaConsumer:
+    consumer = KafkaConsumer(
+        **client_config(settings, role),
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        max_poll_records=200,
+        max_poll_interval_ms=300_000,
+    )
+    consumer.subscribe(list(topics))
+    return consumer
+
+
+def ensure_topics(settings: CommonSettings, topics: Iterable[str] = ALL_TOPICS, timeout_s: float = 30.0) -> None:
+    """Create the topics if they are missing. Idempotent; retried until the broker answers."""
+    deadline = time.monotonic() + timeout_s
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            admin = KafkaAdminClient(**client_config(settings, "admin"), request_timeout_ms=5000)
+        except KafkaError as exc:
+            last_error = exc
+            time.sleep(0.2)
+            continue
+        try:
+            existing = set(admin.list_topics())
+            missing = [t for t in topics if t not in existing]
+            if missing:
+                with contextlib.suppress(TopicAlreadyExistsError):  # a replica created it first
+                    admin.create_topics(
+                        [NewTopic(t, settings.kafka_partitions, 1) for t in missing], timeout_ms=10_000
+                    )
+                log.info("created topics %s", ", ".join(missing))
+            return
+        except KafkaError as exc:
+            last_error = exc
+            time.sleep(0.2)
+        finally:
+            admin.close()
+    raise BrokerUnavailable(f"could not create topics within {timeout_s:.0f}s: {last_error}")
+
+
+class Publisher:
+    """Sends JSON messages and remembers the acknowledged offsets, so a caller can commit its own
+    progress only after every record it sent has been acknowledged."""
+
+    def __init__(self, producer: KafkaProducer, flush_timeout_s: float = 60.0) -> None:
+        self.producer = producer
+        self.flush_timeout_s = flush_timeout_s
+        self._pending: list = []
+        self.acked: Offsets = {}
+
+    def send(self, topic: str, key: str, value: bytes) -> None:
+        self._pending.append(self.producer.send(topic, key=key.encode("utf-8"), value=value))
+
+    def flush(self) -> int:
+        """Block until every pending record is acknowledged; raise if any failed."""
+        if not self._pending:
+            return 0
+        self.producer.flush(timeout=self.flush_timeout_s)
+        pending, self._pending = self._pending, []
+        for fut in pending:
+            meta = fut.get(timeout=self.flush_timeout_s)  # raises the delivery error, if any
+            tp = TopicPartition(meta.topic, meta.partition)
+            self.acked[tp] = max(self.acked.get(tp, 0), meta.offset + 1)
+        return len(pending)
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        try:
+            self.producer.close(timeout=timeout_s)
+        except Exception:  # closing must never mask the reason we are closing
+            log.debug("producer close failed", exc_info=True)
+
+
+def dead_letter(
+    publisher: Publisher,
+    stage: str,
+    record,
+    error: BaseException,
+    attempts: int,
+) -> None:
+    message = DeadLetter(
+        stage=stage,
+        source_topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key.decode("utf-8", "replace") if record.key else None,
+        value=(record.value or b"").decode("utf-8", "replace"),
+        error_type=type(error).__name__,
+        error=str(error)[:4000],
+        attempts=attempts,
+        failed_at=datetime.now(UTC),
+    )
+    publisher.send(DEADLETTER_TOPIC, message.key or f"{record.topic}:{record.partition}:{record.offset}",
+                   message.to_bytes())
+
+
+class PoisonMessage(Exception):
+    """Raised by a handler for input that can never succeed: dead-letter at once, no retries."""
+
+
+@dataclass
+class LoopStats:
+    consumed: int = 0
+    dead_lettered: int = 0
+    batches: int = 0
+    positions: Offsets = field(default_factory=dict)
+
+
+class ConsumeLoop:
+    """poll -> handle each record -> flush the producer -> do the durable work -> commit.
+
+    ``handle(record)`` processes one record; ``PoisonMessage`` and pydantic ``ValidationError``
+    dead-letter at once, any other exception is retried up to ``max_attempts`` times and then
+    dead-lettered. ``on_batch_done()`` runs after the producer flush and before the commit (the
+    store commits its database transaction there). ``stop`` is a threading.Event the signal
+    handler sets; the loop then finishes the batch in hand, commits and returns.
+    """
+
+    def __init__(
+        self,
+        *,
+        stage: str,
+        consumer: KafkaConsumer,
+        publisher: Publisher,
+        handle: Callable,
+        on_batch_done: Callable[[], None] | None = None,
+        on_progress: Callable[[], None] | None = None,
+        max_attempts: int = 3,
+        metrics=None,
+    ) -> None:
+        self.stage = stage
+        self.consumer = consumer
+        self.publisher = publisher
+        self.handle = handle
+        self.on_batch_done = on_batch_done
+        self.on_progress = on_progress
+        self.max_attempts = max_attempts
+        self.metrics = metrics
+        self.stats = LoopStats()
+
+    def _process(self, record) -> None:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                self.handle(record)
+                return
+            except (PoisonMessage, ValidationError, UnicodeDecodeError) as exc:
+                self._dead_letter(record, exc, attempt)
+                return
+            except Exception as exc:
+                if attempt == self.max_attempts:
+                    self._dead_letter(record, exc, attempt)
+                    return
+                log.warning("%s: attempt %d on %s[%d]@%d failed: %s", self.stage, attempt,
+                            record.topic, record.partition, record.offset, exc)
+                time.sleep(min(0.1 * 2**attempt, 2.0))
+
+    def _dead_letter(self, record, exc: BaseException, attempts: int) -> None:
+        log.error("%s: dead-lettering %s[%d]@%d after %d attempt(s): %s: %s", self.stage, record.topic,
+                  record.partition, record.offset, attempts, type(exc).__name__, exc)
+        dead_letter(self.publisher, self.stage, record, exc, attempts)
+        self.stats.dead_lettered += 1
+        if self.metrics is not None:
+            self.metrics.dead_lettered.labels(reason=type(exc).__name__).inc()
+
+    def run_batch(self, timeout_ms: int = 500) -> int:
+        batch = self.consumer.poll(timeout_ms=timeout_ms)
+        if self.on_progress:
+            self.on_progress()
+        if not batch:
+            self._record_positions({})
+            return 0
+        commit: dict[TopicPartition, OffsetAndMetadata] = {}
+        count = 0
+        for tp, records in batch.items():
+            for record in records:
+                self._process(record)
+                count += 1
+            commit[tp] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
+        self.publisher.flush()
+        if self.on_batch_done:
+            self.on_batch_done()
+        self.consumer.commit(commit)
+        self._record_positions(commit)
+        self.stats.consumed += count
+        self.stats.batches += 1
+        return count
+
+    def _record_positions(self, committed: dict) -> None:
+        """Publish how far each assigned partition is done, for ``caught_up`` (read from other threads).
+        Partitions without new records count too: their committed position may already be past a target."""
+        positions = dict(self.stats.positions)
+        for tp, om in committed.items():
+            positions[tp] = om.offset
+        try:
+            for tp in self.consumer.assignment():
+                if tp not in committed:
+                    positions[tp] = max(positions.get(tp, 0), self.consumer.position(tp, timeout_ms=1000) or 0)
+        except KafkaError:
+            pass
+        self.stats.positions = positions
+
+    def caught_up(self, targets: Offsets) -> bool:
+        """True when every partition in ``targets`` is done up to its target offset.
+
+        Tansu under-reports end offsets for multi-record batches, so "done" is judged against the
+        offsets the upstream producer had acknowledged, not against the broker's high watermark.
+        Safe to call from another thread: it reads only the positions the loop published."""
+        positions = self.stats.positions
+        return all(positions.get(tp, -1) >= target for tp, target in targets.items())
+
+    def run(self, stop: threading.Event, until: Offsets | None = None, idle_timeout_s: float | None = None) -> None:
+        """Consume until ``stop`` is set, or (with ``until``) until every partition reached its target."""
+        idle_since = time.monotonic()
+        while not stop.is_set():
+            n = self.run_batch()
+            if n:
+                idle_since = time.monotonic()
+            if until is not None and self.caught_up(until):
+                return
+            if idle_timeout_s is not None and time.monotonic() - idle_since > idle_timeout_s:
+                raise TimeoutError(f"{self.stage}: no progress for {idle_timeout_s:.0f}s while draining")
+
+    def close(self) -> None:
+        try:
+            self.consumer.close(autocommit=False)
+        except Exception:
+            log.debug("consumer close failed", exc_info=True)

@@ -1,0 +1,39 @@
+"""Settings shared by every service; each service subclasses this with its own fields.
+
+Everything is read from ``WIREWATCH_*`` environment variables (and nothing else in the
+code base reads the environment). The README's settings table lists every field of every
+settings class; ``tests/test_settings_docs.py`` keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WIREWATCH_", extra="ignore", secrets_dir=None)
+
+    data_dir: Path = Field(Path("wirewatch-data"), description="Directory for the embedded SQLite files")
+    log_level: str = Field("INFO", description="Python logging level")
+    kafka_bootstrap: str | None = Field(
+        None,
+        description="Kafka bootstrap servers (host:port,...). Unset: `wirewatch run` starts an embedded broker",
+    )
+    kafka_client_id: str = Field("wirewatch", description="Client id prefix sent to the broker")
+    kafka_security_protocol: str = Field("PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
+    kafka_sasl_mechanism: str | None = Field(None, description="e.g. SCRAM-SHA-512")
+    kafka_sasl_username: str | None = Field(None, description="SASL user name")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password (secret)")
+    kafka_partitions: int = Field(4, description="Partitions for topics Wirewatch creates itself")
+    kafka_session_timeout_ms: int = Field(10000, description="Consumer group session timeout")
+    kafka_heartbeat_interval_ms: int = Field(2000, description="Consumer group heartbeat interval")
+    max_attempts: int = Field(3, description="Attempts before a message is dead-lettered")
+    ops_host: str = Field("127.0.0.1", description="Address the /metrics, /healthz, /readyz server binds")
+    ops_port: int = Field(0, description="Port of the ops server (0: pick a free one)")
+    liveness_timeout_s: float = Field(120.0, description="/healthz fails when a loop made no progress this long")
+
+    def sqlite_url(self, name: str) -> str:
+        return f"sqlite:///{(self.data_dir / f'{name}.db').resolve()}"

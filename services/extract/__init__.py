@@ -1,0 +1,1 @@
+"""Extract: stories in, ACLED-style events out."""

@@ -1,0 +1,130 @@
+"""Event dates from news prose, resolved against the story's publication time.
+
+Handles weekday references ("on Sunday", "Tuesday night", "early Wednesday" -> the most
+recent such day on or before publication), "yesterday"/"today"/"last night", "in the past
+24 hours"/"past two days"/"this week" (week precision), explicit dates ("Jan. 29", "29 January
+2020", "2020-01-29", "August 8") and Xinhua-style datelines ("KABUL, Jan. 29 (Xinhua)").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"], start=1)}
+_MON = {**MONTHS, **{m[:3]: i for m, i in MONTHS.items()}, "sept": 9}
+_MONTH_RE = r"(?:" + "|".join(sorted(_MON, key=len, reverse=True)) + r")\.?"
+
+_WEEKDAY_RE = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.IGNORECASE)
+_RELATIVE_RE = re.compile(
+    r"\b(yesterday|today|last night|this morning|tonight|the day before yesterday|earlier this week|this week|"
+    r"last week|(?:in |over |during )?the (?:past|last) (?:24|twenty-four|48|forty-eight) hours|"
+    r"(?:in |over |during )?the (?:past|last) (?:two|three|few|couple of|2|3) days|"
+    r"recent days|last month)\b", re.IGNORECASE)
+_EXPLICIT_MDY = re.compile(r"\b(" + _MONTH_RE + r")\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b", re.IGNORECASE)
+_EXPLICIT_DMY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(" + _MONTH_RE + r")(?:,?\s+(\d{4}))?\b",
+                           re.IGNORECASE)
+_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_MONTH_YEAR = re.compile(r"\b(?:in\s+)?(" + _MONTH_RE + r")\s+(\d{4})\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:in|since|of|during|until|before|after)\s+((?:19|20)\d{2})\b", re.IGNORECASE)
+# "KABUL, Jan. 29 (Xinhua) --": an upper-case place, a comma, a month and a day, near the top.
+DATELINE = re.compile(r"\b[A-Z][A-Z .'-]{2,40},\s+((?i:" + _MONTH_RE + r"))\s+(\d{1,2})\b")
+
+
+@dataclass(frozen=True)
+class DateRef:
+    day: date
+    precision: str  # day | week | month
+    start: int
+    end: int
+    text: str
+
+
+def _safe_date(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _nearest_past(month: int, day: int, ref: date, year: int | None) -> date | None:
+    if year:
+        return _safe_date(year, month, day)
+    d = _safe_date(ref.year, month, day)
+    if d and d > ref + timedelta(days=2):  # "Dec. 30" in a January story is last year
+        d = _safe_date(ref.year - 1, month, day)
+    return d
+
+
+def find_dates(text: str, published: date) -> list[DateRef]:
+    """Every date expression in ``text`` with its resolved day, in order of appearance."""
+    out: list[DateRef] = []
+    for m in _ISO.finditer(text):
+        d = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if d:
+            out.append(DateRef(d, "day", m.start(), m.end(), m.group(0)))
+    for rx, order in ((_EXPLICIT_MDY, "md"), (_EXPLICIT_DMY, "dm")):
+        for m in rx.finditer(text):
+            mon_s, day_s = (m.group(1), m.group(2)) if order == "md" else (m.group(2), m.group(1))
+            mon = _MON.get(mon_s.lower().rstrip("."))
+            if mon is None or (mon_s.lower().rstrip(".") == "may" and not m.group(3) and order == "md"
+                               and not mon_s[0].isupper()):
+                continue
+            d = _nearest_past(mon, int(day_s), published, int(m.group(3)) if m.group(3) else None)
+            if d:
+                out.append(DateRef(d, "day", m.start(), m.end(), m.group(0)))
+    for m in _WEEKDAY_RE.finditer(text):
+        wd = WEEKDAYS.index(m.group(1).lower())
+        delta = (published.weekday() - wd) % 7
+        out.append(DateRef(published - timedelta(days=delta), "day", m.start(), m.end(), m.group(0)))
+    for m in _RELATIVE_RE.finditer(text):
+        phrase = m.group(1).lower()
+        if phrase in ("today", "this morning", "tonight"):
+            out.append(DateRef(published, "day", m.start(), m.end(), m.group(0)))
+        elif phrase in ("yesterday", "last night"):
+            out.append(DateRef(published - timedelta(days=1), "day", m.start(), m.end(), m.group(0)))
+        elif phrase == "the day before yesterday":
+            out.append(DateRef(published - timedelta(days=2), "day", m.start(), m.end(), m.group(0)))
+        elif "24" in phrase or "twenty-four" in phrase:
+            out.append(DateRef(published - timedelta(days=1), "day", m.start(), m.end(), m.group(0)))
+        elif phrase == "last month":
+            out.append(DateRef(published - timedelta(days=30), "month", m.start(), m.end(), m.group(0)))
+        else:
+            out.append(DateRef(published - timedelta(days=1), "week", m.start(), m.end(), m.group(0)))
+    # a date after publication is metadata noise or a schedule, never the day something happened
+    out = [r for r in out if r.day <= published + timedelta(days=1)]
+    out.sort(key=lambda r: r.start)
+    # an explicit "Jan. 29" and a weekday inside it cannot both stand; keep the longer span
+    dedup: list[DateRef] = []
+    for r in out:
+        if dedup and r.start < dedup[-1].end:
+            if (r.end - r.start) > (dedup[-1].end - dedup[-1].start):
+                dedup[-1] = r
+            continue
+        dedup.append(r)
+    return dedup
+
+
+def is_background(sentence: str, published: date) -> bool:
+    """A sentence anchored in an earlier period ("in September 2015", "since 2001") is history."""
+    for m in _MONTH_YEAR.finditer(sentence):
+        mon = _MON.get(m.group(1).lower().rstrip("."))
+        if mon and (int(m.group(2)), mon) < (published.year, published.month) and \
+                (published.year * 12 + published.month) - (int(m.group(2)) * 12 + mon) > 1:
+            return True
+    for m in _YEAR.finditer(sentence):
+        if int(m.group(1)) < published.year:
+            return True
+    return bool(re.search(r"\b(last year|years ago|a year ago|in the past, )\b", sentence, re.IGNORECASE))
+
+
+def dateline_date(text: str, published: date) -> date | None:
+    m = DATELINE.search(text[:300])
+    if not m:
+        return None
+    mon = _MON.get(m.group(1).lower().rstrip("."))
+    return _nearest_past(mon, int(m.group(2)), published, None) if mon else None

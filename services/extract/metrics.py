@@ -1,0 +1,17 @@
+"""Prometheus metrics of the extract service."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+class ExtractMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.stories = Counter("wirewatch_extract_stories_total", "Stories consumed, by result", ["result"],
+                               registry=registry)
+        self.events = Counter("wirewatch_extract_events_total", "Events published, by event type",
+                              ["event_type"], registry=registry)
+        self.duration = Histogram("wirewatch_extract_duration_seconds", "Extraction time per story",
+                                  registry=registry, buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5))
+        self.dead_lettered = Counter("wirewatch_extract_deadletter_total", "Stories dead-lettered, by reason",
+                                     ["reason"], registry=registry)

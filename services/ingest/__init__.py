@@ -1,0 +1,1 @@
+"""Ingest: poll feeds, fetch articles, extract text, deduplicate, publish stories."""

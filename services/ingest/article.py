@@ -1,0 +1,94 @@
+"""Article text and metadata from an HTML page (trafilatura, htmldate, py3langid)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import trafilatura
+from dateutil import parser as dateparser
+
+log = logging.getLogger(__name__)
+
+MIN_TEXT_CHARS = 200  # below this a page is navigation or a paywall stub, not an article
+
+
+@dataclass
+class ArticleText:
+    title: str
+    text: str
+    author: str | None
+    published_at: datetime | None
+    language: str | None
+
+
+class NoArticleText(Exception):
+    """The page yielded no usable article text; ``reason`` is a bounded metric label."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def detect_language(text: str) -> str | None:
+    if not text.strip():
+        return None
+    import py3langid
+
+    lang, _score = py3langid.classify(text[:2000])
+    return lang
+
+
+def parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = dateparser.parse(value)
+    except (ValueError, OverflowError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """Bytes to text: the HTTP charset, then the page's own meta charset, then UTF-8 with replacement."""
+    from trafilatura.utils import decode_file
+
+    charset = None
+    if content_type and "charset=" in content_type.lower():
+        charset = content_type.lower().split("charset=", 1)[1].split(";")[0].strip().strip('"')
+    if charset:
+        try:
+            return body.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode_file(body)
+
+
+def extract_article(html: str, url: str | None = None) -> ArticleText:
+    try:
+        doc = trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, include_comments=False, include_tables=False,
+            favor_precision=False, deduplicate=False,
+        )
+    except Exception as exc:  # trafilatura can raise on pathological markup; that is one bad page
+        raise NoArticleText("parse_error", f"{type(exc).__name__}: {exc}") from exc
+    if doc is None or not (doc.text or "").strip():
+        raise NoArticleText("no_text", "no article text found")
+    text = doc.text.strip()
+    title = (doc.title or "").strip()
+    # trafilatura keeps an in-article <h1>; the title travels separately, so drop the repeat.
+    first, _, rest = text.partition("\n")
+    if title and first.strip() == title and rest.strip():
+        text = rest.strip()
+    if len(text) < MIN_TEXT_CHARS:
+        raise NoArticleText("too_short", f"only {len(text)} characters of text")
+    return ArticleText(
+        title=title,
+        text=text,
+        author=(doc.author or None),
+        published_at=parse_date(doc.date),
+        language=detect_language(text),
+    )

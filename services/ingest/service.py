@@ -1,0 +1,401 @@
+"""The ingest loop: claim due feeds, poll them concurrently, fetch new articles, dedup, publish.
+
+A story is remembered as seen only after the broker acknowledged it, and a feed's validators
+are stored only after all of its stories were acknowledged: a crash anywhere re-polls and
+re-publishes (the story id is deterministic, so downstream stays idempotent), never skips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import hashlib
+import logging
+import socket
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import feedparser
+from lxml import html as lxml_html
+
+from services.common.contracts import STORIES_TOPIC, Story
+from services.common.kafka import Publisher
+
+from . import dedup, schedule
+from .article import NoArticleText, decode_html, extract_article
+from .feeds import Feed
+from .fetch import Fetcher, FetchError, HttpStatusError
+from .metrics import IngestMetrics
+from .settings import IngestSettings
+from .state import IngestState
+from .urls import canonical_url, story_id_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleStats:
+    feeds_polled: int = 0
+    feeds_not_modified: int = 0
+    feeds_unchanged: int = 0
+    feeds_failed: int = 0
+    items_seen: int = 0
+    stories_published: int = 0
+    duplicates_dropped: int = 0
+    near_duplicates: int = 0
+    feed_text_fallbacks: int = 0
+
+    def add(self, other: CycleStats) -> None:
+        for k, v in asdict(other).items():
+            setattr(self, k, getattr(self, k) + v)
+
+
+@dataclass
+class _Candidate:
+    story: Story
+    guid_key: str | None
+    simhash: int
+
+
+def _html_to_text(fragment: str) -> str:
+    if not fragment or "<" not in fragment:
+        return (fragment or "").strip()
+    try:
+        return lxml_html.fromstring(fragment).text_content().strip()
+    except Exception:
+        return fragment.strip()
+
+
+def _entry_time(entry) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed"):
+        value = entry.get(key)
+        if value:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), UTC)
+            except (OverflowError, ValueError, TypeError):
+                continue
+    return None
+
+
+class IngestService:
+    def __init__(self, settings: IngestSettings, feeds: list[Feed], publisher: Publisher, state: IngestState,
+                 metrics: IngestMetrics, health=None, fetcher: Fetcher | None = None) -> None:
+        self.settings = settings
+        self.feeds = {f.id: f for f in feeds}
+        self.publisher = publisher
+        self.state = state
+        self.metrics = metrics
+        self.health = health
+        self.fetcher = fetcher or Fetcher(
+            user_agent=settings.ingest_user_agent,
+            connect_timeout_s=settings.ingest_connect_timeout_s,
+            read_timeout_s=settings.ingest_read_timeout_s,
+            total_timeout_s=settings.ingest_total_timeout_s,
+            max_redirects=settings.ingest_max_redirects,
+            allow_private=settings.ingest_allow_private_addresses,
+            max_connections=settings.ingest_concurrency,
+        )
+        self.owner = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        self._global = asyncio.Semaphore(settings.ingest_concurrency)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._publish_lock = asyncio.Lock()
+        self.totals = CycleStats()
+        state.sync_feeds(feeds)
+        self._refresh_parked_gauge()
+
+    async def aclose(self) -> None:
+        await self.fetcher.aclose()
+
+    # -- scheduling ------------------------------------------------------------------------------
+
+    async def run_cycle(self, force: bool = False) -> CycleStats:
+        """Poll every due feed once (every feed, with ``force``) and wait for all of them."""
+        started = time.monotonic()
+        lease_s = self.settings.ingest_total_timeout_s * 4 + 60
+        claimed = await asyncio.to_thread(self.state.claim_due, self.owner, lease_s, len(self.feeds), None,
+                                          list(self.feeds), force)
+        results = await asyncio.gather(*(self._poll_guarded(self.feeds[f]) for f in claimed))
+        stats = CycleStats()
+        for r in results:
+            stats.add(r)
+        self.totals.add(stats)
+        self.metrics.cycle_duration.observe(time.monotonic() - started)
+        self._refresh_parked_gauge()
+        return stats
+
+    async def run(self, stop: threading.Event, tick_s: float = 1.0) -> None:
+        while not stop.is_set():
+            if self.health:
+                self.health.beat("ingest")
+            await self.run_cycle()
+            await asyncio.sleep(tick_s)
+
+    def _refresh_parked_gauge(self) -> None:
+        self.metrics.parked.set(sum(1 for f in self.state.all_feeds() if f.parked_reason and f.feed_id in self.feeds))
+
+    def _host_semaphore(self, url: str) -> asyncio.Semaphore:
+        host = urlsplit(url).hostname or ""
+        if host not in self._hosts:
+            self._hosts[host] = asyncio.Semaphore(self.settings.ingest_per_host_concurrency)
+        return self._hosts[host]
+
+    async def _limited_get(self, url: str, max_bytes: int, headers=None, accept=(200,)):
+        async with self._global, self._host_semaphore(url):
+            return await self.fetcher.get(url, max_bytes=max_bytes, headers=headers, accept_status=accept)
+
+    # -- one feed --------------------------------------------------------------------------------
+
+    async def _poll_guarded(self, feed: Feed) -> CycleStats:
+        try:
+            return await self.poll_feed(feed)
+        except Exception as exc:  # a bug on one feed must not stop the others; it is logged and counted
+            log.exception("feed %s: unexpected error", feed.id)
+            self.metrics.polls.labels(feed=feed.id, outcome="internal_error").inc()
+            st = self.state.feed(feed.id)
+            self._finish(feed, st, error=f"internal error: {type(exc).__name__}: {exc}", changed=False)
+            return CycleStats(feeds_polled=1, feeds_failed=1)
+
+    async def poll_feed(self, feed: Feed) -> CycleStats:
+        st = self.state.feed(feed.id)
+        stats = CycleStats(feeds_polled=1)
+        url = st.url if st and st.url else feed.url
+        headers = {}
+        if st and st.etag:
+            headers["If-None-Match"] = st.etag
+        if st and st.last_modified:
+            headers["If-Modified-Since"] = st.last_modified
+        t0 = time.monotonic()
+        try:
+            res = await self._limited_get(url, self.settings.ingest_max_feed_bytes, headers, accept=(200, 304))
+        except FetchError as exc:
+            self.metrics.fetch_duration.labels(kind="feed").observe(time.monotonic() - t0)
+            outcome = exc.kind if not isinstance(exc, HttpStatusError) else f"http_{exc.status}"
+            self.metrics.polls.labels(feed=feed.id, outcome=_bounded_outcome(outcome)).inc()
+            log.warning("feed %s: %s", feed.id, exc)
+            park = "gone (HTTP 410)" if exc.status == 410 else None
+            self._finish(feed, st, error=str(exc), changed=False, retry_after_s=exc.retry_after_s, park=park)
+            stats.feeds_failed = 1
+            return stats
+        self.metrics.fetch_duration.labels(kind="feed").observe(res.elapsed_s)
+        self.metrics.fetch_bytes.labels(kind="feed").inc(len(res.body))
+        new_url = res.permanent_redirect_to
+        if res.status == 304:
+            self.metrics.polls.labels(feed=feed.id, outcome="not_modified").inc()
+            stats.feeds_not_modified = 1
+            self._finish(feed, st, changed=False, res=res, new_url=new_url)
+            return stats
+        body_hash = hashlib.sha256(res.body).hexdigest()
+        if st and st.body_hash == body_hash:
+            # Many servers ignore validators; an identical body costs a hash, not a parse.
+            self.metrics.polls.labels(feed=feed.id, outcome="unchanged").inc()
+            stats.feeds_unchanged = 1
+            self._finish(feed, st, changed=False, res=res, new_url=new_url)
+            return stats
+
+        parsed = await asyncio.to_thread(feedparser.parse, res.body,
+                                         response_headers={"content-type": res.headers.get("content-type", "")})
+        entries = parsed.get("entries") or []
+        if parsed.get("bozo"):
+            reason = type(parsed.get("bozo_exception")).__name__
+            self.metrics.bozo.labels(feed=feed.id, reason=reason).inc()
+            if not entries:
+                self.metrics.polls.labels(feed=feed.id, outcome="parse_error").inc()
+                msg = f"unparseable feed: {reason}: {parsed.get('bozo_exception')}"
+                log.warning("feed %s: %s", feed.id, msg)
+                failures = (st.parse_failures if st else 0) + 1
+                park = f"{failures} consecutive parse failures: {msg}" \
+                    if failures >= schedule.PARK_AFTER_PARSE_FAILURES else None
+                self._finish(feed, st, error=msg, changed=False, park=park, parse_failures=failures)
+                stats.feeds_failed = 1
+                return stats
+            log.info("feed %s: malformed but usable (%s)", feed.id, reason)
+
+        candidates = []
+        for entry in entries[: self.settings.ingest_max_items_per_feed]:
+            stats.items_seen += 1
+            cand = await self._candidate(feed, entry)
+            if cand is not None:
+                candidates.append(cand)
+            else:
+                stats.duplicates_dropped += 1
+                self.metrics.items.labels(feed=feed.id, result="duplicate").inc()
+        stories = await asyncio.gather(*(self._build_story(feed, entry, link) for entry, link in candidates))
+        stories = [s for s in stories if s is not None]
+        stats.feed_text_fallbacks = sum(1 for c in stories if c.story.text_source == "feed")
+        published = await self._dedup_and_publish(feed, stories, stats)
+        if published is None:
+            stats.feeds_failed = 1
+            self._finish(feed, st, error="publish failed", changed=False)
+            return stats
+        self.metrics.polls.labels(feed=feed.id, outcome="new" if stats.stories_published else "no_new_items").inc()
+        ttl = parsed.get("feed", {}).get("ttl")
+        ttl_s = float(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
+        self._finish(feed, st, changed=True, res=res, new_url=new_url, body_hash=body_hash, ttl_s=ttl_s)
+        return stats
+
+    async def _candidate(self, feed: Feed, entry):
+        link = (entry.get("link") or "").strip()
+        if not link:
+            return None
+        try:
+            canon = canonical_url(link)
+        except Exception:
+            return None
+        guid = entry.get("id")
+        guid_key = f"{feed.id}:{guid}" if guid else None
+        if await asyncio.to_thread(self.state.seen_url, canon):
+            return None
+        if guid_key and await asyncio.to_thread(self.state.seen_guid, guid_key):
+            return None
+        return entry, link
+
+    async def _build_story(self, feed: Feed, entry, link: str) -> _Candidate | None:
+        canon = canonical_url(link)
+        title = _html_to_text(entry.get("title", ""))
+        summary = _html_to_text(entry.get("summary", ""))
+        feed_time = _entry_time(entry)
+        text, source, author, page_time, language = "", "feed", None, None, None
+        t0 = time.monotonic()
+        try:
+            res = await self._limited_get(link, self.settings.ingest_max_page_bytes)
+            self.metrics.fetch_duration.labels(kind="article").observe(res.elapsed_s)
+            self.metrics.fetch_bytes.labels(kind="article").inc(len(res.body))
+            html = decode_html(res.body, res.headers.get("content-type"))
+            art = await asyncio.to_thread(extract_article, html, res.url)
+            text, source, author, page_time, language = art.text, "article", art.author, art.published_at, art.language
+            title = title or art.title
+        except FetchError as exc:
+            self.metrics.fetch_duration.labels(kind="article").observe(time.monotonic() - t0)
+            self.metrics.extraction_failures.labels(reason=f"fetch_{exc.kind}").inc()
+            log.warning("feed %s: article %s not fetched (%s); publishing the feed's text", feed.id, link, exc)
+        except NoArticleText as exc:
+            self.metrics.extraction_failures.labels(reason=exc.reason).inc()
+            log.warning("feed %s: no article text at %s (%s); publishing the feed's text", feed.id, link, exc)
+        if source == "feed":
+            text = summary
+            from .article import detect_language
+
+            language = detect_language(f"{title}. {summary}") or feed.language
+        body_for_hash = text or f"{title}\n{summary}"
+        guid = entry.get("id")
+        story = Story(
+            story_id=story_id_for(canon),
+            url=link,
+            canonical_url=canon,
+            feed_id=feed.id,
+            outlet=feed.outlet,
+            title=title,
+            text=text,
+            summary=summary,
+            author=author,
+            language=language or feed.language,
+            published_at=feed_time or page_time,
+            fetched_at=datetime.now(UTC),
+            guid=guid,
+            text_source=source,
+            content_hash=dedup.content_hash(body_for_hash),
+        )
+        return _Candidate(story=story, guid_key=f"{feed.id}:{guid}" if guid else None,
+                          simhash=dedup.simhash(body_for_hash))
+
+    async def _dedup_and_publish(self, feed: Feed, cands: list[_Candidate], stats: CycleStats):
+        """Decide duplicate_of for each story and publish; serialised so that two feeds carrying the
+        same wire copy in one cycle see each other."""
+        if not cands:
+            return []
+        async with self._publish_lock:
+            batch_fps: list[tuple[str, int]] = []
+            batch_hashes: dict[str, str] = {}
+            records = []
+            for c in cands:
+                s = c.story
+                if any(r["story_id"] == s.story_id for r in records):
+                    continue  # the same link twice in one feed
+                original = batch_hashes.get(s.content_hash) or await asyncio.to_thread(
+                    self.state.story_for_hash, s.content_hash)
+                if original and original != s.story_id:
+                    s.duplicate_of, s.similarity = original, 1.0
+                else:
+                    near = await asyncio.to_thread(self.state.nearest, c.simhash,
+                                                   self.settings.ingest_near_duplicate_distance)
+                    for sid, fp in batch_fps:
+                        d = dedup.hamming(c.simhash, fp)
+                        if d <= self.settings.ingest_near_duplicate_distance and (near is None or d < near[1]):
+                            near = (sid, d)
+                    if near and near[0] != s.story_id:
+                        s.duplicate_of, s.similarity = near[0], round(1 - near[1] / 64, 4)
+                if s.duplicate_of:
+                    stats.near_duplicates += 1
+                    self.metrics.items.labels(feed=feed.id, result="near_duplicate").inc()
+                else:
+                    batch_fps.append((s.story_id, c.simhash))
+                    batch_hashes[s.content_hash] = s.story_id
+                    self.metrics.items.labels(feed=feed.id, result="new").inc()
+                self.publisher.send(STORIES_TOPIC, s.story_id, s.to_bytes())
+                records.append({"canonical_url": s.canonical_url, "story_id": s.story_id, "guid_key": c.guid_key,
+                                "content_hash": s.content_hash, "simhash": c.simhash,
+                                "duplicate_of": s.duplicate_of})
+            t0 = time.monotonic()
+            try:
+                await asyncio.to_thread(self.publisher.flush)
+            except Exception as exc:
+                self.metrics.publish_failures.inc(len(records))
+                log.error("feed %s: publishing %d stories failed: %s", feed.id, len(records), exc)
+                return None
+            self.metrics.publish_duration.observe(time.monotonic() - t0)
+            await asyncio.to_thread(self.state.record_published, records)
+            stats.stories_published += len(records)
+            return records
+
+    def _finish(self, feed: Feed, st, *, changed: bool, error: str | None = None, res=None, new_url=None,
+                body_hash=None, retry_after_s=None, park: str | None = None, ttl_s=None,
+                parse_failures: int | None = None) -> None:
+        s = self.settings
+        now = time.time()
+        base = feed.interval_s or s.ingest_poll_interval_s
+        fields: dict = {"last_polled_at": now}
+        if error is None:
+            hint = schedule.max_age_s(res.headers.get("cache-control")) if res is not None else None
+            if ttl_s:
+                hint = max(hint or 0, ttl_s)
+            interval = schedule.next_interval(st.interval_s if st else None, base, changed,
+                                              minimum=s.ingest_min_interval_s, maximum=s.ingest_max_interval_s,
+                                              server_hint_s=hint)
+            fields.update(interval_s=interval, next_poll_at=now + schedule.jitter(interval),
+                          last_success_at=now, consecutive_errors=0, parse_failures=0, last_error=None,
+                          parked_reason=None)
+            self.metrics.last_success.labels(feed=feed.id).set(now)
+            if res is not None and res.status == 200:
+                fields.update(etag=res.headers.get("etag"), last_modified=res.headers.get("last-modified"))
+                if body_hash:
+                    fields["body_hash"] = body_hash
+            if new_url:
+                log.info("feed %s moved permanently to %s", feed.id, new_url)
+                fields["url"] = new_url
+        else:
+            errors = (st.consecutive_errors if st else 0) + 1
+            if park:
+                log.warning("feed %s parked: %s", feed.id, park)
+                delay = schedule.PARKED_RETRY_S
+            else:
+                delay = schedule.backoff(errors, max(base / 4, s.ingest_min_interval_s), s.ingest_max_interval_s,
+                                         retry_after_s)
+            fields.update(next_poll_at=now + delay, consecutive_errors=errors, last_error=error[:500],
+                          parked_reason=park or (st.parked_reason if st else None))
+            if parse_failures is not None:
+                fields["parse_failures"] = parse_failures
+        self.state.release(feed.id, self.owner, **fields)
+
+
+_OUTCOMES = {"timeout", "too_large", "too_many_redirects", "blocked_address", "connect", "bad_url", "http_304",
+             "http_404", "http_410", "http_429", "http_500", "http_502", "http_503", "http_403", "http_401"}
+
+
+def _bounded_outcome(outcome: str) -> str:
+    if outcome in _OUTCOMES:
+        return outcome
+    return "http_other" if outcome.startswith("http_") else "error"

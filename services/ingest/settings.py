@@ -1,0 +1,40 @@
+"""Settings of the ingest service (``WIREWATCH_INGEST_*`` plus the common ones)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from services.common.settings import CommonSettings
+
+DEFAULT_FEEDS_FILE = Path(__file__).with_name("feeds.yaml")
+
+
+class IngestSettings(CommonSettings):
+    ingest_feeds_file: Path = Field(DEFAULT_FEEDS_FILE, description="YAML file listing the feeds to poll")
+    ingest_database_url: str | None = Field(
+        None, description="Ingest state database (default: SQLite `ingest.db` in the data directory)"
+    )
+    ingest_poll_interval_s: float = Field(900.0, description="Default interval between polls of one feed")
+    ingest_min_interval_s: float = Field(120.0, description="Never poll a feed more often than this")
+    ingest_max_interval_s: float = Field(6 * 3600.0, description="Never poll a live feed less often than this")
+    ingest_concurrency: int = Field(32, description="Requests in flight at once, all hosts together")
+    ingest_per_host_concurrency: int = Field(4, description="Requests in flight at once to one host")
+    ingest_connect_timeout_s: float = Field(5.0, description="TCP/TLS connect timeout")
+    ingest_read_timeout_s: float = Field(10.0, description="Longest wait for the next bytes of a response")
+    ingest_total_timeout_s: float = Field(30.0, description="Hard cap on one request, however the server trickles")
+    ingest_max_feed_bytes: int = Field(5_000_000, description="Largest feed body accepted")
+    ingest_max_page_bytes: int = Field(5_000_000, description="Largest article page accepted")
+    ingest_max_redirects: int = Field(5, description="Longest redirect chain followed")
+    ingest_allow_private_addresses: bool = Field(
+        False, description="Allow fetching from loopback/private/link-local addresses (tests and `run` only)"
+    )
+    ingest_user_agent: str = Field(
+        "Wirewatch/0.1 (+https://github.com/wirewatch/wirewatch; news-to-events monitor)",
+        description="User-Agent sent with every request",
+    )
+    ingest_near_duplicate_distance: int = Field(
+        7, ge=0, le=7, description="Largest SimHash Hamming distance (of 64 bits) counted as a near-duplicate"
+    )
+    ingest_max_items_per_feed: int = Field(200, description="Entries taken from one feed per poll")

@@ -1,0 +1,221 @@
+"""The ingest service's own database: feed schedule and health, seen URLs and GUIDs, text
+hashes and the near-duplicate fingerprint index. SQLite by default, PostgreSQL in production;
+replicas share it, and a feed is polled by whichever replica holds its lease.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, text
+
+from services.common.database import is_postgres, make_engine, migrate
+
+from . import dedup
+
+MIGRATIONS = [
+    [
+        """CREATE TABLE feeds (
+            feed_id TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            body_hash TEXT,
+            interval_s DOUBLE PRECISION,
+            next_poll_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+            last_polled_at DOUBLE PRECISION,
+            last_success_at DOUBLE PRECISION,
+            last_change_at DOUBLE PRECISION,
+            consecutive_errors INTEGER NOT NULL DEFAULT 0,
+            parse_failures INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            parked_reason TEXT,
+            lease_owner TEXT,
+            lease_until DOUBLE PRECISION,
+            registry_url TEXT
+        )""",
+        """CREATE TABLE seen_urls (
+            canonical_url TEXT PRIMARY KEY,
+            story_id TEXT NOT NULL,
+            first_seen DOUBLE PRECISION NOT NULL
+        )""",
+        """CREATE TABLE seen_guids (
+            guid_key TEXT PRIMARY KEY,
+            story_id TEXT NOT NULL
+        )""",
+        """CREATE TABLE text_hashes (
+            content_hash TEXT PRIMARY KEY,
+            story_id TEXT NOT NULL
+        )""",
+        """CREATE TABLE fingerprints (
+            story_id TEXT PRIMARY KEY,
+            simhash BIGINT NOT NULL,
+            """ + ", ".join(f"b{i} INTEGER NOT NULL" for i in range(dedup.BANDS)) + """
+        )""",
+        *[f"CREATE INDEX fingerprints_b{i} ON fingerprints (b{i})" for i in range(dedup.BANDS)],
+    ],
+]
+
+
+@dataclass
+class FeedState:
+    feed_id: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    interval_s: float | None
+    next_poll_at: float
+    last_polled_at: float | None
+    last_success_at: float | None
+    consecutive_errors: int
+    parse_failures: int
+    last_error: str | None
+    parked_reason: str | None
+
+
+class IngestState:
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = make_engine(url)
+        migrate(self.engine, "ingest", MIGRATIONS)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- feeds -------------------------------------------------------------------------------
+
+    def sync_feeds(self, feeds) -> None:
+        """Register feeds from the registry. A stored URL (a permanent redirect's target) is kept
+        until the registry itself changes the feed's URL; then the registry wins and the feed's
+        validators and schedule start afresh."""
+        with self.engine.begin() as conn:
+            for feed in feeds:
+                conn.execute(text(
+                    "INSERT INTO feeds (feed_id, url, registry_url, next_poll_at) VALUES (:id, :url, :url, 0) "
+                    "ON CONFLICT (feed_id) DO NOTHING"), {"id": feed.id, "url": feed.url})
+                conn.execute(text(
+                    "UPDATE feeds SET url = :url, registry_url = :url, etag = NULL, last_modified = NULL, "
+                    "body_hash = NULL, next_poll_at = 0, parked_reason = NULL, consecutive_errors = 0, "
+                    "parse_failures = 0 WHERE feed_id = :id AND registry_url <> :url"),
+                    {"id": feed.id, "url": feed.url})
+
+    def feed(self, feed_id: str) -> FeedState | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(text(
+                "SELECT feed_id, url, etag, last_modified, body_hash, interval_s, next_poll_at, last_polled_at, "
+                "last_success_at, consecutive_errors, parse_failures, last_error, parked_reason "
+                "FROM feeds WHERE feed_id = :id"), {"id": feed_id}).mappings().first()
+        return FeedState(**row) if row else None
+
+    def all_feeds(self) -> list[FeedState]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT feed_id, url, etag, last_modified, body_hash, interval_s, next_poll_at, last_polled_at, "
+                "last_success_at, consecutive_errors, parse_failures, last_error, parked_reason "
+                "FROM feeds ORDER BY feed_id")).mappings().all()
+        return [FeedState(**r) for r in rows]
+
+    def claim_due(self, owner: str, lease_s: float, limit: int, now: float | None = None,
+                  feed_ids: list[str] | None = None, force: bool = False) -> list[str]:
+        """Take the lease on up to ``limit`` due feeds. Atomic per feed: one UPDATE that only
+        succeeds when nobody else holds a live lease, so replicas never poll a feed twice at once,
+        and a dead replica's leases simply expire."""
+        now = time.time() if now is None else now
+        due = float("inf") if force else now  # force: poll everything now, schedule or not
+        with self.engine.connect() as conn:
+            candidates = conn.execute(text(
+                "SELECT feed_id FROM feeds WHERE next_poll_at <= :due "
+                "AND (lease_until IS NULL OR lease_until < :now) ORDER BY next_poll_at"),
+                {"now": now, "due": due}).scalars().all()
+        if feed_ids is not None:
+            allowed = set(feed_ids)
+            candidates = [c for c in candidates if c in allowed]
+        claimed = []
+        with self.engine.begin() as conn:
+            for feed_id in candidates:
+                if len(claimed) >= limit:
+                    break
+                res = conn.execute(text(
+                    "UPDATE feeds SET lease_owner = :owner, lease_until = :until WHERE feed_id = :id "
+                    "AND next_poll_at <= :due AND (lease_until IS NULL OR lease_until < :now)"),
+                    {"owner": owner, "until": now + lease_s, "id": feed_id, "now": now, "due": due})
+                if res.rowcount == 1:
+                    claimed.append(feed_id)
+        return claimed
+
+    def release(self, feed_id: str, owner: str, **fields) -> None:
+        """Store the outcome of a poll and give the lease back."""
+        fields = {k: v for k, v in fields.items()}
+        sets = ", ".join(f"{k} = :{k}" for k in fields)
+        sets = (sets + ", " if sets else "") + "lease_owner = NULL, lease_until = NULL"
+        with self.engine.begin() as conn:
+            conn.execute(text(f"UPDATE feeds SET {sets} WHERE feed_id = :feed_id AND lease_owner = :owner"),
+                         {**fields, "feed_id": feed_id, "owner": owner})
+
+    # -- seen items --------------------------------------------------------------------------
+
+    def seen_url(self, canonical_url: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT story_id FROM seen_urls WHERE canonical_url = :u"),
+                                {"u": canonical_url}).scalar()
+
+    def seen_guid(self, guid_key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT story_id FROM seen_guids WHERE guid_key = :g"),
+                                {"g": guid_key}).scalar()
+
+    def story_for_hash(self, content_hash: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT story_id FROM text_hashes WHERE content_hash = :h"),
+                                {"h": content_hash}).scalar()
+
+    def nearest(self, fingerprint: int, max_distance: int) -> tuple[str, int] | None:
+        """The stored story closest to ``fingerprint`` within ``max_distance`` bits, if any."""
+        b = dedup.bands(fingerprint)
+        where = " OR ".join(f"b{i} = :b{i}" for i in range(dedup.BANDS))
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(f"SELECT story_id, simhash FROM fingerprints WHERE {where}"),
+                                {f"b{i}": v for i, v in enumerate(b)}).all()
+        best = None
+        for story_id, stored in rows:
+            d = dedup.hamming(fingerprint, dedup.from_signed(stored))
+            if d <= max_distance and (best is None or (d, story_id) < (best[1], best[0])):
+                best = (story_id, d)
+        return best
+
+    def record_published(self, items: list[dict]) -> None:
+        """Remember published stories. Called only after the broker acknowledged them."""
+        now = time.time()
+        conflict = "ON CONFLICT DO NOTHING"
+        with self.engine.begin() as conn:
+            for it in items:
+                conn.execute(text(f"INSERT INTO seen_urls (canonical_url, story_id, first_seen) "
+                                  f"VALUES (:u, :s, :t) {conflict}"),
+                             {"u": it["canonical_url"], "s": it["story_id"], "t": now})
+                if it.get("guid_key"):
+                    conn.execute(text(f"INSERT INTO seen_guids (guid_key, story_id) VALUES (:g, :s) {conflict}"),
+                                 {"g": it["guid_key"], "s": it["story_id"]})
+                if it.get("duplicate_of"):
+                    continue  # index originals only, so every copy points at the first story
+                conn.execute(text(f"INSERT INTO text_hashes (content_hash, story_id) VALUES (:h, :s) {conflict}"),
+                             {"h": it["content_hash"], "s": it["story_id"]})
+                fp = it["simhash"]
+                cols = ", ".join(f"b{i}" for i in range(dedup.BANDS))
+                vals = ", ".join(f":b{i}" for i in range(dedup.BANDS))
+                conn.execute(text(f"INSERT INTO fingerprints (story_id, simhash, {cols}) VALUES (:s, :f, {vals}) "
+                                  f"{conflict}"),
+                             {"s": it["story_id"], "f": dedup.to_signed(fp),
+                              **{f"b{i}": v for i, v in enumerate(dedup.bands(fp))}})
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {
+                "feeds": conn.execute(text("SELECT COUNT(*) FROM feeds")).scalar_one(),
+                "seen_urls": conn.execute(text("SELECT COUNT(*) FROM seen_urls")).scalar_one(),
+                "fingerprints": conn.execute(text("SELECT COUNT(*) FROM fingerprints")).scalar_one(),
+            }
+
+    @property
+    def is_postgres(self) -> bool:
+        return is_postgres(self.engine)

@@ -1,0 +1,1 @@
+"""Store: events in, merged and queryable over HTTP."""

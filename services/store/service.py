@@ -1,0 +1,74 @@
+"""The store consumer: validate each event, write the batch in one transaction, then commit offsets."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from services.common.contracts import Event
+from services.common.kafka import ConsumeLoop, PoisonMessage, Publisher, dead_letter
+
+from .metrics import StoreMetrics
+from .repository import EventRepository, WriteResult
+
+log = logging.getLogger(__name__)
+
+
+class StoreHandler:
+    def __init__(self, repo: EventRepository, publisher: Publisher, metrics: StoreMetrics) -> None:
+        self.repo = repo
+        self.publisher = publisher
+        self.metrics = metrics
+        self._pending: list[tuple[object, Event]] = []
+        self.totals = WriteResult()
+
+    def __call__(self, record) -> None:
+        if not record.value:
+            raise PoisonMessage("empty message")
+        self._pending.append((record, Event.from_bytes(record.value)))
+
+    def flush(self) -> None:
+        """Write what the batch collected. A batch the database refuses is retried row by row so
+        that one bad event is dead-lettered instead of blocking its partition."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        t0 = time.perf_counter()
+        try:
+            results = [self.repo.upsert_many([e for _, e in pending])]
+        except Exception as exc:
+            log.warning("store: batch of %d failed (%s); writing row by row", len(pending), exc)
+            results = []
+            for record, event in pending:
+                try:
+                    results.append(self.repo.upsert_many([event]))
+                except Exception as row_exc:
+                    if _transient(row_exc):
+                        raise  # the database is away: do not commit, the batch is replayed
+                    dead_letter(self.publisher, "store", record, row_exc, 1)
+                    self.metrics.dead_lettered.labels(reason=type(row_exc).__name__).inc()
+            self.publisher.flush()
+        self.metrics.write_duration.observe(time.perf_counter() - t0)
+        for r in results:
+            self.totals.inserted += r.inserted
+            self.totals.updated += r.updated
+            self.totals.unchanged += r.unchanged
+            self.metrics.events.labels(result="inserted").inc(r.inserted)
+            self.metrics.events.labels(result="updated").inc(r.updated)
+            self.metrics.events.labels(result="unchanged").inc(r.unchanged)
+
+
+def _transient(exc: Exception) -> bool:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def make_loop(consumer, publisher: Publisher, repo: EventRepository, metrics: StoreMetrics, health,
+              max_attempts: int) -> tuple[ConsumeLoop, StoreHandler]:
+    handler = StoreHandler(repo, publisher, metrics)
+    loop = ConsumeLoop(stage="store", consumer=consumer, publisher=publisher, handle=handler,
+                       on_batch_done=handler.flush,
+                       on_progress=(lambda: health.beat("store")) if health else None,
+                       max_attempts=max_attempts, metrics=metrics)
+    return loop, handler

@@ -1,0 +1,18 @@
+"""Settings of the store service."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from services.common.settings import CommonSettings
+
+
+class StoreSettings(CommonSettings):
+    store_database_url: str | None = Field(
+        None, description="Events database URL (default: SQLite `store.db` in the data directory; "
+                          "postgresql://... in production)"
+    )
+    store_group_id: str = Field("wirewatch-store", description="Consumer group of the store service")
+    store_api_host: str = Field("127.0.0.1", description="Address the HTTP API binds")
+    store_api_port: int = Field(8000, description="Port of the HTTP API (0: pick a free one)")
+    store_api_max_limit: int = Field(1000, description="Largest page size the API returns")

@@ -86,7 +86,8 @@ def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved)
 
 
-async def check_address(url: str, allow_private: bool) -> None:
+async def check_address(url: str, allow_private: bool, exempt: tuple = ()) -> None:
+    """Refuse URLs whose host resolves to a non-public address, unless allowed or ``exempt``."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadUrl(f"not an http(s) URL: {url!r}", url=url)
@@ -99,7 +100,7 @@ async def check_address(url: str, allow_private: bool) -> None:
         raise ConnectFailed(f"cannot resolve {host}: {exc}", url=url) from exc
     for info in infos:
         ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if not _is_public(ip):
+        if not _is_public(ip) and not any(ip in net for net in exempt):
             raise BlockedAddress(f"{host} resolves to non-public address {ip}", url=url)
 
 
@@ -128,12 +129,14 @@ class Fetcher:
         total_timeout_s: float = 30.0,
         max_redirects: int = 5,
         allow_private: bool = False,
+        exempt_networks: tuple[str, ...] = (),
         max_connections: int = 64,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.total_timeout_s = total_timeout_s
         self.max_redirects = max_redirects
         self.allow_private = allow_private
+        self.exempt = tuple(ipaddress.ip_network(n) for n in exempt_networks)
         self.client = httpx.AsyncClient(
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
             timeout=httpx.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s,
@@ -161,7 +164,7 @@ class Fetcher:
         redirects: list[tuple[int, str]] = []
         current = url
         while True:
-            await check_address(current, self.allow_private)
+            await check_address(current, self.allow_private, self.exempt)
             try:
                 request = self.client.build_request("GET", current, headers=headers)
             except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:

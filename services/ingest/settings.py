@@ -31,7 +31,7 @@ class IngestSettings(CommonSettings):
         False, description="Allow fetching from loopback/private/link-local addresses (tests and `run` only)"
     )
     ingest_user_agent: str = Field(
-        "Wirewatch/0.1 (+https://github.com/wirewatch/wirewatch; news-to-events monitor)",
+        "Wirewatch/0.1 (self-hosted news-to-events monitor; set WIREWATCH_INGEST_USER_AGENT to add a contact)",
         description="User-Agent sent with every request",
     )
     ingest_near_duplicate_distance: int = Field(

@@ -8,11 +8,21 @@ from datetime import date
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
+from starlette.routing import Match
 
 from services.common.ops import Health, ops_routes
 
 from .metrics import StoreMetrics
 from .repository import EventQuery, EventRepository
+
+
+def _route_label(app: FastAPI, request: Request) -> str:
+    """The route's path template: a bounded metric label, never the raw URL."""
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match == Match.FULL:
+            return getattr(route, "path", "other")
+    return "unmatched"
 
 
 def create_app(repo: EventRepository, health: Health, registry: CollectorRegistry, metrics: StoreMetrics,
@@ -25,8 +35,7 @@ def create_app(repo: EventRepository, health: Health, registry: CollectorRegistr
     async def _metrics(request: Request, call_next):
         t0 = time.perf_counter()
         response = await call_next(request)
-        route = request.scope.get("route")
-        label = getattr(route, "path", "unmatched")
+        label = _route_label(app, request)
         metrics.api_requests.labels(route=label, status=str(response.status_code)).inc()
         metrics.api_duration.labels(route=label).observe(time.perf_counter() - t0)
         return response
@@ -37,8 +46,9 @@ def create_app(repo: EventRepository, health: Health, registry: CollectorRegistr
         until: date | None = Query(None, description="Last event date (inclusive), YYYY-MM-DD"),
         admin1: str | None = Query(None, description="Province, e.g. Kunduz"),
         event_type: str | None = Query(None, description="ACLED event type, e.g. Battles"),
-        limit: int = Query(100, ge=1, description="Page size"),
+        limit: int | None = Query(None, ge=1, description="Page size (default 100)"),
     ) -> JSONResponse:
+        limit = limit or min(100, max_limit)
         if since and until and since > until:
             raise HTTPException(400, "since must not be after until")
         if limit > max_limit:

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# System packages the project needs beyond what pip installs: Python's venv module, make, and a
+# PostgreSQL server for the PostgreSQL half of the tests. Idempotent; installs only what is missing.
+set -euo pipefail
+
+need=()
+command -v make >/dev/null 2>&1 || need+=(make)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-system-packages: please install: ${need[*]}" >&2
+    exit 1
+  fi
+  echo "install-system-packages: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,92 @@
+"""The extract consumer over a real broker: events out, poison to the dead-letter topic, clean SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from prometheus_client import CollectorRegistry
+
+from services.common.contracts import DEADLETTER_TOPIC, EVENTS_TOPIC, STORIES_TOPIC, DeadLetter, Event, Story
+from services.common.kafka import Publisher, make_consumer, make_producer
+from services.extract.extractor import RuleExtractor
+from services.extract.metrics import ExtractMetrics
+from services.extract.service import make_loop
+from tests.conftest import ROOT
+
+TEXT = ("Taliban fighters stormed a police checkpoint in Dasht-e-Archi district of Kunduz province on "
+        "Tuesday night, killing five policemen, officials said.")
+
+
+def _drain(settings, topic: str, timeout_s: float = 5.0) -> list:
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    tps = [TopicPartition(topic, p) for p in range(settings.kafka_partitions)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning()
+    out, deadline = [], time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for records in consumer.poll(500).values():
+            out += records
+    consumer.close()
+    return out
+
+
+def test_events_out_and_poison_dead_lettered(kafka_settings):
+    producer = KafkaProducer(bootstrap_servers=kafka_settings.kafka_bootstrap, enable_idempotence=True, acks="all")
+    story = Story(story_id="s1", url="http://x/1", canonical_url="https://x/1", feed_id="f", outlet="Test",
+                  text=TEXT, published_at=datetime(2020, 1, 29, 8, tzinfo=UTC),
+                  fetched_at=datetime(2020, 1, 29, 9, tzinfo=UTC), content_hash="h")
+    producer.send(STORIES_TOPIC, key=b"bad1", value=b"{not json")
+    producer.send(STORIES_TOPIC, key=b"bad2", value=b'{"story_id": "missing fields"}')
+    producer.send(STORIES_TOPIC, key=b"s1", value=story.to_bytes())
+    producer.flush()
+    producer.close()
+
+    registry = CollectorRegistry()
+    pub = Publisher(make_producer(kafka_settings, "extract-test"))
+    loop, handler = make_loop(make_consumer(kafka_settings, "extract-test", "g-extract", [STORIES_TOPIC]), pub,
+                              RuleExtractor(), ExtractMetrics(registry), None, 2)
+    stop = threading.Event()
+    deadline = time.monotonic() + 30
+    while loop.stats.consumed < 3 and time.monotonic() < deadline:
+        loop.run_batch()
+    loop.close()
+    pub.close()
+    assert loop.stats.consumed == 3 and loop.stats.dead_lettered == 2
+    events = [Event.from_bytes(r.value) for r in _drain(kafka_settings, EVENTS_TOPIC)]
+    assert len(events) == 1
+    e = events[0]
+    assert (e.admin1, e.admin2, e.event_date.isoformat()) == ("Kunduz", "Dasht-e-Archi", "2020-01-28")
+    assert e.fatalities == 5 and e.actor2.name == "Police Forces of Afghanistan"
+    dead = [DeadLetter.from_bytes(r.value) for r in _drain(kafka_settings, DEADLETTER_TOPIC)]
+    assert sorted(d.key for d in dead) == ["bad1", "bad2"]
+    assert all(d.stage == "extract" and d.error_type == "ValidationError" for d in dead)
+    assert not stop.is_set()
+
+
+def test_sigterm_stops_the_service_cleanly(kafka_settings):
+    env = {k: v for k, v in os.environ.items()}
+    env.update(WIREWATCH_KAFKA_BOOTSTRAP=kafka_settings.kafka_bootstrap, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "extract"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "ops endpoints on" in line:
+                break
+        time.sleep(1)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, "".join(lines) + out
+        assert "stopping after the batch in hand" in out
+    finally:
+        proc.kill()

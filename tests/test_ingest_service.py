@@ -1,0 +1,141 @@
+"""The ingest loop against the local fixture site and a real broker."""
+
+from __future__ import annotations
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+from prometheus_client import CollectorRegistry
+
+from services.common.contracts import STORIES_TOPIC, Story
+from services.common.kafka import Publisher, make_producer
+from services.fixturesite import FixtureSite, load_demo
+from services.fixturesite.server import send
+from services.ingest import service as ingest_service
+from services.ingest.feeds import Feed
+from services.ingest.metrics import IngestMetrics
+from services.ingest.service import IngestService
+from services.ingest.settings import IngestSettings
+from services.ingest.state import IngestState
+
+
+@pytest.fixture
+def site():
+    with FixtureSite(load_demo()) as s:
+        yield s
+
+
+def _service(settings: IngestSettings, feeds, state=None, registry=None):
+    state = state or IngestState(settings.sqlite_url("ingest"))
+    registry = registry or CollectorRegistry()
+    pub = Publisher(make_producer(settings, "ingest-test"))
+    return IngestService(settings, feeds, pub, state, IngestMetrics(registry)), registry
+
+
+def _settings(**kw) -> IngestSettings:
+    return IngestSettings(ingest_allow_private_addresses=True, ingest_total_timeout_s=5,
+                          ingest_read_timeout_s=2, **kw)
+
+
+def _feeds(site) -> list[Feed]:
+    return [Feed(id=o.id, url=site.feed_url(o.id), outlet=o.name) for o in site.content.outlets]
+
+
+def _published(settings) -> list[Story]:
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    tps = [TopicPartition(STORIES_TOPIC, p) for p in range(settings.kafka_partitions)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning()
+    out = []
+    for _ in range(5):
+        for records in consumer.poll(1000).values():
+            out += [Story.from_bytes(r.value) for r in records]
+    consumer.close()
+    return out
+
+
+async def test_publishes_every_article_once_and_marks_the_republication(kafka_settings, site):
+    settings = _settings()
+    svc, _ = _service(settings, _feeds(site))
+    stats = await svc.run_cycle(force=True)
+    await svc.aclose()
+    assert stats.stories_published == 7 and stats.near_duplicates == 1
+    stories = _published(settings)
+    assert len(stories) == 7
+    dupes = [s for s in stories if s.duplicate_of]
+    assert len(dupes) == 1
+    original = next(s for s in stories if s.story_id == dupes[0].duplicate_of)
+    assert {original.outlet, dupes[0].outlet} == {"Northern Wire", "Kabul Daily Monitor"}
+    for s in stories:
+        assert s.text_source == "article" and "cookies" not in s.text and "All rights reserved" not in s.text
+        assert s.published_at is not None and s.language == "en"
+
+
+async def test_unchanged_feed_sends_validators_and_is_not_parsed(kafka_settings, site, monkeypatch):
+    settings = _settings()
+    svc, registry = _service(settings, _feeds(site))
+    await svc.run_cycle(force=True)
+    parsed = []
+    real = ingest_service.feedparser.parse
+    monkeypatch.setattr(ingest_service.feedparser, "parse", lambda *a, **k: parsed.append(1) or real(*a, **k))
+    stats = await svc.run_cycle(force=True)
+    await svc.aclose()
+    assert parsed == [] and stats.feeds_not_modified == 3 and stats.stories_published == 0
+    feed_requests = [h for path, h in site.requests if path.endswith("feed.xml")]
+    assert all("If-None-Match" in h for h in feed_requests[-3:])
+    assert registry.get_sample_value("wirewatch_ingest_polls_total",
+                                     {"feed": "northern-wire", "outcome": "not_modified"}) == 1
+
+
+async def test_identical_body_without_validators_is_not_parsed(kafka_settings, monkeypatch):
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            b'<item><title>a</title><link>http://127.0.0.1:1/a</link></item></channel></rss>')
+    with FixtureSite() as site:
+        site.routes["/plain.xml"] = lambda h: send(h, 200, body, "application/rss+xml")  # no ETag
+        settings = _settings()
+        svc, _ = _service(settings, [Feed(id="plain", url=f"{site.base_url}/plain.xml", outlet="P")])
+        await svc.run_cycle(force=True)
+        monkeypatch.setattr(ingest_service.feedparser, "parse", lambda *a, **k: pytest.fail("parsed again"))
+        stats = await svc.run_cycle(force=True)
+        await svc.aclose()
+    assert stats.feeds_unchanged == 1
+
+
+async def test_a_restart_does_not_republish(kafka_settings, site):
+    settings = _settings()
+    svc, _ = _service(settings, _feeds(site))
+    await svc.run_cycle(force=True)
+    await svc.aclose()
+    svc.state.close()
+    site.routes.clear()
+    # a new process: fresh service, same database; feeds answer 200 again (validators forgotten)
+    state = IngestState(settings.sqlite_url("ingest"))
+    with state.engine.begin() as conn:
+        from sqlalchemy import text
+
+        conn.execute(text("UPDATE feeds SET etag = NULL, last_modified = NULL, body_hash = NULL"))
+    svc2, _ = _service(settings, _feeds(site), state=state)
+    stats = await svc2.run_cycle(force=True)
+    await svc2.aclose()
+    assert stats.stories_published == 0 and stats.duplicates_dropped == 7
+    assert len(_published(settings)) == 7
+
+
+async def test_broken_feed_and_failing_article_do_not_stop_the_others(kafka_settings, site):
+    site.routes["/broken.xml"] = lambda h: send(h, 200, b"<html><body>not a feed", "text/html")
+    site.routes["/gone.xml"] = lambda h: send(h, 410, b"gone", "text/plain")
+    article = site.content.articles[0]
+    site.routes[f"/{article.outlet}/{article.slug}.html"] = lambda h: send(h, 500, b"oops", "text/plain")
+    feeds = _feeds(site) + [Feed(id="broken", url=f"{site.base_url}/broken.xml", outlet="B"),
+                            Feed(id="gone", url=f"{site.base_url}/gone.xml", outlet="G")]
+    settings = _settings()
+    svc, registry = _service(settings, feeds)
+    stats = await svc.run_cycle(force=True)
+    await svc.aclose()
+    assert stats.feeds_failed == 2 and stats.stories_published == 7
+    broken, gone = svc.state.feed("broken"), svc.state.feed("gone")
+    assert "unparseable feed" in broken.last_error
+    assert gone.parked_reason and "410" in gone.parked_reason
+    fallback = [s for s in _published(settings) if s.text_source == "feed"]
+    assert len(fallback) == 1 and fallback[0].text  # published from the feed's own summary
+    assert registry.get_sample_value("wirewatch_ingest_extraction_failures_total",
+                                     {"reason": "fetch_http_status"}) == 1

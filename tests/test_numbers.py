@@ -1,0 +1,24 @@
+import pytest
+
+from services.extract.numbers import find_quantities
+
+
+@pytest.mark.parametrize("text,lo,hi,floor", [
+    ("At least 13 troopers", 13, None, True),
+    ("more than two dozen security personnel", 24, None, True),
+    ("over 24 soldiers", 24, None, True),
+    ("dozens of Taliban", 12, None, True),
+    ("tens of people", 10, None, True),
+    ("a dozen soldiers", 12, 12, False),
+    ("twenty-five civilians", 25, 25, False),
+    ("about 14 bodies", 14, 14, False),
+    ("10 to 15 people", 10, 15, False),
+    ("1,200 families", 1200, 1200, False),
+])
+def test_quantities(text, lo, hi, floor):
+    q = find_quantities(text)[0]
+    assert (q.min, q.max, q.lower_bound) == (lo, hi, floor)
+
+
+def test_words_inside_other_words_are_not_numbers():
+    assert find_quantities("Afghan forces") == []

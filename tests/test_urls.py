@@ -1,0 +1,26 @@
+import pytest
+
+from services.ingest.urls import canonical_url, story_id_for
+
+
+@pytest.mark.parametrize("variant", [
+    "https://www.example.com/news/story-1?utm_source=twitter&utm_medium=social",
+    "http://example.com/news/story-1#comments",
+    "https://m.example.com/news/story-1",
+    "https://amp.example.com/news/story-1",
+    "https://www.example.com/news/story-1/amp",
+    "https://example.com/news/story-1/?fbclid=abc123",
+    "https://EXAMPLE.com/news/story-1?outputType=amp",
+])
+def test_variants_share_one_canonical_url(variant):
+    assert canonical_url(variant) == "https://example.com/news/story-1"
+
+
+def test_meaningful_query_parameters_stay():
+    assert canonical_url("https://example.com/article?id=42&utm_campaign=x") == "https://example.com/article?id=42"
+
+
+def test_story_id_is_stable():
+    a = story_id_for(canonical_url("https://www.example.com/a?utm_source=x"))
+    assert a == story_id_for(canonical_url("http://example.com/a"))
+    assert len(a) == 32

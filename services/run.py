@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import signal
 import sys
 import threading
@@ -325,7 +326,14 @@ def run(options: RunOptions) -> int:
 
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return pipeline.run()
+        code = pipeline.run()
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+    if code == EXIT_BROKER_DIED:
+        # Worker threads may sit in a producer flush that can never complete now; the interpreter
+        # would join them at exit. Everything durable is already durable, so leave at once.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

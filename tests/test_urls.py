@@ -24,3 +24,12 @@ def test_story_id_is_stable():
     a = story_id_for(canonical_url("https://www.example.com/a?utm_source=x"))
     assert a == story_id_for(canonical_url("http://example.com/a"))
     assert len(a) == 32
+
+
+def test_bundled_feeds_registry_is_valid():
+    from services.ingest.feeds import load_feeds
+    from services.ingest.settings import DEFAULT_FEEDS_FILE
+
+    feeds = load_feeds(DEFAULT_FEEDS_FILE)
+    outlets = {f.outlet for f in feeds}
+    assert {"Tolo News", "Xinhua", "Al Jazeera"} <= outlets and len(outlets) >= 13

@@ -290,6 +290,6 @@ class ConsumeLoop:
 
     def close(self) -> None:
         try:
-            self.consumer.close(autocommit=False)
+            self.consumer.close(autocommit=False, timeout_ms=5000)
         except Exception:
             log.debug("consumer close failed", exc_info=True)

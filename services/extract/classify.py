@@ -16,8 +16,10 @@ RULES: list[tuple[str, str, str]] = [
     ("Battles", "Non-state actor overtakes territory",
      r"(?:fell|fallen|falling|fall) (?:in)?to (?:the )?(?:Taliban|militants|insurgents|extremists)|"
      r"(?:captured|seized|overran|overrun|conquered|took control of|taken control of|stormed and seized)"
-     r"(?: \w+){0,4} (?:city|cities|capital|capitals|district|districts|province|provincial|headquarters|"
-     r"government buildings|centre|center|territory|areas?)|"
+     r"(?: [\w-]+){0,4} (?:city|cities|capital|capitals|district centres?|district centers?|districts?|province|"
+     r"provincial capitals?|headquarters|government buildings|governor's (?:office|compound)|territory)|"
+     r"(?:stormed|taken|took|entered)(?: [\w-]+){0,2} (?:city|cities|capitals?|provincial capitals?|headquarters|"
+     r"government buildings|governor's (?:office|compound))|"
      r"under (?:the )?Taliban(?:'s)? control|(?:had|have|has) fallen|"
      r"(?:captured|seized|conquered|taken) (?:the )?(?:major |northern |southern |key )?(?:cities|city|capital)|"
      r"(?:conquered|overran|seized control of|took over)"),
@@ -58,9 +60,14 @@ class Trigger:
     rank: int
 
 
+_DENIAL = re.compile(r"\b(?:den(?:y|ied|ies|ying)|rejected|dismissed)\b", re.IGNORECASE)
+
+
 def classify(sentence: str) -> Trigger | None:
     for rank, (etype, sub, rx) in enumerate(_COMPILED):
         m = rx.search(sentence)
         if m:
+            if sub == "Non-state actor overtakes territory" and _DENIAL.search(sentence[:m.start()]):
+                continue  # "denied the Taliban had captured the city": a disputed claim, not a takeover
             return Trigger(etype, sub, m.start(), m.end(), m.group(0), rank)
     return None

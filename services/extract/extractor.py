@@ -246,6 +246,17 @@ class RuleExtractor:
                         continue
                     draft.sentences.append(info)
                     drafts[draft.key] = draft
+        # fighting reported at a place the same story says was taken is part of the takeover
+        for key, d in list(drafts.items()):
+            if d.trigger.sub_event_type != "Armed clash":
+                continue
+            host = next((o for o in drafts.values() if o is not d and o.place == d.place and
+                         o.trigger.event_type in ("Battles", "Strategic developments")), None)
+            own = self._date(d, reference)
+            if host is not None and (own[1] != "day" or own == self._date(host, reference)):
+                host.sentences.extend(x for x in d.sentences if x not in host.sentences)
+                host.sentences.sort(key=lambda x: x.start)
+                del drafts[key]
         # a province-level draft with nothing of its own folds into a district event of that province
         for key, d in list(drafts.items()):
             if d.place.kind != "province":
@@ -270,13 +281,7 @@ class RuleExtractor:
     def _event(self, story: Story, draft: _Draft, reference: date, caveats: set[int]) -> Event:
         place = draft.place
         sentences = draft.sentences
-        event_date, precision = reference, "week"
-        named = [i for i in sentences if place in i.places]
-        for info in named + [i for i in sentences if i not in named]:
-            dates = [d for d in info.dates if not re.search(r"\b(?:since|until|by)\s*$", info.text[:d.start])]
-            if dates:
-                event_date, precision = dates[0].day, dates[0].precision
-                break
+        event_date, precision = self._date(draft, reference)
         actor_counts: dict[str, list[str]] = {}
         for info in sentences:
             for a in info.actors:
@@ -318,6 +323,18 @@ class RuleExtractor:
             extractor=self.name,
         )
 
+    @staticmethod
+    def _date(draft: _Draft, reference: date) -> tuple[date, str]:
+        """The first date in a sentence naming the place, else in any of the event's sentences;
+        without one, the report's own date at week precision. "Since Friday" starts a period and
+        does not date the event."""
+        named = [i for i in draft.sentences if draft.place in i.places]
+        for info in named + [i for i in draft.sentences if i not in named]:
+            dates = [d for d in info.dates if not re.search(r"\b(?:since|until|by)\s*$", info.text[:d.start])]
+            if dates:
+                return dates[0].day, dates[0].precision
+        return reference, "week"
+
     def _actor_pair(self, found: dict[str, list[str]], trigger: Trigger) -> tuple[Actor | None, Actor | None]:
         side = self.actors.side
         nonstate = [n for n in found if side.get(n) == "nonstate"]
@@ -346,13 +363,13 @@ class RuleExtractor:
         for info in sentences:
             sent = info.text
             for q in find_quantities(sent):
-                window = sent[q.end:q.end + 70]
+                window = sent[q.end:q.end + 90]
                 before = sent[max(0, q.start - 30):q.start]
                 # the nearest casualty word after the figure decides ("six killed and 11 captured");
                 # only without one does a word just before it count ("killing 12 police")
                 kind, best = None, None
                 for k, rx in _KIND:
-                    m = rx.search(window[:60])
+                    m = rx.search(window[:90])
                     if m and (best is None or m.start() < best):
                         kind, best = k, m.start()
                 if kind is None:

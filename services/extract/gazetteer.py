@@ -55,6 +55,7 @@ class Gazetteer:
         self.by_key: dict[str, list[Place]] = {}
         self.provinces: dict[str, Place] = {}
         self.districts_of: dict[str, list[Place]] = {}
+        self._district_keys: dict[Place, list[str]] = {}
         self.capital_of: dict[str, Place] = {}
         for path in paths:
             self._load(Path(path))
@@ -92,6 +93,7 @@ class Gazetteer:
                     self.capital_of[admin1] = dp
                 for s in [d["name"], *d.get("variants", [])]:
                     self._add(s, dp)
+                self._district_keys[dp] = [_key(s) for s in [d["name"], *d.get("variants", [])]]
             self.districts_of[admin1] = dists
             for pl in prov.get("places", []) or []:
                 pp = Place(pl["name"], "place", country, admin1, pl.get("district"), float(pl["lat"]),
@@ -119,13 +121,14 @@ class Gazetteer:
         if len(key) < 5:
             return None
         pools = [self.districts_of.get(admin1, [])] if admin1 else list(self.districts_of.values())
-        best, best_score = None, threshold
+        best, best_score = None, 0.0
         for pool in pools:
             for d in pool:
-                score = SequenceMatcher(None, key, _key(d.name)).ratio()
-                if score > best_score:
-                    best, best_score = d, score
-        return best
+                for k in self._district_keys.get(d, [_key(d.name)]):
+                    score = SequenceMatcher(None, key, k).ratio()
+                    if score > best_score:
+                        best, best_score = d, score
+        return best if best_score >= threshold else None
 
 
 @lru_cache(maxsize=1)

@@ -46,6 +46,7 @@ class CycleStats:
     items_seen: int = 0
     stories_published: int = 0
     duplicates_dropped: int = 0
+    items_unusable: int = 0
     near_duplicates: int = 0
     feed_text_fallbacks: int = 0
 
@@ -218,12 +219,17 @@ class IngestService:
         for entry in entries[: self.settings.ingest_max_items_per_feed]:
             stats.items_seen += 1
             cand = await self._candidate(feed, entry)
-            if cand is not None:
+            if isinstance(cand, tuple):
                 candidates.append(cand)
-            else:
+            elif cand == "duplicate":
                 stats.duplicates_dropped += 1
                 self.metrics.items.labels(feed=feed.id, result="duplicate").inc()
-        stories = await asyncio.gather(*(self._build_story(feed, entry, link) for entry, link in candidates))
+            else:
+                stats.items_unusable += 1
+                self.metrics.items.labels(feed=feed.id, result="unusable").inc()
+                log.info("feed %s: item skipped: %s", feed.id, cand)
+        stories = await asyncio.gather(*(self._build_story(feed, entry, link, canon)
+                                         for entry, link, canon in candidates))
         stories = [s for s in stories if s is not None]
         stats.feed_text_fallbacks = sum(1 for c in stories if c.story.text_source == "feed")
         published = await self._dedup_and_publish(feed, stories, stats)
@@ -238,29 +244,44 @@ class IngestService:
         return stats
 
     async def _candidate(self, feed: Feed, entry):
-        link = (entry.get("link") or "").strip()
-        if not link:
-            return None
-        try:
-            canon = canonical_url(link)
-        except Exception:
-            return None
-        guid = entry.get("id")
-        guid_key = f"{feed.id}:{guid}" if guid else None
-        if await asyncio.to_thread(self.state.seen_url, canon):
-            return None
-        if guid_key and await asyncio.to_thread(self.state.seen_guid, guid_key):
-            return None
-        return entry, link
+        """(entry, link, canonical URL) for a new item, or why it is not one: "duplicate" or a reason.
 
-    async def _build_story(self, feed: Feed, entry, link: str) -> _Candidate | None:
-        canon = canonical_url(link)
+        An item without a link is still a story, published from the feed's text and keyed by its GUID
+        or, lacking that, by its title and summary; only an item with no content at all is skipped."""
+        link = (entry.get("link") or "").strip()
+        guid = (entry.get("id") or "").strip() or None
+        guid_key = f"{feed.id}:{guid}" if guid else None
+        if link and not link.startswith(("http://", "https://")):
+            link = ""  # mailto:, javascript: and relative junk are not article pages
+        if link:
+            try:
+                canon = canonical_url(link)
+            except Exception:
+                return f"unparseable link {link[:200]!r}"
+        elif guid_key:
+            canon = f"urn:wirewatch:guid:{guid_key}"
+        else:
+            # Neither link nor GUID: the item's own words are its identity, so a re-poll finds it again.
+            content = f"{entry.get('title', '')}\n{entry.get('summary', '')}".strip()
+            if not content:
+                return "empty item (no link, GUID, title or summary)"
+            digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:24]
+            canon = f"urn:wirewatch:item:{feed.id}:{digest}"
+        if await asyncio.to_thread(self.state.seen_url, canon):
+            return "duplicate"
+        if guid_key and await asyncio.to_thread(self.state.seen_guid, guid_key):
+            return "duplicate"
+        return entry, link or None, canon
+
+    async def _build_story(self, feed: Feed, entry, link: str | None, canon: str) -> _Candidate | None:
         title = _html_to_text(entry.get("title", ""))
         summary = _html_to_text(entry.get("summary", ""))
         feed_time = _entry_time(entry)
         text, source, author, page_time, language = "", "feed", None, None, None
         t0 = time.monotonic()
         try:
+            if link is None:
+                raise NoArticleText("no_link", "the item has no link")
             res = await self._limited_get(link, self.settings.ingest_max_page_bytes)
             self.metrics.fetch_duration.labels(kind="article").observe(res.elapsed_s)
             self.metrics.fetch_bytes.labels(kind="article").inc(len(res.body))
@@ -284,7 +305,7 @@ class IngestService:
         guid = entry.get("id")
         story = Story(
             story_id=story_id_for(canon),
-            url=link,
+            url=link or canon,
             canonical_url=canon,
             feed_id=feed.id,
             outlet=feed.outlet,
@@ -314,7 +335,9 @@ class IngestService:
             for c in cands:
                 s = c.story
                 if any(r["story_id"] == s.story_id for r in records):
-                    continue  # the same link twice in one feed
+                    stats.duplicates_dropped += 1  # the same link twice in one feed
+                    self.metrics.items.labels(feed=feed.id, result="duplicate").inc()
+                    continue
                 original = batch_hashes.get(s.content_hash) or await asyncio.to_thread(
                     self.state.story_for_hash, s.content_hash)
                 if original and original != s.story_id:

@@ -139,3 +139,40 @@ async def test_broken_feed_and_failing_article_do_not_stop_the_others(kafka_sett
     assert len(fallback) == 1 and fallback[0].text  # published from the feed's own summary
     assert registry.get_sample_value("wirewatch_ingest_extraction_failures_total",
                                      {"reason": "fetch_http_status"}) == 1
+
+
+async def test_429_with_retry_after_delays_that_feed_only(kafka_settings, site):
+    site.routes["/busy.xml"] = lambda h: send(h, 429, b"slow down", "text/plain", headers={"Retry-After": "3600"})
+    feeds = _feeds(site) + [Feed(id="busy", url=f"{site.base_url}/busy.xml", outlet="Busy")]
+    settings = _settings(ingest_min_interval_s=1, ingest_poll_interval_s=60)
+    svc, registry = _service(settings, feeds)
+    import time as _time
+
+    await svc.run_cycle(force=True)
+    await svc.aclose()
+    now = _time.time()
+    busy = svc.state.feed("busy")
+    assert busy.next_poll_at - now >= 3500  # the server's Retry-After, not our short backoff
+    others = [svc.state.feed(f.id) for f in _feeds(site)]
+    assert all(o.next_poll_at - now < 120 for o in others)
+    assert registry.get_sample_value("wirewatch_ingest_polls_total", {"feed": "busy", "outcome": "http_429"}) == 1
+    # a regular (not forced) cycle leaves the busy feed alone
+    hits = site.hits.get("/busy.xml", 0)
+    svc2, _ = _service(settings, feeds, state=svc.state)
+    await svc2.run_cycle()
+    await svc2.aclose()
+    assert site.hits.get("/busy.xml", 0) == hits
+
+
+async def test_robots_txt_is_honoured_for_article_pages(kafka_settings, site):
+    site.routes["/robots.txt"] = lambda h: send(h, 200, b"User-agent: *\nDisallow: /hindukush-herald/\n",
+                                               "text/plain")
+    settings = _settings()
+    svc, registry = _service(settings, _feeds(site))
+    await svc.run_cycle(force=True)
+    await svc.aclose()
+    herald = [s for s in _published(settings) if s.outlet == "Hindukush Herald"]
+    assert herald and all(s.text_source == "feed" for s in herald)
+    assert not any(path.startswith("/hindukush-herald/") and path.endswith(".html") for path, _ in site.requests)
+    assert registry.get_sample_value("wirewatch_ingest_extraction_failures_total", {"reason": "robots"}) == len(herald)
+    assert site.hits["/robots.txt"] == 1  # cached per origin

@@ -30,6 +30,7 @@ from .article import NoArticleText, decode_html, extract_article
 from .feeds import Feed
 from .fetch import Fetcher, FetchError, HttpStatusError
 from .metrics import IngestMetrics
+from .robots import RobotsCache
 from .settings import IngestSettings
 from .state import IngestState
 from .urls import canonical_url, story_id_for
@@ -59,7 +60,7 @@ class CycleStats:
 class _Candidate:
     story: Story
     guid_key: str | None
-    simhash: int
+    fingerprint: dedup.Fingerprint
 
 
 def _html_to_text(fragment: str) -> str:
@@ -100,6 +101,8 @@ class IngestService:
             allow_private=settings.ingest_allow_private_addresses,
             max_connections=settings.ingest_concurrency,
         )
+        self.robots = RobotsCache(self.fetcher, settings.ingest_user_agent) \
+            if settings.ingest_respect_robots else None
         self.owner = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self._global = asyncio.Semaphore(settings.ingest_concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -114,15 +117,23 @@ class IngestService:
     # -- scheduling ------------------------------------------------------------------------------
 
     async def run_cycle(self, force: bool = False) -> CycleStats:
-        """Poll every due feed once (every feed, with ``force``) and wait for all of them."""
+        """Poll every due feed once (every feed, with ``force``) and wait for all of them.
+
+        Feeds are claimed in batches, so that replicas started together share the work, and a
+        replica that dies mid-cycle strands at most one batch until its leases expire."""
         started = time.monotonic()
         lease_s = self.settings.ingest_total_timeout_s * 4 + 60
-        claimed = await asyncio.to_thread(self.state.claim_due, self.owner, lease_s, len(self.feeds), None,
-                                          list(self.feeds), force)
-        results = await asyncio.gather(*(self._poll_guarded(self.feeds[f]) for f in claimed))
+        remaining = list(self.feeds)
         stats = CycleStats()
-        for r in results:
-            stats.add(r)
+        while remaining:
+            claimed = await asyncio.to_thread(self.state.claim_due, self.owner, lease_s,
+                                              self.settings.ingest_claim_batch, None, remaining, force)
+            if not claimed:
+                break
+            done = set(claimed)
+            remaining = [f for f in remaining if f not in done]
+            for r in await asyncio.gather(*(self._poll_guarded(self.feeds[f]) for f in claimed)):
+                stats.add(r)
         self.totals.add(stats)
         self.metrics.cycle_duration.observe(time.monotonic() - started)
         self._refresh_parked_gauge()
@@ -282,6 +293,8 @@ class IngestService:
         try:
             if link is None:
                 raise NoArticleText("no_link", "the item has no link")
+            if self.robots is not None and not await self.robots.allowed(link):
+                raise NoArticleText("robots", "robots.txt disallows fetching it")
             res = await self._limited_get(link, self.settings.ingest_max_page_bytes)
             self.metrics.fetch_duration.labels(kind="article").observe(res.elapsed_s)
             self.metrics.fetch_bytes.labels(kind="article").inc(len(res.body))
@@ -321,7 +334,7 @@ class IngestService:
             content_hash=dedup.content_hash(body_for_hash),
         )
         return _Candidate(story=story, guid_key=f"{feed.id}:{guid}" if guid else None,
-                          simhash=dedup.simhash(body_for_hash))
+                          fingerprint=dedup.fingerprint(body_for_hash))
 
     async def _dedup_and_publish(self, feed: Feed, cands: list[_Candidate], stats: CycleStats):
         """Decide duplicate_of for each story and publish; serialised so that two feeds carrying the
@@ -343,24 +356,25 @@ class IngestService:
                 if original and original != s.story_id:
                     s.duplicate_of, s.similarity = original, 1.0
                 else:
-                    near = await asyncio.to_thread(self.state.nearest, c.simhash,
-                                                   self.settings.ingest_near_duplicate_distance)
-                    for sid, fp in batch_fps:
-                        d = dedup.hamming(c.simhash, fp)
-                        if d <= self.settings.ingest_near_duplicate_distance and (near is None or d < near[1]):
-                            near = (sid, d)
-                    if near and near[0] != s.story_id:
-                        s.duplicate_of, s.similarity = near[0], round(1 - near[1] / 64, 4)
+                    threshold = self.settings.ingest_near_duplicate_threshold
+                    matches = await asyncio.to_thread(self.state.near_duplicates, c.fingerprint, threshold)
+                    for sid, fp in batch_fps:  # this cycle's stories are not in the database yet
+                        sim = dedup.near_similarity(c.fingerprint, fp, threshold)
+                        if sim is not None:
+                            matches.append((sid, sim))
+                    matches = [m for m in matches if m[0] != s.story_id]
+                    if matches:
+                        s.duplicate_of, s.similarity = min(matches, key=lambda m: (-m[1], m[0]))
                 if s.duplicate_of:
                     stats.near_duplicates += 1
                     self.metrics.items.labels(feed=feed.id, result="near_duplicate").inc()
                 else:
-                    batch_fps.append((s.story_id, c.simhash))
+                    batch_fps.append((s.story_id, c.fingerprint))
                     batch_hashes[s.content_hash] = s.story_id
                     self.metrics.items.labels(feed=feed.id, result="new").inc()
                 self.publisher.send(STORIES_TOPIC, s.story_id, s.to_bytes())
                 records.append({"canonical_url": s.canonical_url, "story_id": s.story_id, "guid_key": c.guid_key,
-                                "content_hash": s.content_hash, "simhash": c.simhash,
+                                "content_hash": s.content_hash, "fingerprint": c.fingerprint,
                                 "duplicate_of": s.duplicate_of})
             t0 = time.monotonic()
             try:

@@ -20,6 +20,7 @@ class IngestSettings(CommonSettings):
     ingest_min_interval_s: float = Field(120.0, description="Never poll a feed more often than this")
     ingest_max_interval_s: float = Field(6 * 3600.0, description="Never poll a live feed less often than this")
     ingest_concurrency: int = Field(32, description="Requests in flight at once, all hosts together")
+    ingest_claim_batch: int = Field(64, ge=1, description="Feeds one replica takes the lease on at a time")
     ingest_per_host_concurrency: int = Field(4, description="Requests in flight at once to one host")
     ingest_connect_timeout_s: float = Field(5.0, description="TCP/TLS connect timeout")
     ingest_read_timeout_s: float = Field(10.0, description="Longest wait for the next bytes of a response")
@@ -30,11 +31,13 @@ class IngestSettings(CommonSettings):
     ingest_allow_private_addresses: bool = Field(
         False, description="Allow fetching from loopback/private/link-local addresses (tests and `run` only)"
     )
+    ingest_respect_robots: bool = Field(True, description="Honour robots.txt for article pages")
     ingest_user_agent: str = Field(
         "Wirewatch/0.1 (self-hosted news-to-events monitor; set WIREWATCH_INGEST_USER_AGENT to add a contact)",
         description="User-Agent sent with every request",
     )
-    ingest_near_duplicate_distance: int = Field(
-        7, ge=0, le=7, description="Largest SimHash Hamming distance (of 64 bits) counted as a near-duplicate"
+    ingest_near_duplicate_threshold: float = Field(
+        0.4, gt=0, le=1, description="Estimated Jaccard similarity (word 3-grams) from which a story is a "
+                                     "near-duplicate of an earlier one; an identical lead always is"
     )
     ingest_max_items_per_feed: int = Field(200, description="Entries taken from one feed per poll")

@@ -51,9 +51,20 @@ MIGRATIONS = [
         """CREATE TABLE fingerprints (
             story_id TEXT PRIMARY KEY,
             simhash BIGINT NOT NULL,
-            """ + ", ".join(f"b{i} INTEGER NOT NULL" for i in range(dedup.BANDS)) + """
+            b0 INTEGER NOT NULL, b1 INTEGER NOT NULL, b2 INTEGER NOT NULL, b3 INTEGER NOT NULL
         )""",
-        *[f"CREATE INDEX fingerprints_b{i} ON fingerprints (b{i})" for i in range(dedup.BANDS)],
+    ],
+    # 2: MinHash/LSH bands and a lead key replace the SimHash index (see dedup.py for why)
+    [
+        "DROP TABLE fingerprints",
+        """CREATE TABLE near_index (
+            story_id TEXT PRIMARY KEY,
+            signature BYTEA NOT NULL,
+            lead BIGINT,
+            """ + ", ".join(f"band{i} BIGINT NOT NULL" for i in range(dedup.BANDS)) + """
+        )""",
+        "CREATE INDEX near_index_lead ON near_index (lead)",
+        *[f"CREATE INDEX near_index_band{i} ON near_index (band{i})" for i in range(dedup.BANDS)],
     ],
 ]
 
@@ -79,6 +90,9 @@ class IngestState:
     def __init__(self, url: str) -> None:
         self.engine: Engine = make_engine(url)
         migrate(self.engine, "ingest", MIGRATIONS)
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        where = " OR ".join(f"band{i} = {mark}" for i in range(dedup.BANDS)) + f" OR lead = {mark}"
+        self._near_sql = f"SELECT story_id, signature, lead FROM near_index WHERE {where}"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -170,19 +184,29 @@ class IngestState:
             return conn.execute(text("SELECT story_id FROM text_hashes WHERE content_hash = :h"),
                                 {"h": content_hash}).scalar()
 
-    def nearest(self, fingerprint: int, max_distance: int) -> tuple[str, int] | None:
-        """The stored story closest to ``fingerprint`` within ``max_distance`` bits, if any."""
-        b = dedup.bands(fingerprint)
-        where = " OR ".join(f"b{i} = :b{i}" for i in range(dedup.BANDS))
-        with self.engine.connect() as conn:
-            rows = conn.execute(text(f"SELECT story_id, simhash FROM fingerprints WHERE {where}"),
-                                {f"b{i}": v for i, v in enumerate(b)}).all()
-        best = None
-        for story_id, stored in rows:
-            d = dedup.hamming(fingerprint, dedup.from_signed(stored))
-            if d <= max_distance and (best is None or (d, story_id) < (best[1], best[0])):
-                best = (story_id, d)
-        return best
+    def near_duplicates(self, fp: dedup.Fingerprint, threshold: float = dedup.DEFAULT_THRESHOLD,
+                        ) -> list[tuple[str, float]]:
+        """Stored stories that ``fp`` near-duplicates, most similar first: those sharing an LSH band
+        whose Jaccard estimate reaches ``threshold``, and those with the same lead (a truncation)."""
+        params = [*fp.bands(), fp.lead]
+        # The hot path of every story: straight to the driver with a prebuilt statement, which is
+        # ten times cheaper here than going through SQLAlchemy's statement machinery.
+        raw_conn = self.engine.raw_connection()
+        try:
+            cur = raw_conn.cursor()
+            cur.execute(self._near_sql, params)
+            rows = cur.fetchall()
+            cur.close()
+        finally:
+            raw_conn.close()
+        out = []
+        for story_id, raw, lead in rows:
+            stored = dedup.Fingerprint(dedup.Fingerprint.signature_from_bytes(bytes(raw)), lead)
+            sim = dedup.near_similarity(fp, stored, threshold)
+            if sim is not None:
+                out.append((story_id, sim))
+        out.sort(key=lambda r: (-r[1], r[0]))
+        return out
 
     def record_published(self, items: list[dict]) -> None:
         """Remember published stories. Called only after the broker acknowledged them."""
@@ -200,20 +224,20 @@ class IngestState:
                     continue  # index originals only, so every copy points at the first story
                 conn.execute(text(f"INSERT INTO text_hashes (content_hash, story_id) VALUES (:h, :s) {conflict}"),
                              {"h": it["content_hash"], "s": it["story_id"]})
-                fp = it["simhash"]
-                cols = ", ".join(f"b{i}" for i in range(dedup.BANDS))
+                fp = it["fingerprint"]
+                cols = ", ".join(f"band{i}" for i in range(dedup.BANDS))
                 vals = ", ".join(f":b{i}" for i in range(dedup.BANDS))
-                conn.execute(text(f"INSERT INTO fingerprints (story_id, simhash, {cols}) VALUES (:s, :f, {vals}) "
-                                  f"{conflict}"),
-                             {"s": it["story_id"], "f": dedup.to_signed(fp),
-                              **{f"b{i}": v for i, v in enumerate(dedup.bands(fp))}})
+                conn.execute(text(f"INSERT INTO near_index (story_id, signature, lead, {cols}) "
+                                  f"VALUES (:s, :sig, :lead, {vals}) {conflict}"),
+                             {"s": it["story_id"], "sig": fp.to_bytes(), "lead": fp.lead,
+                              **{f"b{i}": v for i, v in enumerate(fp.bands())}})
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             return {
                 "feeds": conn.execute(text("SELECT COUNT(*) FROM feeds")).scalar_one(),
                 "seen_urls": conn.execute(text("SELECT COUNT(*) FROM seen_urls")).scalar_one(),
-                "fingerprints": conn.execute(text("SELECT COUNT(*) FROM fingerprints")).scalar_one(),
+                "fingerprints": conn.execute(text("SELECT COUNT(*) FROM near_index")).scalar_one(),
             }
 
     @property

@@ -176,3 +176,64 @@ async def test_robots_txt_is_honoured_for_article_pages(kafka_settings, site):
     assert not any(path.startswith("/hindukush-herald/") and path.endswith(".html") for path, _ in site.requests)
     assert registry.get_sample_value("wirewatch_ingest_extraction_failures_total", {"reason": "robots"}) == len(herald)
     assert site.hits["/robots.txt"] == 1  # cached per origin
+
+
+async def test_repeated_parse_failures_park_the_feed_with_a_reason(kafka_settings, capsys):
+    with FixtureSite() as site:
+        site.routes["/junk.xml"] = lambda h: send(h, 200, b"<html>no feed here", "text/html")
+        feeds = [Feed(id="junk", url=f"{site.base_url}/junk.xml", outlet="Junk")]
+        settings = _settings()
+        svc, registry = _service(settings, feeds)
+        from services.ingest.schedule import PARK_AFTER_PARSE_FAILURES
+
+        for i in range(PARK_AFTER_PARSE_FAILURES):
+            # a new body each time, so that the unchanged-body shortcut does not hide the failures
+            site.routes["/junk.xml"] = (lambda n: lambda h: send(h, 200, b"<html>no feed %d" % n, "text/html"))(i)
+            await svc.run_cycle(force=True)
+        await svc.aclose()
+    st = svc.state.feed("junk")
+    assert st.parked_reason and "consecutive parse failures" in st.parked_reason
+    assert st.next_poll_at - __import__("time").time() > 3600 * 12  # retried rarely, not never
+    assert registry.get_sample_value("wirewatch_ingest_feeds_parked") == 1
+    from services.ingest.cli import list_feeds
+
+    feeds_file = settings.data_dir / "feeds.yaml"
+    from services.ingest.feeds import dump_feeds
+
+    dump_feeds(feeds, feeds_file)
+    list_feeds(feeds_file)
+    out = capsys.readouterr().out
+    assert "parked" in out and "consecutive parse failures" in out
+
+
+async def test_a_permanent_redirect_updates_the_stored_feed_url(kafka_settings):
+    with FixtureSite() as site:
+        body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+                b"<item><title>x</title><guid>g1</guid><description>d</description></item></channel></rss>")
+        site.routes["/old.xml"] = lambda h: send(h, 301, b"", "text/plain", headers={"Location": "/new.xml"})
+        site.routes["/new.xml"] = lambda h: send(h, 200, body, "application/rss+xml")
+        settings = _settings()
+        svc, _ = _service(settings, [Feed(id="moved", url=f"{site.base_url}/old.xml", outlet="M")])
+        await svc.run_cycle(force=True)
+        await svc.run_cycle(force=True)
+        await svc.aclose()
+        assert svc.state.feed("moved").url == f"{site.base_url}/new.xml"
+        assert site.hits["/old.xml"] == 1 and site.hits["/new.xml"] == 2
+
+
+async def test_brotli_and_gzip_bodies_are_decoded(kafka_settings):
+    import gzip as _gzip
+
+    import brotli
+
+    from services.ingest.fetch import Fetcher
+
+    with FixtureSite() as site:
+        site.routes["/br"] = lambda h: send(h, 200, brotli.compress(b"hello br"), "text/plain",
+                                           headers={"Content-Encoding": "br"})
+        site.routes["/gz"] = lambda h: send(h, 200, _gzip.compress(b"hello gz"), "text/plain",
+                                           headers={"Content-Encoding": "gzip"})
+        f = Fetcher(user_agent="t", allow_private=True)
+        assert (await f.get(f"{site.base_url}/br", max_bytes=100)).body == b"hello br"
+        assert (await f.get(f"{site.base_url}/gz", max_bytes=100)).body == b"hello gz"
+        await f.aclose()

@@ -34,16 +34,19 @@ def _cmd_extract(args) -> int:
 
 def _cmd_schemas(args) -> int:
     from services.common import contracts
+    from services.store.api import OPENAPI_PATH, openapi_document
 
+    documents = {contracts.schema_path(t): contracts.render_schema(t) for t in contracts.CONTRACTS}
+    documents[OPENAPI_PATH] = openapi_document()
     if args.write:
-        for path in contracts.write_schemas():
+        contracts.SCHEMA_DIR.mkdir(exist_ok=True)
+        for path, body in documents.items():
+            path.write_text(body, encoding="utf-8")
             print(f"wrote {path}")
         return 0
-    stale = [t for t in contracts.CONTRACTS
-             if not contracts.schema_path(t).exists()
-             or contracts.schema_path(t).read_text(encoding="utf-8") != contracts.render_schema(t)]
-    for t in stale:
-        print(f"schema out of date: {contracts.schema_path(t)} (run `wirewatch schemas --write`)")
+    stale = [p for p, body in documents.items() if not p.exists() or p.read_text(encoding="utf-8") != body]
+    for path in stale:
+        print(f"out of date: {path} (run `wirewatch schemas --write`)")
     return 1 if stale else 0
 
 
@@ -79,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--file", help="feeds YAML (default: WIREWATCH_INGEST_FEEDS_FILE)")
     f.set_defaults(func=_cmd_feeds)
 
-    sc = sub.add_parser("schemas", help="check (default) or --write the JSON Schemas of the message contracts")
+    sc = sub.add_parser("schemas", help="check (default) or --write the message JSON Schemas and the OpenAPI document")
     sc.add_argument("--write", action="store_true")
     sc.set_defaults(func=_cmd_schemas)
     return p

@@ -41,6 +41,7 @@ from services.ingest.state import IngestState
 from services.store.api import create_app
 from services.store.metrics import StoreMetrics
 from services.store.repository import EventRepository
+from services.store.service import STORE_TOPICS
 from services.store.service import make_loop as make_store_loop
 from services.store.settings import StoreSettings
 
@@ -175,7 +176,7 @@ class Pipeline:
             make_consumer(extract_s, "extract", extract_s.extract_group_id, [STORIES_TOPIC]), extract_pub,
             load_extractor(extract_s.extract_extractor), e_metrics, health, extract_s.max_attempts)
         store_loop, store_handler = make_store_loop(
-            make_consumer(store_s, "store", store_s.store_group_id, [EVENTS_TOPIC]), store_pub, repo, s_metrics,
+            make_consumer(store_s, "store", store_s.store_group_id, list(STORE_TOPICS)), store_pub, repo, s_metrics,
             health, store_s.max_attempts)
         self._closers += [extract_loop.close, store_loop.close]
         health.add_check("database", lambda: repo.count())
@@ -188,7 +189,8 @@ class Pipeline:
             new = free_port(store_s.store_api_host)
             say(f"port {port} is busy; the API uses {new} instead")
             port = new
-        self.api = HttpServer(create_app(repo, health, registry, s_metrics, store_s.store_api_max_limit),
+        self.api = HttpServer(create_app(repo, health, registry, s_metrics, store_s.store_api_max_limit,
+                                         store_s.admin_token()),
                               store_s.store_api_host, port, name="api").start()
         self._closers.insert(0, self.api.stop)
         say(f"API on {self.api.url}  (GET /events, /events/{{id}}, /metrics, /healthz, /readyz)")
@@ -230,8 +232,10 @@ class Pipeline:
                 f"{t.feed_text_fallbacks} from feed text only)",
                 f"  duplicates dropped  {t.duplicates_dropped} (already published)",
                 f"  events extracted    {extract_handler.events_published}",
-                f"  events stored       {stored.inserted} new, {stored.updated} updated, {stored.unchanged} "
-                f"unchanged; the store holds {events_after} events",
+                f"  reports stored      {stored.inserted} new, {stored.updated} updated, {stored.unchanged} "
+                f"unchanged ({store_handler.links} republications credited)",
+                f"  events in store     {events_after} after merging reports of the same event "
+                f"({repo.count_reports()} reports)",
                 f"  dead-lettered       {extract_loop.stats.dead_lettered + store_loop.stats.dead_lettered}",
                 f"  API                 {self.api.url} (up while running; "
                 f"`wirewatch store` serves the same data)",
@@ -257,7 +261,8 @@ class Pipeline:
         try:
             self._wait(extract_loop, _on_topic(service.publisher.acked, STORIES_TOPIC), "extract")
             say(f"extract: processed {extract_loop.stats.consumed} stories")
-            self._wait(store_loop, _on_topic(extract_pub.acked, EVENTS_TOPIC), "store")
+            self._wait(store_loop, {**_on_topic(extract_pub.acked, EVENTS_TOPIC),
+                                    **_on_topic(service.publisher.acked, STORIES_TOPIC)}, "store")
             say(f"store: processed {store_loop.stats.consumed} events")
         except PipelineFailed as exc:
             if not self.fatal:

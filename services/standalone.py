@@ -14,7 +14,7 @@ import threading
 
 from prometheus_client import CollectorRegistry
 
-from services.common.contracts import EVENTS_TOPIC, STORIES_TOPIC
+from services.common.contracts import STORIES_TOPIC
 from services.common.kafka import (
     BrokerUnavailable,
     Publisher,
@@ -136,7 +136,7 @@ def _store(stop, registry) -> int:
     from services.store.api import create_app
     from services.store.metrics import StoreMetrics
     from services.store.repository import EventRepository
-    from services.store.service import make_loop
+    from services.store.service import STORE_TOPICS, make_loop
     from services.store.settings import StoreSettings
 
     s = StoreSettings()
@@ -147,12 +147,12 @@ def _store(stop, registry) -> int:
     health.add_check("database", lambda: repo.count())
     health.add_check("broker", _broker_check(s))
     metrics = StoreMetrics(registry)
-    api = HttpServer(create_app(repo, health, registry, metrics, s.store_api_max_limit), s.store_api_host,
+    api = HttpServer(create_app(repo, health, registry, metrics, s.store_api_max_limit, s.admin_token()), s.store_api_host,
                      s.store_api_port, "api").start()
     log.info("store: API and ops endpoints on %s", api.url)
     publisher = Publisher(make_producer(s, "store"))
-    loop, _ = make_loop(make_consumer(s, "store", s.store_group_id, [EVENTS_TOPIC]), publisher, repo, metrics,
-                        health, s.max_attempts)
+    loop, _ = make_loop(make_consumer(s, "store", s.store_group_id, list(STORE_TOPICS)), publisher, repo,
+                        metrics, health, s.max_attempts)
     try:
         loop.run(stop)
     finally:

@@ -1,64 +1,111 @@
 """The events store on SQLite and PostgreSQL alike (each test runs on both)."""
 
-from datetime import UTC, date, datetime
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import text
 
 from services.common.contracts import Actor, Event, Source
 from services.store.repository import EventQuery, EventRepository
 
+DISTRICTS = [("Kunduz", "Dasht-e-Archi", 37.13, 69.17), ("Kunduz", "Imam Sahib", 37.18, 68.92),
+             ("Helmand", "Lashkar Gah", 31.59, 64.37), ("Kandahar", "Panjwai", 31.55, 65.45)]
+
 
 def make_event(i: int, **kw) -> Event:
+    admin1, admin2, lat, lon = DISTRICTS[i % len(DISTRICTS)]
     base = dict(
-        event_id=f"e{i:04d}", story_id=f"s{i}", event_date=date(2026, 3, 1 + i % 20), date_precision="day",
-        event_type="Battles", sub_event_type="Armed clash", actor1=Actor(name="Taliban"),
-        actor2=Actor(name="Military Forces of Afghanistan"), country="AF",
-        admin1="Kunduz" if i % 2 else "Helmand", admin2=None, location="x", latitude=36.7, longitude=68.8,
-        geo_precision=3, fatalities=i, confidence=0.8, extractor="test",
-        sources=[Source(story_id=f"s{i}", outlet="Outlet", url=f"https://example.org/{i}",
+        event_id=f"e{i:05d}", story_id=f"s{i}", event_date=date(2026, 1, 1) + timedelta(days=3 * i),
+        date_precision="day",
+        event_type="Battles" if i % 3 else "Explosions/Remote violence",
+        sub_event_type="Armed clash" if i % 3 else "Remote explosive/landmine/IED",
+        actor1=Actor(name="Taliban"), actor2=Actor(name="Military Forces of Afghanistan"), country="AF",
+        admin1=admin1, admin2=admin2, location=admin2, latitude=lat, longitude=lon, geo_precision=1,
+        fatalities=i % 17, confidence=0.8, extractor="test",
+        sources=[Source(story_id=f"s{i}", outlet=f"Outlet {i % 5}", url=f"https://example.org/{i}",
                         published_at=datetime(2026, 3, 2, tzinfo=UTC))],
     )
     return Event(**{**base, **kw})
 
 
-def _dump(repo: EventRepository) -> list:
+def _file_hash(sqlite_url: str) -> str:
+    return hashlib.sha256(Path(sqlite_url.split("///")[1]).read_bytes()).hexdigest()
+
+
+def dump(repo: EventRepository) -> list:
     with repo.engine.connect() as conn:
-        events = conn.execute(text("SELECT * FROM events ORDER BY event_id")).all()
-        sources = conn.execute(text("SELECT * FROM event_sources ORDER BY event_id, url")).all()
-    return [tuple(r) for r in events] + [tuple(r) for r in sources]
+        return [tuple(r) for table in ("events", "reports", "story_links")
+                for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all()]
 
 
-def test_upsert_is_idempotent_in_any_order(database_url):
+def test_replaying_everything_changes_nothing(database_url):
     repo = EventRepository(database_url)
-    events = [make_event(i) for i in range(50)]
+    events = [make_event(i) for i in range(120)]
     first = repo.upsert_many(events)
-    assert (first.inserted, first.updated, first.unchanged) == (50, 0, 0)
-    snapshot = _dump(repo)
-    again = repo.upsert_many(list(reversed(events)))
-    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 50)
-    assert _dump(repo) == snapshot
+    assert (first.inserted, first.updated, first.unchanged) == (120, 0, 0)
+    snapshot = dump(repo)
+    file_hash = None
+    if database_url.startswith("sqlite"):
+        with repo.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        file_hash = _file_hash(database_url)
+    for chunk in range(0, 120, 7):  # replay in a different order and batching
+        again = repo.upsert_many(list(reversed(events))[chunk:chunk + 7])
+        assert again.inserted == again.updated == 0
+    assert dump(repo) == snapshot
+    if file_hash:
+        with repo.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert _file_hash(database_url) == file_hash
     repo.close()
 
 
-def test_changed_event_is_updated(database_url):
+def test_changed_report_is_rewritten(database_url):
     repo = EventRepository(database_url)
     repo.upsert_many([make_event(1)])
     res = repo.upsert_many([make_event(1, fatalities=99)])
     assert res.updated == 1
-    assert repo.get("e0001")["fatalities"] == 99
+    assert repo.get("e00001")["fatalities"] == 99
     repo.close()
 
 
-def test_query_filters(database_url):
+def test_filters_sorting_and_cursor_pagination(database_url):
+    repo = EventRepository(database_url)
+    repo.upsert_many([make_event(i) for i in range(60)])
+    everything, _ = repo.query(EventQuery(limit=1000))
+    kunduz, _ = repo.query(EventQuery(admin1="Kunduz", limit=1000))
+    assert kunduz and all(e["admin1"] == "Kunduz" for e in kunduz)
+    assert all(e["admin2"] == "Imam Sahib" for e in repo.query(EventQuery(admin2="Imam Sahib", limit=1000))[0])
+    day, _ = repo.query(EventQuery(since=date(2026, 1, 10), until=date(2026, 1, 10), limit=1000))
+    assert day and {e["event_date"] for e in day} == {"2026-01-10"}
+    deadly, _ = repo.query(EventQuery(min_fatalities=10, sort="-fatalities", limit=1000))
+    assert deadly and all(e["fatalities"] >= 10 for e in deadly)
+    assert [e["fatalities"] for e in deadly] == sorted((e["fatalities"] for e in deadly), reverse=True)
+    boxed, _ = repo.query(EventQuery(bbox=(64.0, 31.0, 66.0, 32.0), limit=1000))
+    assert boxed and {e["admin1"] for e in boxed} <= {"Helmand", "Kandahar"}
+    ied, _ = repo.query(EventQuery(event_type="Explosions/Remote violence", actor="Taliban", limit=1000))
+    assert ied and all(e["event_type"] == "Explosions/Remote violence" for e in ied)
+    # walking the cursor visits every event exactly once, in order
+    seen, cursor = [], None
+    while True:
+        page, cursor = repo.query(EventQuery(limit=7, cursor=cursor))
+        seen += [e["event_id"] for e in page]
+        if not cursor:
+            break
+    assert seen == [e["event_id"] for e in everything] and len(set(seen)) == len(seen)
+    repo.close()
+
+
+def test_stats(database_url):
     repo = EventRepository(database_url)
     repo.upsert_many([make_event(i) for i in range(40)])
-    kunduz = repo.query(EventQuery(admin1="kunduz", limit=1000))
-    assert kunduz and all(e["admin1"] == "Kunduz" for e in kunduz)
-    day = repo.query(EventQuery(since=date(2026, 3, 5), until=date(2026, 3, 5), limit=1000))
-    assert {e["event_date"] for e in day} == {"2026-03-05"}
-    assert all(e["sources"][0]["url"].startswith("https://example.org/") for e in day)
-    assert repo.query(EventQuery(event_type="Protests")) == []
-    assert repo.get("nope") is None
+    by_province = {r["admin1"]: r["events"] for r in repo.stats(EventQuery(), "admin1")}
+    assert sum(by_province.values()) == repo.count() and set(by_province) == {"Kunduz", "Helmand", "Kandahar"}
+    by_day = repo.stats(EventQuery(admin1="Helmand"), "day")
+    assert all(r["events"] >= 1 for r in by_day)
     repo.close()
 
 
@@ -66,5 +113,20 @@ def test_migrations_are_applied_once(database_url):
     EventRepository(database_url).close()
     repo = EventRepository(database_url)  # second start: nothing to apply, nothing fails
     with repo.engine.connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM schema_migrations")).scalar_one() == 1
+        assert conn.execute(text("SELECT COUNT(*) FROM schema_migrations")).scalar_one() == 2
+    repo.close()
+
+
+def test_republication_credits_its_outlet(database_url):
+    from services.common.contracts import Story
+
+    repo = EventRepository(database_url)
+    repo.upsert_many([make_event(3)])
+    dup = Story(story_id="copy", url="https://mirror.example/copy", canonical_url="https://mirror.example/copy",
+                feed_id="m", outlet="Mirror", fetched_at=datetime(2026, 3, 3, tzinfo=UTC), content_hash="h",
+                duplicate_of="s3")
+    assert repo.link_duplicates([dup]) == 1
+    assert repo.link_duplicates([dup]) == 0  # idempotent
+    outlets = {s["outlet"] for s in repo.get("e00003")["sources"]}
+    assert outlets == {"Outlet 3", "Mirror"}
     repo.close()

@@ -1,19 +1,35 @@
-"""The HTTP API analysts query: ``GET /events``, ``GET /events/{id}``, plus the ops endpoints."""
+"""The HTTP API analysts query, the page they read it through, and the ops endpoints.
+
+``GET /events`` (JSON, CSV or GeoJSON, by ``format=`` or ``Accept``) with filters, sorting and
+cursor pagination; ``GET /events/{id}``; ``GET /stats``; ``GET /`` (the analysts' page);
+``/openapi.json``. Everything is read-only; ``POST /admin/rebuild`` needs the admin token.
+"""
 
 from __future__ import annotations
 
+import csv
+import hmac
+import io
+import json
 import time
 from datetime import date
+from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CollectorRegistry
 from starlette.routing import Match
 
 from services.common.ops import Health, ops_routes
 
 from .metrics import StoreMetrics
-from .repository import EventQuery, EventRepository
+from .repository import SORTS, BadQuery, EventQuery, EventRepository
+
+PAGE = Path(__file__).with_name("web") / "index.html"
+CSV_COLUMNS = ["event_id", "event_date", "date_precision", "event_type", "sub_event_type", "actor1", "actor2",
+               "country", "admin1", "admin2", "location", "latitude", "longitude", "geo_precision", "fatalities",
+               "fatalities_min", "fatalities_max", "confidence", "sources", "source_urls"]
 
 
 def _route_label(app: FastAPI, request: Request) -> str:
@@ -25,11 +41,70 @@ def _route_label(app: FastAPI, request: Request) -> str:
     return "unmatched"
 
 
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if not value:
+        return None
+    try:
+        parts = [float(x) for x in value.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) != 4 or not (-180 <= parts[0] <= parts[2] <= 180 and -90 <= parts[1] <= parts[3] <= 90):
+        raise HTTPException(400, "bbox must be min_lon,min_lat,max_lon,max_lat with min <= max")
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def _format(format_: str | None, accept: str | None) -> str:
+    if format_:
+        if format_ not in ("json", "csv", "geojson"):
+            raise HTTPException(400, "format must be json, csv or geojson")
+        return format_
+    accept = (accept or "").lower()
+    if "text/csv" in accept:
+        return "csv"
+    if "application/geo+json" in accept:
+        return "geojson"
+    return "json"
+
+
+def _csv(events: list[dict]) -> str:
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    w.writeheader()
+    for e in events:
+        rng = e.get("fatalities_range") or [None, None]
+        w.writerow({**e, "actor1": (e.get("actor1") or {}).get("name"), "actor2": (e.get("actor2") or {}).get("name"),
+                    "fatalities_min": rng[0], "fatalities_max": rng[1],
+                    "sources": "; ".join(sorted({s["outlet"] for s in e.get("sources", [])})),
+                    "source_urls": " ".join(s["url"] for s in e.get("sources", []))})
+    return out.getvalue()
+
+
+def _geojson(events: list[dict], next_cursor: str | None) -> dict:
+    features = []
+    for e in events:
+        geometry = None
+        if e.get("longitude") is not None and e.get("latitude") is not None:
+            geometry = {"type": "Point", "coordinates": [e["longitude"], e["latitude"]]}
+        props = {k: v for k, v in e.items() if k not in ("evidence", "casualties", "claims")}
+        features.append({"type": "Feature", "id": e["event_id"], "geometry": geometry, "properties": props})
+    return {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}
+
+
 def create_app(repo: EventRepository, health: Health, registry: CollectorRegistry, metrics: StoreMetrics,
-               max_limit: int = 1000) -> FastAPI:
-    app = FastAPI(title="Wirewatch events API", version="1", description="ACLED-style events from news feeds")
+               max_limit: int = 1000, admin_token: str | None = None) -> FastAPI:
+    app = FastAPI(title="Wirewatch events API", version="1",
+                  description="ACLED-style conflict events extracted from news feeds, merged across outlets.")
     for route in ops_routes(health, registry):
         app.router.routes.append(route)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [f"{'.'.join(str(p) for p in err['loc'][1:])}: {err['msg']}" for err in exc.errors()]
+        return JSONResponse({"detail": "; ".join(problems)}, status_code=400)
+
+    @app.exception_handler(BadQuery)
+    async def _bad(_: Request, exc: BadQuery) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
 
     @app.middleware("http")
     async def _metrics(request: Request, call_next):
@@ -40,27 +115,94 @@ def create_app(repo: EventRepository, health: Health, registry: CollectorRegistr
         metrics.api_duration.labels(route=label).observe(time.perf_counter() - t0)
         return response
 
-    @app.get("/events", summary="List events, newest first")
+    def _query(since, until, country, admin1, admin2, actor, event_type, sub_event_type, min_fatalities, bbox, q,
+               sort="-event_date", cursor=None, limit=None) -> EventQuery:
+        if since and until and since > until:
+            raise HTTPException(400, "since must not be after until")
+        limit = limit or min(100, max_limit)
+        if limit > max_limit:
+            raise HTTPException(400, f"limit must be at most {max_limit}")
+        if sort not in SORTS:
+            raise HTTPException(400, f"sort must be one of {', '.join(SORTS)}")
+        return EventQuery(since=since, until=until, country=country, admin1=admin1, admin2=admin2, actor=actor,
+                          event_type=event_type, sub_event_type=sub_event_type, min_fatalities=min_fatalities,
+                          bbox=_bbox(bbox), q=q, sort=sort, cursor=cursor, limit=limit)
+
+    @app.get("/events", summary="Merged events, newest first, filtered and paginated")
     def list_events(
         since: date | None = Query(None, description="First event date (inclusive), YYYY-MM-DD"),
         until: date | None = Query(None, description="Last event date (inclusive), YYYY-MM-DD"),
+        country: str | None = Query(None, description="ISO 3166-1 alpha-2, e.g. AF"),
         admin1: str | None = Query(None, description="Province, e.g. Kunduz"),
+        admin2: str | None = Query(None, description="District, e.g. Dasht-e-Archi"),
+        actor: str | None = Query(None, description="Either actor, e.g. Taliban"),
         event_type: str | None = Query(None, description="ACLED event type, e.g. Battles"),
+        sub_event_type: str | None = Query(None, description="ACLED sub-event type, e.g. Armed clash"),
+        min_fatalities: int | None = Query(None, ge=0, description="At least this many fatalities"),
+        bbox: str | None = Query(None, description="min_lon,min_lat,max_lon,max_lat"),
+        q: str | None = Query(None, min_length=2, max_length=200, description="Text in the evidence sentences"),
+        sort: str = Query("-event_date", description=f"One of {', '.join(SORTS)}"),
+        cursor: str | None = Query(None, description="next_cursor of the previous page"),
         limit: int | None = Query(None, ge=1, description="Page size (default 100)"),
-    ) -> JSONResponse:
-        limit = limit or min(100, max_limit)
-        if since and until and since > until:
-            raise HTTPException(400, "since must not be after until")
-        if limit > max_limit:
-            raise HTTPException(400, f"limit must be at most {max_limit}")
-        events = repo.query(EventQuery(since=since, until=until, admin1=admin1, event_type=event_type, limit=limit))
-        return JSONResponse({"count": len(events), "events": events})
+        format: str | None = Query(None, description="json (default), csv or geojson; or use Accept"),  # noqa: A002
+        accept: str | None = Header(None),
+    ) -> Response:
+        query = _query(since, until, country, admin1, admin2, actor, event_type, sub_event_type, min_fatalities,
+                       bbox, q, sort, cursor, limit)
+        events, next_cursor = repo.query(query)
+        kind = _format(format, accept)
+        if kind == "csv":
+            headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
+            return Response(_csv(events), media_type="text/csv; charset=utf-8", headers=headers)
+        if kind == "geojson":
+            return JSONResponse(_geojson(events, next_cursor), media_type="application/geo+json")
+        return JSONResponse({"count": len(events), "next_cursor": next_cursor, "events": events})
 
-    @app.get("/events/{event_id}", summary="One event with its sources, claims and evidence")
+    @app.get("/events/{event_id}", summary="One merged event with its sources, claims and evidence")
     def get_event(event_id: str) -> JSONResponse:
+        if len(event_id) > 128:
+            raise HTTPException(400, "event id too long")
         event = repo.get(event_id)
         if event is None:
             raise HTTPException(404, f"no event {event_id}")
         return JSONResponse(event)
 
+    @app.get("/stats", summary="Event and fatality counts by day, province or type")
+    def stats(
+        by: str = Query("day", description="day, admin1, event_type, sub_event_type or country"),
+        since: date | None = Query(None), until: date | None = Query(None),
+        country: str | None = Query(None), admin1: str | None = Query(None), admin2: str | None = Query(None),
+        actor: str | None = Query(None), event_type: str | None = Query(None),
+        sub_event_type: str | None = Query(None), min_fatalities: int | None = Query(None, ge=0),
+        bbox: str | None = Query(None),
+    ) -> JSONResponse:
+        query = _query(since, until, country, admin1, admin2, actor, event_type, sub_event_type, min_fatalities,
+                       bbox, None)
+        return JSONResponse({"by": by, "counts": repo.stats(query, by)})
+
+    @app.post("/admin/rebuild", summary="Recompute every merged event from the stored reports (admin token)")
+    def rebuild(authorization: str | None = Header(None)) -> JSONResponse:
+        if not admin_token:
+            raise HTTPException(403, "admin endpoints are disabled (set WIREWATCH_STORE_ADMIN_TOKEN)")
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), admin_token.encode()):
+            raise HTTPException(401, "a valid admin token is required (Authorization: Bearer ...)")
+        return JSONResponse({"events_written": repo.rebuild()})
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page() -> HTMLResponse:
+        return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+
     return app
+
+
+OPENAPI_PATH = Path(__file__).with_name("openapi.json")
+
+
+def openapi_document() -> str:
+    """The API's OpenAPI document as checked in (``wirewatch schemas --write`` refreshes it)."""
+    from prometheus_client import CollectorRegistry as _Registry
+
+    registry = _Registry()
+    app = create_app(None, Health(), registry, StoreMetrics(registry))  # routes only; nothing is served
+    return json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n"

@@ -1,26 +1,67 @@
-"""The events database: schema, idempotent upserts and queries (SQLite or PostgreSQL).
+"""The events database: reports as they arrive, merged events as analysts see them.
 
-Writes are idempotent by construction: a row is keyed by ``event_id`` and holds the canonical
-JSON of the event, and it is rewritten only when that JSON changes. Nothing time-dependent is
-stored, so replaying the events topic from offset 0 leaves the database byte-for-byte the same.
+* ``reports``: one row per extracted event (``event_id`` from one story), its JSON and the
+  cluster it belongs to.
+* ``events``: one row per real-world event (a cluster of reports), with the merged JSON and the
+  columns the API filters and sorts on. Its id is the smallest member report id.
+* ``story_links``: stories that near-duplicate another one; their outlets become sources of the
+  original story's events.
+
+Writes are idempotent and order-independent: a report is rewritten only when its JSON changed,
+clusters are recomputed as connected components of the affected neighbourhood (``merge.py``), and
+a merged row is rewritten only when its JSON changed. Nothing time-dependent is stored, so
+replaying the events topic from offset 0, in any partition order, changes nothing.
 """
 
 from __future__ import annotations
 
+import base64
 import json
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from sqlalchemy import Engine, text
 
-from services.common.contracts import Event
+from services.common.contracts import Event, Story
 from services.common.database import make_engine, migrate
+
+from . import merge
 
 MIGRATIONS = [
     [
         """CREATE TABLE events (
+            event_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, event_date TEXT NOT NULL,
+            date_precision TEXT NOT NULL, event_type TEXT NOT NULL, sub_event_type TEXT NOT NULL,
+            actor1 TEXT, actor2 TEXT, country TEXT, admin1 TEXT, admin2 TEXT, location TEXT,
+            latitude DOUBLE PRECISION, longitude DOUBLE PRECISION, geo_precision INTEGER,
+            fatalities INTEGER NOT NULL, confidence DOUBLE PRECISION NOT NULL, payload TEXT NOT NULL
+        )""",
+        """CREATE TABLE event_sources (
+            event_id TEXT NOT NULL, url TEXT NOT NULL, story_id TEXT NOT NULL, outlet TEXT NOT NULL,
+            published_at TEXT, PRIMARY KEY (event_id, url)
+        )""",
+    ],
+    # 2: reports are kept apart from the merged events they form
+    [
+        """CREATE TABLE reports (
             event_id TEXT PRIMARY KEY,
             story_id TEXT NOT NULL,
+            country TEXT,
+            admin1 TEXT,
+            event_type TEXT NOT NULL,
+            event_date TEXT NOT NULL,
+            cluster_id TEXT,
+            payload TEXT NOT NULL
+        )""",
+        "INSERT INTO reports (event_id, story_id, country, admin1, event_type, event_date, payload) "
+        "SELECT event_id, story_id, country, admin1, event_type, event_date, payload FROM events",
+        "CREATE INDEX reports_place_date ON reports (admin1, event_date)",
+        "CREATE INDEX reports_cluster ON reports (cluster_id)",
+        "CREATE INDEX reports_story ON reports (story_id)",
+        "DROP TABLE event_sources",
+        "DROP TABLE events",
+        """CREATE TABLE events (
+            event_id TEXT PRIMARY KEY,
             event_date TEXT NOT NULL,
             date_precision TEXT NOT NULL,
             event_type TEXT NOT NULL,
@@ -35,26 +76,40 @@ MIGRATIONS = [
             longitude DOUBLE PRECISION,
             geo_precision INTEGER,
             fatalities INTEGER NOT NULL,
+            n_sources INTEGER NOT NULL,
             confidence DOUBLE PRECISION NOT NULL,
+            evidence_text TEXT NOT NULL,
             payload TEXT NOT NULL
         )""",
         "CREATE INDEX events_date ON events (event_date, event_id)",
-        "CREATE INDEX events_admin1 ON events (admin1, event_date)",
-        "CREATE INDEX events_type ON events (event_type, event_date)",
-        """CREATE TABLE event_sources (
-            event_id TEXT NOT NULL REFERENCES events (event_id) ON DELETE CASCADE,
-            url TEXT NOT NULL,
-            story_id TEXT NOT NULL,
+        "CREATE INDEX events_admin1_date ON events (admin1, event_date, event_id)",
+        "CREATE INDEX events_admin2_date ON events (admin2, event_date)",
+        "CREATE INDEX events_type_date ON events (event_type, event_date)",
+        "CREATE INDEX events_country_date ON events (country, event_date)",
+        "CREATE INDEX events_actor1 ON events (actor1, event_date)",
+        "CREATE INDEX events_actor2 ON events (actor2, event_date)",
+        "CREATE INDEX events_fatalities ON events (fatalities, event_id)",
+        "CREATE INDEX events_lat_lon ON events (latitude, longitude)",
+        """CREATE TABLE story_links (
+            story_id TEXT PRIMARY KEY,
+            original_story_id TEXT NOT NULL,
             outlet TEXT NOT NULL,
-            published_at TEXT,
-            PRIMARY KEY (event_id, url)
+            url TEXT NOT NULL,
+            published_at TEXT
         )""",
+        "CREATE INDEX story_links_original ON story_links (original_story_id)",
     ],
 ]
 
-_COLUMNS = ("event_id", "story_id", "event_date", "date_precision", "event_type", "sub_event_type", "actor1",
-            "actor2", "country", "admin1", "admin2", "location", "latitude", "longitude", "geo_precision",
-            "fatalities", "confidence", "payload")
+_EVENT_COLUMNS = ("event_id", "event_date", "date_precision", "event_type", "sub_event_type", "actor1", "actor2",
+                  "country", "admin1", "admin2", "location", "latitude", "longitude", "geo_precision", "fatalities",
+                  "n_sources", "confidence", "evidence_text", "payload")
+SORTS = {"-event_date": ("event_date", "DESC"), "event_date": ("event_date", "ASC"),
+         "-fatalities": ("fatalities", "DESC"), "fatalities": ("fatalities", "ASC")}
+
+
+class BadQuery(ValueError):
+    """A query the API should answer with 400 and this message."""
 
 
 @dataclass
@@ -62,150 +117,336 @@ class WriteResult:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    clusters_written: int = 0
 
 
 @dataclass
 class EventQuery:
     since: date | None = None
     until: date | None = None
+    country: str | None = None
     admin1: str | None = None
+    admin2: str | None = None
+    actor: str | None = None
     event_type: str | None = None
+    sub_event_type: str | None = None
+    min_fatalities: int | None = None
+    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
+    q: str | None = None
+    sort: str = "-event_date"
+    cursor: str | None = None
     limit: int = 100
+    extra: dict = field(default_factory=dict)
 
 
-def _row(event: Event) -> dict:
-    payload = event.model_dump(mode="json")
-    return {
-        "event_id": event.event_id,
-        "story_id": event.story_id,
-        "event_date": event.event_date.isoformat(),
-        "date_precision": event.date_precision,
-        "event_type": event.event_type,
-        "sub_event_type": event.sub_event_type,
-        "actor1": event.actor1.name if event.actor1 else None,
-        "actor2": event.actor2.name if event.actor2 else None,
-        "country": event.country,
-        "admin1": event.admin1,
-        "admin2": event.admin2,
-        "location": event.location,
-        "latitude": event.latitude,
-        "longitude": event.longitude,
-        "geo_precision": event.geo_precision,
-        "fatalities": event.fatalities,
-        "confidence": event.confidence,
-        "payload": json.dumps(payload, sort_keys=True, separators=(",", ":")),
-    }
+def _canonical_json(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _in(prefix: str, values) -> tuple[str, dict]:
+    values = list(values)
+    params = {f"{prefix}{i}": v for i, v in enumerate(values)}
+    return ", ".join(f":{prefix}{i}" for i in range(len(values))), params
+
+
+def encode_cursor(sort_value, event_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([sort_value, event_id]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, event_id = json.loads(raw)
+        if not isinstance(event_id, str):
+            raise ValueError
+        return value, event_id
+    except Exception as exc:
+        raise BadQuery("cursor is not one this API issued") from exc
 
 
 class EventRepository:
     def __init__(self, url: str) -> None:
         self.engine: Engine = make_engine(url)
         migrate(self.engine, "store", MIGRATIONS)
+        with self.engine.connect() as conn:
+            stale = conn.execute(text("SELECT COUNT(*) FROM reports WHERE cluster_id IS NULL")).scalar_one()
+        if stale:
+            self.rebuild()  # reports carried over by a migration: form their clusters once
 
     def close(self) -> None:
         self.engine.dispose()
 
+    # -- writes ----------------------------------------------------------------------------------
+
     def upsert_many(self, events: list[Event]) -> WriteResult:
-        """Write a batch in one transaction; returns what changed."""
+        """Write a batch of reports in one transaction and re-merge what they touch."""
         result = WriteResult()
-        if not events:
-            return result
-        # the last version of an event in a batch wins, exactly as if they had come one by one
-        latest: dict[str, Event] = {}
+        latest: dict[str, dict] = {}
         for e in events:
-            latest[e.event_id] = e
+            latest[e.event_id] = e.model_dump(mode="json")  # the last version in a batch wins
+        if not latest:
+            return result
         with self.engine.begin() as conn:
-            ids = list(latest)
-            existing: dict[str, str] = {}
-            for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
-                params = {f"i{j}": v for j, v in enumerate(chunk)}
-                placeholders = ", ".join(f":i{j}" for j in range(len(chunk)))
-                for eid, payload in conn.execute(
-                        text(f"SELECT event_id, payload FROM events WHERE event_id IN ({placeholders})"), params):
-                    existing[eid] = payload
-            inserts, updates = [], []
-            for eid, event in latest.items():
-                row = _row(event)
+            ph, params = _in("i", latest)
+            existing = {eid: (payload, cluster) for eid, payload, cluster in conn.execute(text(
+                f"SELECT event_id, payload, cluster_id FROM reports WHERE event_id IN ({ph})"), params)}
+            changed: dict[str, dict] = {}
+            for eid, report in latest.items():
+                payload = _canonical_json(report)
                 if eid not in existing:
-                    inserts.append(row)
-                elif existing[eid] != row["payload"]:
-                    updates.append(row)
+                    result.inserted += 1
+                elif existing[eid][0] != payload:
+                    result.updated += 1
                 else:
                     result.unchanged += 1
-            if inserts:
-                conn.execute(text(f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES "
-                                  f"({', '.join(':' + c for c in _COLUMNS)})"), inserts)
-            if updates:
-                sets = ", ".join(f"{c} = :{c}" for c in _COLUMNS if c != "event_id")
-                conn.execute(text(f"UPDATE events SET {sets} WHERE event_id = :event_id"), updates)
-            sources = []
-            for event in (latest[r["event_id"]] for r in inserts + updates):
-                for s in event.sources:
-                    sources.append({"event_id": event.event_id, "url": s.url, "story_id": s.story_id,
-                                    "outlet": s.outlet,
-                                    "published_at": s.published_at.isoformat() if s.published_at else None})
-            if sources:
+                    continue
+                changed[eid] = report
+            if not changed:
+                return result
+            rows = [{"event_id": eid, "story_id": r["story_id"], "country": r.get("country"),
+                     "admin1": r.get("admin1"), "event_type": r["event_type"], "event_date": r["event_date"],
+                     "payload": _canonical_json(r)} for eid, r in changed.items()]
+            new_rows = [r for r in rows if r["event_id"] not in existing]
+            old_rows = [r for r in rows if r["event_id"] in existing]
+            if new_rows:
                 conn.execute(text(
-                    "INSERT INTO event_sources (event_id, url, story_id, outlet, published_at) "
-                    "VALUES (:event_id, :url, :story_id, :outlet, :published_at) "
-                    "ON CONFLICT (event_id, url) DO NOTHING"), sources)
-            result.inserted, result.updated = len(inserts), len(updates)
+                    "INSERT INTO reports (event_id, story_id, country, admin1, event_type, event_date, payload) "
+                    "VALUES (:event_id, :story_id, :country, :admin1, :event_type, :event_date, :payload)"), new_rows)
+            if old_rows:
+                conn.execute(text(
+                    "UPDATE reports SET story_id = :story_id, country = :country, admin1 = :admin1, "
+                    "event_type = :event_type, event_date = :event_date, payload = :payload "
+                    "WHERE event_id = :event_id"), old_rows)
+            old_clusters = {existing[eid][1] for eid in changed if eid in existing and existing[eid][1]}
+            result.clusters_written = self._recluster(conn, changed, old_clusters)
         return result
 
-    def get(self, event_id: str) -> dict | None:
-        with self.engine.connect() as conn:
-            payload = conn.execute(text("SELECT payload FROM events WHERE event_id = :id"),
-                                   {"id": event_id}).scalar()
-            if payload is None:
-                return None
-            event = json.loads(payload)
-            event["sources"] = self._sources(conn, [event_id]).get(event_id, [])
-        return event
+    def link_duplicates(self, stories: list[Story]) -> int:
+        """Remember near-duplicate stories; their outlets join the original's events as sources."""
+        rows = [{"story_id": s.story_id, "original_story_id": s.duplicate_of, "outlet": s.outlet, "url": s.url,
+                 "published_at": s.published_at.isoformat() if s.published_at else None}
+                for s in stories if s.duplicate_of]
+        if not rows:
+            return 0
+        with self.engine.begin() as conn:
+            ph, params = _in("s", [r["story_id"] for r in rows])
+            known = {sid for (sid,) in conn.execute(text(
+                f"SELECT story_id FROM story_links WHERE story_id IN ({ph})"), params)}
+            fresh = [r for r in rows if r["story_id"] not in known]
+            if not fresh:
+                return 0
+            conn.execute(text(
+                "INSERT INTO story_links (story_id, original_story_id, outlet, url, published_at) "
+                "VALUES (:story_id, :original_story_id, :outlet, :url, :published_at)"), fresh)
+            ph, params = _in("o", sorted({r["original_story_id"] for r in fresh}))
+            clusters = {c for (c,) in conn.execute(text(
+                f"SELECT DISTINCT cluster_id FROM reports WHERE story_id IN ({ph})"), params) if c}
+            if clusters:
+                self._write_clusters(conn, clusters, None)
+        return len(fresh)
 
-    def query(self, q: EventQuery) -> list[dict]:
-        where, params = [], {"limit": q.limit}
+    def rebuild(self) -> int:
+        """Recompute every cluster from the reports (admin use, and after migrations)."""
+        with self.engine.begin() as conn:
+            reports = {eid: json.loads(p) for eid, p in conn.execute(text("SELECT event_id, payload FROM reports"))}
+            conn.execute(text("DELETE FROM events"))
+            conn.execute(text("UPDATE reports SET cluster_id = NULL"))
+            return self._write_components(conn, reports, set(), existing_rows={})
+
+    def _recluster(self, conn, changed: dict[str, dict], old_clusters: set[str]) -> int:
+        # the neighbourhood: reports that could match a changed one, plus everything in their
+        # clusters and in the changed reports' former clusters; clusters are components, so no
+        # report outside this set can be connected to one inside it
+        affected: dict[str, dict] = dict(changed)
+        windows: dict[tuple, tuple[date, date]] = {}
+        for r in changed.values():
+            key = (r.get("admin1"),)
+            d = date.fromisoformat(r["event_date"])
+            lo, hi = windows.get(key, (d, d))
+            windows[key] = (min(lo, d), max(hi, d))
+        span = timedelta(days=merge.CANDIDATE_WINDOW_DAYS)
+        clusters = set(old_clusters)
+        for (admin1,), (lo, hi) in windows.items():
+            cond = "admin1 = :a" if admin1 is not None else "admin1 IS NULL"
+            for eid, payload, cluster in conn.execute(text(
+                    f"SELECT event_id, payload, cluster_id FROM reports WHERE {cond} "
+                    f"AND event_date >= :lo AND event_date <= :hi"),
+                    {"a": admin1, "lo": (lo - span).isoformat(), "hi": (hi + span).isoformat()}):
+                if eid not in affected:
+                    candidate = json.loads(payload)
+                    if any(merge.same_event(candidate, r) for r in changed.values()):
+                        affected[eid] = candidate
+                        if cluster:
+                            clusters.add(cluster)
+        if clusters:
+            ph, params = _in("c", sorted(clusters))
+            for eid, payload in conn.execute(text(
+                    f"SELECT event_id, payload FROM reports WHERE cluster_id IN ({ph})"), params):
+                affected.setdefault(eid, json.loads(payload))
+        existing_rows = {}
+        if clusters:
+            ph, params = _in("c", sorted(clusters))
+            existing_rows = {eid: p for eid, p in conn.execute(text(
+                f"SELECT event_id, payload FROM events WHERE event_id IN ({ph})"), params)}
+        return self._write_components(conn, affected, clusters, existing_rows)
+
+    def _write_components(self, conn, reports: dict[str, dict], old_clusters: set[str], existing_rows: dict) -> int:
+        groups = merge.components(reports)
+        new_ids = {g[0] for g in groups}
+        gone = sorted(old_clusters - new_ids)
+        if gone:
+            ph, params = _in("g", gone)
+            conn.execute(text(f"DELETE FROM events WHERE event_id IN ({ph})"), params)
+        assignments = [{"c": g[0], "e": eid} for g in groups for eid in g]
+        if assignments:
+            conn.execute(text("UPDATE reports SET cluster_id = :c WHERE event_id = :e"), assignments)
+        return self._write_clusters(conn, new_ids, {g[0]: [reports[e] for e in g] for g in groups},
+                                    existing_rows)
+
+    def _write_clusters(self, conn, cluster_ids: set[str], members: dict[str, list[dict]] | None,
+                        existing_rows: dict | None = None) -> int:
+        ids = sorted(cluster_ids)
+        if not ids:
+            return 0
+        ph, params = _in("c", ids)
+        if members is None:
+            members = {}
+            for payload, cluster in conn.execute(text(
+                    f"SELECT payload, cluster_id FROM reports WHERE cluster_id IN ({ph})"), params):
+                members.setdefault(cluster, []).append(json.loads(payload))
+        if existing_rows is None:
+            existing_rows = {eid: p for eid, p in conn.execute(text(
+                f"SELECT event_id, payload FROM events WHERE event_id IN ({ph})"), params)}
+        stories = sorted({r["story_id"] for ms in members.values() for r in ms})
+        links: dict[str, list[dict]] = {}
+        if stories:
+            sph, sparams = _in("s", stories)
+            for row in conn.execute(text(
+                    f"SELECT story_id, original_story_id, outlet, url, published_at FROM story_links "
+                    f"WHERE original_story_id IN ({sph})"), sparams).mappings():
+                links.setdefault(row["original_story_id"], []).append(
+                    {"story_id": row["story_id"], "outlet": row["outlet"], "url": row["url"],
+                     "published_at": row["published_at"]})
+        inserts, updates = [], []
+        for cid in ids:
+            group = members.get(cid)
+            if not group:
+                continue
+            extra = [s for r in group for s in links.get(r["story_id"], [])]
+            merged = merge.merge(group, extra)
+            row = _event_row(merged)
+            if cid not in existing_rows:
+                inserts.append(row)
+            elif existing_rows[cid] != row["payload"]:
+                updates.append(row)
+        cols = ", ".join(_EVENT_COLUMNS)
+        vals = ", ".join(f":{c}" for c in _EVENT_COLUMNS)
+        if inserts:
+            conn.execute(text(f"INSERT INTO events ({cols}) VALUES ({vals})"), inserts)
+        if updates:
+            sets = ", ".join(f"{c} = :{c}" for c in _EVENT_COLUMNS if c != "event_id")
+            conn.execute(text(f"UPDATE events SET {sets} WHERE event_id = :event_id"), updates)
+        return len(inserts) + len(updates)
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def get(self, event_id: str) -> dict | None:
+        """A merged event by its id, or by the id of any report it merged."""
+        with self.engine.connect() as conn:
+            payload = conn.execute(text("SELECT payload FROM events WHERE event_id = :id"), {"id": event_id}).scalar()
+            if payload is None:
+                cluster = conn.execute(text("SELECT cluster_id FROM reports WHERE event_id = :id"),
+                                       {"id": event_id}).scalar()
+                if cluster:
+                    payload = conn.execute(text("SELECT payload FROM events WHERE event_id = :id"),
+                                           {"id": cluster}).scalar()
+        return json.loads(payload) if payload else None
+
+    def _where(self, q: EventQuery) -> tuple[list[str], dict]:
+        where, params = [], {}
         if q.since:
             where.append("event_date >= :since")
             params["since"] = q.since.isoformat()
         if q.until:
             where.append("event_date <= :until")
             params["until"] = q.until.isoformat()
-        if q.admin1:
-            where.append("LOWER(admin1) = LOWER(:admin1)")
-            params["admin1"] = q.admin1
-        if q.event_type:
-            where.append("LOWER(event_type) = LOWER(:event_type)")
-            params["event_type"] = q.event_type
-        sql = "SELECT event_id, payload FROM events"
+        for col in ("country", "admin1", "admin2", "event_type", "sub_event_type"):
+            value = getattr(q, col)
+            if value:
+                where.append(f"{col} = :{col}")
+                params[col] = value
+        if q.actor:
+            where.append("(actor1 = :actor OR actor2 = :actor)")
+            params["actor"] = q.actor
+        if q.min_fatalities is not None:
+            where.append("fatalities >= :min_fatalities")
+            params["min_fatalities"] = q.min_fatalities
+        if q.bbox:
+            min_lon, min_lat, max_lon, max_lat = q.bbox
+            where.append("latitude BETWEEN :min_lat AND :max_lat AND longitude BETWEEN :min_lon AND :max_lon")
+            params.update(min_lat=min_lat, max_lat=max_lat, min_lon=min_lon, max_lon=max_lon)
+        if q.q:
+            where.append("evidence_text LIKE :q")
+            params["q"] = "%" + q.q.lower().replace("%", "").replace("_", "") + "%"
+        return where, params
+
+    def query(self, q: EventQuery) -> tuple[list[dict], str | None]:
+        """One page of merged events and the cursor of the next page (None on the last)."""
+        if q.sort not in SORTS:
+            raise BadQuery(f"sort must be one of {', '.join(SORTS)}")
+        column, direction = SORTS[q.sort]
+        where, params = self._where(q)
+        if q.cursor:
+            value, last_id = decode_cursor(q.cursor)
+            op = "<" if direction == "DESC" else ">"
+            where.append(f"({column} {op} :cv OR ({column} = :cv AND event_id > :cid))")
+            params.update(cv=value, cid=last_id)
+        sql = f"SELECT event_id, {column}, payload FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY event_date DESC, event_id LIMIT :limit"
+        sql += f" ORDER BY {column} {direction}, event_id ASC LIMIT :limit"
+        params["limit"] = q.limit + 1
         with self.engine.connect() as conn:
             rows = conn.execute(text(sql), params).all()
-            sources = self._sources(conn, [r[0] for r in rows])
-        out = []
-        for eid, payload in rows:
-            event = json.loads(payload)
-            event["sources"] = sources.get(eid, [])
-            out.append(event)
-        return out
+        page = rows[: q.limit]
+        cursor = encode_cursor(page[-1][1], page[-1][0]) if len(rows) > q.limit and page else None
+        return [json.loads(p) for _, _, p in page], cursor
 
-    @staticmethod
-    def _sources(conn, ids: list[str]) -> dict[str, list[dict]]:
-        if not ids:
-            return {}
-        params = {f"i{j}": v for j, v in enumerate(ids)}
-        placeholders = ", ".join(f":i{j}" for j in range(len(ids)))
-        out: dict[str, list[dict]] = {}
-        for row in conn.execute(text(
-                f"SELECT event_id, story_id, outlet, url, published_at FROM event_sources "
-                f"WHERE event_id IN ({placeholders}) ORDER BY published_at, url"), params).mappings():
-            out.setdefault(row["event_id"], []).append(
-                {"story_id": row["story_id"], "outlet": row["outlet"], "url": row["url"],
-                 "published_at": row["published_at"]})
-        return out
+    def stats(self, q: EventQuery, by: str) -> list[dict]:
+        columns = {"day": "event_date", "admin1": "admin1", "event_type": "event_type", "country": "country",
+                   "sub_event_type": "sub_event_type"}
+        if by not in columns:
+            raise BadQuery(f"by must be one of {', '.join(columns)}")
+        col = columns[by]
+        where, params = self._where(q)
+        sql = f"SELECT {col} AS k, COUNT(*) AS n, COALESCE(SUM(fatalities), 0) AS f FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" GROUP BY {col} ORDER BY {col}"
+        with self.engine.connect() as conn:
+            return [{by: k, "events": n, "fatalities": int(f)} for k, n, f in conn.execute(text(sql), params)]
 
     def count(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one()
+
+    def count_reports(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT COUNT(*) FROM reports")).scalar_one()
+
+
+def _event_row(merged: dict) -> dict:
+    def actor(key: str) -> str | None:
+        return (merged.get(key) or {}).get("name")
+
+    evidence_text = " ".join(e["text"] for e in merged.get("evidence", [])).lower()
+    return {
+        "event_id": merged["event_id"], "event_date": merged["event_date"],
+        "date_precision": merged["date_precision"], "event_type": merged["event_type"],
+        "sub_event_type": merged["sub_event_type"], "actor1": actor("actor1"), "actor2": actor("actor2"),
+        "country": merged.get("country"), "admin1": merged.get("admin1"), "admin2": merged.get("admin2"),
+        "location": merged.get("location"), "latitude": merged.get("latitude"),
+        "longitude": merged.get("longitude"), "geo_precision": merged.get("geo_precision"),
+        "fatalities": merged["fatalities"], "n_sources": len(merged["sources"]),
+        "confidence": merged["confidence"], "evidence_text": evidence_text, "payload": _canonical_json(merged),
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from services.common.contracts import Event
+from services.common.contracts import EVENTS_TOPIC, STORIES_TOPIC, Event, Story
 from services.common.kafka import ConsumeLoop, PoisonMessage, Publisher, dead_letter
 
 from .metrics import StoreMetrics
@@ -20,17 +20,30 @@ class StoreHandler:
         self.publisher = publisher
         self.metrics = metrics
         self._pending: list[tuple[object, Event]] = []
+        self._links: list[Story] = []
         self.totals = WriteResult()
+        self.links = 0
 
     def __call__(self, record) -> None:
         if not record.value:
             raise PoisonMessage("empty message")
+        if record.topic == STORIES_TOPIC:
+            # only near-duplicates matter here: their outlets become sources of the original's events
+            story = Story.from_bytes(record.value)
+            if story.duplicate_of:
+                self._links.append(story)
+            return
+        if record.topic != EVENTS_TOPIC:
+            raise PoisonMessage(f"unexpected topic {record.topic}")
         self._pending.append((record, Event.from_bytes(record.value)))
 
     def flush(self) -> None:
         """Write what the batch collected. A batch the database refuses is retried row by row so
         that one bad event is dead-lettered instead of blocking its partition."""
         pending, self._pending = self._pending, []
+        links, self._links = self._links, []
+        if links:
+            self.links += self.repo.link_duplicates(links)
         if not pending:
             return
         t0 = time.perf_counter()
@@ -62,6 +75,9 @@ def _transient(exc: Exception) -> bool:
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+STORE_TOPICS = (EVENTS_TOPIC, STORIES_TOPIC)
 
 
 def make_loop(consumer, publisher: Publisher, repo: EventRepository, metrics: StoreMetrics, health,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from services.common.settings import CommonSettings
 
@@ -16,3 +16,9 @@ class StoreSettings(CommonSettings):
     store_api_host: str = Field("127.0.0.1", description="Address the HTTP API binds")
     store_api_port: int = Field(8000, description="Port of the HTTP API (0: pick a free one)")
     store_api_max_limit: int = Field(1000, description="Largest page size the API returns")
+    store_admin_token: SecretStr | None = Field(
+        None, description="Bearer token for admin endpoints (POST /admin/rebuild); unset: admin disabled"
+    )
+
+    def admin_token(self) -> str | None:
+        return self.store_admin_token.get_secret_value() if self.store_admin_token else None

@@ -1,0 +1,136 @@
+"""Which reports describe the same real-world event, and what the merged event says.
+
+Pure functions over report dicts (the JSON of ``Event`` messages), so that the result depends
+only on the set of reports, never on the order they arrived in: clusters are the connected
+components of the "same event" relation, and every merged field is chosen by a total order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import date
+
+# How far apart two reported dates may be and still be the same event, by date precision.
+DATE_TOLERANCE_DAYS = {"day": 1, "week": 4, "month": 15}
+MAX_DISTANCE_KM = 5.0
+CANDIDATE_WINDOW_DAYS = max(DATE_TOLERANCE_DAYS.values()) * 2
+_NON_PARTY = {"Civilians (Afghanistan)", None}
+
+
+def _day(report: dict) -> date:
+    return date.fromisoformat(report["event_date"])
+
+
+def _km(a: dict, b: dict) -> float | None:
+    if None in (a.get("latitude"), a.get("longitude"), b.get("latitude"), b.get("longitude")):
+        return None
+    lat1, lon1, lat2, lon2 = map(math.radians, (a["latitude"], a["longitude"], b["latitude"], b["longitude"]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, h)))
+
+
+def _actors(report: dict) -> set[str]:
+    names = {(report.get(k) or {}).get("name") for k in ("actor1", "actor2")}
+    return {n for n in names if n not in _NON_PARTY}
+
+
+def same_place(a: dict, b: dict) -> bool:
+    if a.get("admin1") != b.get("admin1") or a.get("country") != b.get("country"):
+        return False
+    if a.get("admin2") and b.get("admin2"):
+        if a["admin2"] == b["admin2"]:
+            return True
+    elif not a.get("admin2") and not b.get("admin2"):
+        return True  # both known only to the province: the most either report can say
+    km = _km(a, b)
+    return km is not None and km <= MAX_DISTANCE_KM and a.get("geo_precision") == b.get("geo_precision") == 1
+
+
+def same_event(a: dict, b: dict) -> bool:
+    """Two reports from different stories are the same event when dates, place, type and actors agree."""
+    if a["story_id"] == b["story_id"]:
+        return False  # the extractor already split one story into distinct events
+    tolerance = max(DATE_TOLERANCE_DAYS.get(a["date_precision"], 1), DATE_TOLERANCE_DAYS.get(b["date_precision"], 1))
+    if abs((_day(a) - _day(b)).days) > tolerance:
+        return False
+    if a["event_type"] != b["event_type"] or not same_place(a, b):
+        return False
+    actors_a, actors_b = _actors(a), _actors(b)
+    return not actors_a or not actors_b or bool(actors_a & actors_b)
+
+
+def components(reports: dict[str, dict]) -> list[list[str]]:
+    """Connected components of ``same_event`` over the reports (keyed by event_id), each sorted,
+    listed by their smallest member."""
+    ids = sorted(reports)
+    parent = {i: i for i in ids}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    by_bucket: dict[tuple, list[str]] = {}
+    for i in ids:
+        r = reports[i]
+        by_bucket.setdefault((r.get("country"), r.get("admin1"), r["event_type"]), []).append(i)
+    for bucket in by_bucket.values():
+        for x_pos, x in enumerate(bucket):
+            for y in bucket[x_pos + 1:]:
+                if same_event(reports[x], reports[y]):
+                    rx, ry = find(x), find(y)
+                    if rx != ry:
+                        parent[max(rx, ry)] = min(rx, ry)
+    groups: dict[str, list[str]] = {}
+    for i in ids:
+        groups.setdefault(find(i), []).append(i)
+    return sorted(groups.values(), key=lambda g: g[0])
+
+
+def _precision_rank(r: dict) -> tuple:
+    return ({"day": 0, "week": 1, "month": 2}.get(r["date_precision"], 3), r.get("geo_precision") or 9,
+            -r.get("confidence", 0), r["event_id"])
+
+
+def merge(members: Iterable[dict], extra_sources: Iterable[dict] = ()) -> dict:
+    """The canonical event for one cluster of reports.
+
+    Date and place come from the most precise report; fatalities follow ACLED's rule, the most
+    conservative credible figure (the lowest any report gives, among reports that give one), and
+    the range of reported figures is kept; every source, claim and evidence sentence is kept.
+    ``extra_sources`` are outlets that republished one of the stories (near-duplicates)."""
+    members = sorted(members, key=lambda r: r["event_id"])
+    best = min(members, key=_precision_rank)
+    figures = sorted({r["fatalities"] for r in members if r.get("fatalities")})
+    sources = {}
+    for r in members:
+        for s in r.get("sources", []):
+            sources[s["url"]] = s
+    for s in extra_sources:
+        sources.setdefault(s["url"], s)
+    claims, seen_claims = [], set()
+    for r in members:
+        for c in r.get("claims", []):
+            key = (c.get("speaker"), c.get("statement"), c.get("figure"))
+            if key not in seen_claims:
+                seen_claims.add(key)
+                claims.append({**c, "story_id": r["story_id"]})
+    evidence = [{**e, "story_id": r["story_id"]} for r in members for e in r.get("evidence", [])]
+    casualties = [{**c, "story_id": r["story_id"]} for r in members for c in r.get("casualties", [])]
+    merged = {k: best.get(k) for k in ("event_date", "date_precision", "event_type", "sub_event_type", "actor1",
+                                        "actor2", "country", "admin1", "admin2", "location", "latitude",
+                                        "longitude", "geo_precision")}
+    merged.update(
+        event_id=members[0]["event_id"],
+        fatalities=figures[0] if figures else 0,
+        fatalities_range=[figures[0], figures[-1]] if figures else None,
+        confidence=round(min(0.99, max(r.get("confidence", 0) for r in members) + 0.05 * (len(members) - 1)), 2),
+        reports=[r["event_id"] for r in members],
+        sources=sorted(sources.values(), key=lambda s: (s.get("published_at") or "", s["url"])),
+        claims=claims,
+        casualties=casualties,
+        evidence=evidence,
+    )
+    return merged

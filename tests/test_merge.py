@@ -1,0 +1,132 @@
+"""Merging reports of the same real-world event, on the seed pairs the gold file marks as the same
+event, and on pairs that must stay apart."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from datetime import UTC, datetime
+
+from services.common.contracts import Event
+from services.extract.extractor import RuleExtractor, story_from_text
+from services.store import merge
+from services.store.repository import EventRepository
+from tests.conftest import shared_path
+
+
+def report(eid: str, story: str, day: str, admin2: str | None = "Dasht-e-Archi", **kw) -> dict:
+    base = {"event_id": eid, "story_id": story, "event_date": day, "date_precision": "day",
+            "event_type": "Battles", "sub_event_type": "Armed clash", "actor1": {"name": "Taliban"},
+            "actor2": {"name": "Military Forces of Afghanistan"}, "country": "AF", "admin1": "Kunduz",
+            "admin2": admin2, "location": admin2, "latitude": 37.13, "longitude": 69.17, "geo_precision": 1,
+            "fatalities": 0, "confidence": 0.8, "sources": [], "claims": [], "evidence": [], "casualties": []}
+    return {**base, **kw}
+
+
+def test_same_day_different_district_stays_apart():
+    a = report("a", "s1", "2020-01-28")
+    b = report("b", "s2", "2020-01-28", admin2="Imam Sahib", latitude=37.18, longitude=68.92)
+    assert not merge.same_event(a, b)
+
+
+def test_same_place_different_day_stays_apart():
+    assert not merge.same_event(report("a", "s1", "2020-01-20"), report("b", "s2", "2020-01-28"))
+
+
+def test_dates_within_precision_and_same_district_merge():
+    assert merge.same_event(report("a", "s1", "2020-01-28"), report("b", "s2", "2020-01-29"))
+    assert merge.same_event(report("a", "s1", "2020-01-25", date_precision="week"),
+                            report("b", "s2", "2020-01-28"))
+    assert not merge.same_event(report("a", "s1", "2020-01-28"), report("b", "s1", "2020-01-28"))  # one story
+    assert not merge.same_event(report("a", "s1", "2020-01-28"),
+                                report("b", "s2", "2020-01-28", event_type="Protests"))
+
+
+def test_merged_fatalities_follow_the_acled_rule_and_keep_the_range():
+    a = report("a", "s1", "2020-01-28", fatalities=20, sources=[{"url": "u1", "outlet": "A", "story_id": "s1"}])
+    b = report("b", "s2", "2020-01-29", fatalities=28, sources=[{"url": "u2", "outlet": "B", "story_id": "s2"}])
+    c = report("c", "s3", "2020-01-29", fatalities=0)
+    m = merge.merge([b, c, a])
+    assert m["fatalities"] == 20 and m["fatalities_range"] == [20, 28]
+    assert [s["url"] for s in m["sources"]] == ["u1", "u2"] and m["event_id"] == "a"
+
+
+def _seed_events() -> dict[str, list[Event]]:
+    gold = json.loads(shared_path("gold", "seed-events.json").read_text(encoding="utf-8"))
+    out = {}
+    for story in gold["stories"]:
+        text = shared_path("seeds", f"{story['story']}.txt").read_text(encoding="utf-8")
+        published = datetime.fromisoformat(story["published"]).replace(hour=6, tzinfo=UTC)
+        out[story["story"]] = RuleExtractor().extract(
+            story_from_text(text, published, story["outlet"], story["story"]))
+    return out
+
+
+def _find(events: list[Event], gold_event: dict) -> Event:
+    return next(e for e in events if e.admin1 == gold_event["admin1"] and e.sub_event_type == gold_event["sub_event_type"]
+                and (not gold_event.get("admin2") or e.admin2 in (gold_event["admin2"], None)
+                     or e.location == gold_event["admin2"]))
+
+
+def test_seed_pairs_merge_in_any_arrival_order(database_url):
+    gold = json.loads(shared_path("gold", "seed-events.json").read_text(encoding="utf-8"))
+    by_story = _seed_events()
+    all_events = [e for events in by_story.values() for e in events]
+    stories = {s["story"]: s for s in gold["stories"]}
+    pairs = []
+    for left, right in gold["same_event"]:
+        (ls, li), (rs, ri) = left.split("#"), right.split("#")
+        pairs.append((_find(by_story[ls], stories[ls]["events"][int(li)]),
+                      _find(by_story[rs], stories[rs]["events"][int(ri)])))
+    dumps = []
+    for seed in range(3):
+        order = list(all_events)
+        random.Random(seed).shuffle(order)
+        repo = EventRepository(database_url)
+        with repo.engine.begin() as conn:  # a clean store for each order
+            from sqlalchemy import text
+
+            for table in ("events", "reports", "story_links"):
+                conn.execute(text(f"DELETE FROM {table}"))
+        for i in range(0, len(order), 3):  # arrive in small batches
+            repo.upsert_many(order[i:i + 3])
+        for a, b in pairs:
+            merged_a, merged_b = repo.get(a.event_id), repo.get(b.event_id)
+            assert merged_a["event_id"] == merged_b["event_id"], (a.admin1, a.admin2, b.admin2)
+            assert {s["story_id"] for s in merged_a["sources"]} >= {a.story_id, b.story_id}
+        with repo.engine.connect() as conn:
+            from sqlalchemy import text
+
+            dumps.append((conn.execute(text("SELECT * FROM events ORDER BY event_id")).all(),
+                          conn.execute(text("SELECT * FROM reports ORDER BY event_id")).all()))
+        repo.close()
+    assert all(d == dumps[0] for d in dumps[1:])  # independent of arrival order
+
+
+def test_events_of_one_story_never_merge(database_url):
+    events = _seed_events()["000_676fcc2cbcfd88d6"]
+    repo = EventRepository(database_url)
+    repo.upsert_many(events)
+    assert repo.count() == len(events)
+    repo.close()
+
+
+def test_a_late_report_can_join_and_a_changed_one_split_a_cluster(tmp_path):
+    from services.common.contracts import Actor
+
+    def ev(eid, story, day, admin2, lat, lon):
+        return Event(event_id=eid, story_id=story, event_date=day, date_precision="day", event_type="Battles",
+                     sub_event_type="Armed clash", actor1=Actor(name="Taliban"), country="AF", admin1="Kunduz",
+                     admin2=admin2, latitude=lat, longitude=lon, geo_precision=1, confidence=0.7, extractor="t")
+
+    repo = EventRepository(f"sqlite:///{tmp_path / 's.db'}")
+    repo.upsert_many([ev("e1", "s1", "2020-01-28", "Dasht-e-Archi", 37.13, 69.17)])
+    repo.upsert_many([ev("e2", "s2", "2020-01-29", "Dasht-e-Archi", 37.13, 69.17)])
+    assert repo.count() == 1 and repo.get("e2")["reports"] == ["e1", "e2"]
+    # a corrected extraction moves e1 to another district: the cluster splits
+    repo.upsert_many([ev("e1", "s1", "2020-01-28", "Imam Sahib", 37.18, 68.92)])
+    assert repo.count() == 2 and repo.get("e2")["reports"] == ["e2"]
+    for a, b in itertools.permutations(["e1", "e2"]):
+        assert repo.get(a)["event_id"] != repo.get(b)["event_id"]
+    repo.close()

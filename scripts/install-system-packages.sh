@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# System packages the project needs beyond what pip installs: Python's venv module, make, and a
-# PostgreSQL server for the PostgreSQL half of the tests. Idempotent; installs only what is missing.
+# System packages the project needs beyond what pip installs: Python's venv module, make, a
+# PostgreSQL server for the PostgreSQL half of the tests, and Chromium for the web page test.
+# Idempotent; installs only what is missing.
 set -euo pipefail
 
 need=()
@@ -8,6 +9,8 @@ command -v make >/dev/null 2>&1 || need+=(make)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+# the analysts' page is tested in a real headless browser
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

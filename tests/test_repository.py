@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from services.common.contracts import Actor, Event, Source
-from services.store.repository import EventQuery, EventRepository
+from services.store.repository import MIGRATIONS, EventQuery, EventRepository
 
 DISTRICTS = [("Kunduz", "Dasht-e-Archi", 37.13, 69.17), ("Kunduz", "Imam Sahib", 37.18, 68.92),
              ("Helmand", "Lashkar Gah", 31.59, 64.37), ("Kandahar", "Panjwai", 31.55, 65.45)]
@@ -113,7 +113,7 @@ def test_migrations_are_applied_once(database_url):
     EventRepository(database_url).close()
     repo = EventRepository(database_url)  # second start: nothing to apply, nothing fails
     with repo.engine.connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM schema_migrations")).scalar_one() == 2
+        assert conn.execute(text("SELECT COUNT(*) FROM schema_migrations")).scalar_one() == len(MIGRATIONS)
     repo.close()
 
 

@@ -71,7 +71,7 @@ def make_consumer(settings: CommonSettings, role: str, group_id: str, topics: Se
         auto_offset_reset="earliest",
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-        max_poll_records=200,
+        max_poll_records=settings.kafka_max_poll_records,
         max_poll_interval_ms=300_000,
     )
     consumer.subscribe(list(topics))

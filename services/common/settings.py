@@ -30,6 +30,7 @@ class CommonSettings(BaseSettings):
     kafka_partitions: int = Field(4, description="Partitions for topics Wirewatch creates itself")
     kafka_session_timeout_ms: int = Field(10000, description="Consumer group session timeout")
     kafka_heartbeat_interval_ms: int = Field(2000, description="Consumer group heartbeat interval")
+    kafka_max_poll_records: int = Field(1000, description="Largest batch a consumer takes (and commits) at once")
     max_attempts: int = Field(3, description="Attempts before a message is dead-lettered")
     ops_host: str = Field("127.0.0.1", description="Address the /metrics, /healthz, /readyz server binds")
     ops_port: int = Field(0, description="Port of the ops server (0: pick a free one)")

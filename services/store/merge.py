@@ -14,7 +14,7 @@ from datetime import date
 # How far apart two reported dates may be and still be the same event, by date precision.
 DATE_TOLERANCE_DAYS = {"day": 1, "week": 4, "month": 15}
 MAX_DISTANCE_KM = 5.0
-CANDIDATE_WINDOW_DAYS = max(DATE_TOLERANCE_DAYS.values()) * 2
+CANDIDATE_WINDOW_DAYS = max(DATE_TOLERANCE_DAYS.values())  # no two reports further apart can match
 _NON_PARTY = {"Civilians (Afghanistan)", None}
 
 

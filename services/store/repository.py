@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -99,7 +100,49 @@ MIGRATIONS = [
         )""",
         "CREATE INDEX story_links_original ON story_links (original_story_id)",
     ],
+    # 3: the fields the "same event" test reads, as columns, so that finding candidates needs no JSON
+    [
+        "ALTER TABLE reports ADD COLUMN admin2 TEXT",
+        "ALTER TABLE reports ADD COLUMN date_precision TEXT",
+        "ALTER TABLE reports ADD COLUMN latitude DOUBLE PRECISION",
+        "ALTER TABLE reports ADD COLUMN longitude DOUBLE PRECISION",
+        "ALTER TABLE reports ADD COLUMN geo_precision INTEGER",
+        "ALTER TABLE reports ADD COLUMN actor1 TEXT",
+        "ALTER TABLE reports ADD COLUMN actor2 TEXT",
+        "UPDATE reports SET cluster_id = NULL",  # rebuilt on start, filling the new columns
+        "CREATE INDEX reports_candidates ON reports (admin1, event_type, event_date)",
+    ],
 ]
+
+_REPORT_COLUMNS = ("event_id", "story_id", "country", "admin1", "admin2", "event_type", "event_date",
+                   "date_precision", "latitude", "longitude", "geo_precision", "actor1", "actor2", "payload")
+
+
+def _report_row(report: dict) -> dict:
+    row = {c: report.get(c) for c in _REPORT_COLUMNS if c not in ("actor1", "actor2", "payload")}
+    row["actor1"] = (report.get("actor1") or {}).get("name")
+    row["actor2"] = (report.get("actor2") or {}).get("name")
+    row["payload"] = _canonical_json(report)
+    return row
+
+
+_NAMED = re.compile(r":(\w+)")
+
+
+def _driver_query(conn, sql: str, params: dict):
+    """Run a large, never-repeated statement straight through the driver: compiling hundreds of
+    bind parameters in SQLAlchemy cost more than the query itself."""
+    if conn.dialect.paramstyle not in ("named", "qmark"):
+        sql = _NAMED.sub(r"%(\1)s", sql)  # psycopg's named style
+    return conn.exec_driver_sql(sql, params)
+
+
+def _light(row) -> dict:
+    """A report rebuilt from its columns: everything ``merge.same_event`` looks at, no JSON."""
+    r = dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
+    r["actor1"] = {"name": r["actor1"]} if r.get("actor1") else None
+    r["actor2"] = {"name": r["actor2"]} if r.get("actor2") else None
+    return r
 
 _EVENT_COLUMNS = ("event_id", "event_date", "date_precision", "event_type", "sub_event_type", "actor1", "actor2",
                   "country", "admin1", "admin2", "location", "latitude", "longitude", "geo_precision", "fatalities",
@@ -203,20 +246,15 @@ class EventRepository:
                 changed[eid] = report
             if not changed:
                 return result
-            rows = [{"event_id": eid, "story_id": r["story_id"], "country": r.get("country"),
-                     "admin1": r.get("admin1"), "event_type": r["event_type"], "event_date": r["event_date"],
-                     "payload": _canonical_json(r)} for eid, r in changed.items()]
+            rows = [_report_row(r) for r in changed.values()]
             new_rows = [r for r in rows if r["event_id"] not in existing]
             old_rows = [r for r in rows if r["event_id"] in existing]
             if new_rows:
-                conn.execute(text(
-                    "INSERT INTO reports (event_id, story_id, country, admin1, event_type, event_date, payload) "
-                    "VALUES (:event_id, :story_id, :country, :admin1, :event_type, :event_date, :payload)"), new_rows)
+                conn.execute(text(f"INSERT INTO reports ({', '.join(_REPORT_COLUMNS)}) VALUES "
+                                  f"({', '.join(':' + c for c in _REPORT_COLUMNS)})"), new_rows)
             if old_rows:
-                conn.execute(text(
-                    "UPDATE reports SET story_id = :story_id, country = :country, admin1 = :admin1, "
-                    "event_type = :event_type, event_date = :event_date, payload = :payload "
-                    "WHERE event_id = :event_id"), old_rows)
+                sets = ", ".join(f"{c} = :{c}" for c in _REPORT_COLUMNS if c != "event_id")
+                conn.execute(text(f"UPDATE reports SET {sets} WHERE event_id = :event_id"), old_rows)
             old_clusters = {existing[eid][1] for eid in changed if eid in existing and existing[eid][1]}
             result.clusters_written = self._recluster(conn, changed, old_clusters)
         return result
@@ -250,38 +288,61 @@ class EventRepository:
         with self.engine.begin() as conn:
             reports = {eid: json.loads(p) for eid, p in conn.execute(text("SELECT event_id, payload FROM reports"))}
             conn.execute(text("DELETE FROM events"))
-            conn.execute(text("UPDATE reports SET cluster_id = NULL"))
+            rows = [_report_row(r) for r in reports.values()]
+            if rows:
+                sets = ", ".join(f"{c} = :{c}" for c in _REPORT_COLUMNS if c != "event_id")
+                conn.execute(text(f"UPDATE reports SET {sets}, cluster_id = NULL WHERE event_id = :event_id"), rows)
             return self._write_components(conn, reports, set(), existing_rows={})
 
     def _recluster(self, conn, changed: dict[str, dict], old_clusters: set[str]) -> int:
-        # the neighbourhood: reports that could match a changed one, plus everything in their
-        # clusters and in the changed reports' former clusters; clusters are components, so no
-        # report outside this set can be connected to one inside it
-        affected: dict[str, dict] = dict(changed)
-        windows: dict[tuple, tuple[date, date]] = {}
-        for r in changed.values():
-            key = (r.get("admin1"),)
+        # the neighbourhood: reports that match a changed one, plus everything in their clusters and
+        # in the changed reports' former clusters; clusters are components, so no report outside
+        # this set can be connected to one inside it
+        tolerance = timedelta(days=merge.CANDIDATE_WINDOW_DAYS)
+        ranges: dict[tuple, list[list[date]]] = {}
+        for r in sorted(changed.values(), key=lambda r: r["event_date"]):
             d = date.fromisoformat(r["event_date"])
-            lo, hi = windows.get(key, (d, d))
-            windows[key] = (min(lo, d), max(hi, d))
-        span = timedelta(days=merge.CANDIDATE_WINDOW_DAYS)
+            spans = ranges.setdefault((r.get("admin1"), r["event_type"]), [])
+            if spans and d - tolerance <= spans[-1][1]:
+                spans[-1][1] = d + tolerance
+            else:
+                spans.append([d - tolerance, d + tolerance])
+        light_cols = ", ".join(c for c in _REPORT_COLUMNS if c != "payload")
         clusters = set(old_clusters)
-        for (admin1,), (lo, hi) in windows.items():
-            cond = "admin1 = :a" if admin1 is not None else "admin1 IS NULL"
-            for eid, payload, cluster in conn.execute(text(
-                    f"SELECT event_id, payload, cluster_id FROM reports WHERE {cond} "
-                    f"AND event_date >= :lo AND event_date <= :hi"),
-                    {"a": admin1, "lo": (lo - span).isoformat(), "hi": (hi + span).isoformat()}):
-                if eid not in affected:
-                    candidate = json.loads(payload)
-                    if any(merge.same_event(candidate, r) for r in changed.values()):
-                        affected[eid] = candidate
-                        if cluster:
-                            clusters.add(cluster)
-        if clusters:
-            ph, params = _in("c", sorted(clusters))
+        matched: set[str] = set(changed)
+        by_group: dict[tuple, list[dict]] = {}
+        for r in changed.values():
+            by_group.setdefault((r.get("admin1"), r["event_type"]), []).append(r)
+        # one round trip for the whole batch: an OR of (place, type, date range) terms, each served
+        # by the reports_candidates index
+        terms: list[tuple[str, dict]] = []
+        for n, ((admin1, event_type), spans) in enumerate(ranges.items()):
+            for m, (lo, hi) in enumerate(spans):
+                k = f"{n}_{m}"
+                place = f"admin1 = :a{k}" if admin1 is not None else "admin1 IS NULL"
+                terms.append((f"({place} AND event_type = :t{k} AND event_date >= :lo{k} AND event_date <= :hi{k})",
+                              {f"a{k}": admin1, f"t{k}": event_type, f"lo{k}": lo.isoformat(),
+                               f"hi{k}": hi.isoformat()}))
+        for start in range(0, len(terms), 200):  # bounded statement size
+            chunk = terms[start:start + 200]
+            used = {k: v for _, p in chunk for k, v in p.items()}
+            where = " OR ".join(t for t, _ in chunk)
+            for row in _driver_query(conn, f"SELECT {light_cols}, cluster_id FROM reports WHERE {where}", used):
+                if row.event_id in matched:
+                    continue
+                candidate = _light(row)
+                if any(merge.same_event(candidate, r) for r in by_group[(row.admin1, row.event_type)]):
+                    matched.add(row.event_id)
+                    if row.cluster_id:
+                        clusters.add(row.cluster_id)
+        affected: dict[str, dict] = dict(changed)
+        wanted = set(matched) - set(changed)
+        if clusters or wanted:
+            cph, cparams = _in("c", sorted(clusters) or [""])
+            eph, eparams = _in("e", sorted(wanted) or [""])
             for eid, payload in conn.execute(text(
-                    f"SELECT event_id, payload FROM reports WHERE cluster_id IN ({ph})"), params):
+                    f"SELECT event_id, payload FROM reports WHERE cluster_id IN ({cph}) OR event_id IN ({eph})"),
+                    {**cparams, **eparams}):
                 affected.setdefault(eid, json.loads(payload))
         existing_rows = {}
         if clusters:

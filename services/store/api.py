@@ -149,14 +149,17 @@ def create_app(repo: EventRepository, health: Health, registry: CollectorRegistr
     ) -> Response:
         query = _query(since, until, country, admin1, admin2, actor, event_type, sub_event_type, min_fatalities,
                        bbox, q, sort, cursor, limit)
-        events, next_cursor = repo.query(query)
         kind = _format(format, accept)
+        if kind == "json":
+            raw, next_cursor = repo.query_raw(query)
+            body = (f'{{"count":{len(raw)},"next_cursor":{json.dumps(next_cursor)},"events":['
+                    + ",".join(raw) + "]}")
+            return Response(body, media_type="application/json")
+        events, next_cursor = repo.query(query)
         if kind == "csv":
             headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
             return Response(_csv(events), media_type="text/csv; charset=utf-8", headers=headers)
-        if kind == "geojson":
-            return JSONResponse(_geojson(events, next_cursor), media_type="application/geo+json")
-        return JSONResponse({"count": len(events), "next_cursor": next_cursor, "events": events})
+        return JSONResponse(_geojson(events, next_cursor), media_type="application/geo+json")
 
     @app.get("/events/{event_id}", summary="One merged event with its sources, claims and evidence")
     def get_event(event_id: str) -> JSONResponse:

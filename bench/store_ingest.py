@@ -1,0 +1,141 @@
+"""Store ingestion throughput: events consumed from Kafka (a real, embedded broker) and written
+through the store's real consumer loop (validate, merge, upsert, commit) into PostgreSQL and into
+SQLite, side by side. About one report in five describes an event another outlet reported too,
+so merging does real work.
+
+    .venv/bin/python bench/store_ingest.py [--events 50000] [--postgres postgresql://postgres@127.0.0.1/postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kafka import KafkaProducer  # noqa: E402
+from prometheus_client import CollectorRegistry  # noqa: E402
+
+from services.common.broker import EmbeddedBroker  # noqa: E402
+from services.common.contracts import EVENTS_TOPIC, Actor, Event, Evidence, Source  # noqa: E402
+from services.common.kafka import Publisher, ensure_topics, make_consumer, make_producer  # noqa: E402
+from services.extract.gazetteer import default_gazetteer  # noqa: E402
+from services.store.metrics import StoreMetrics  # noqa: E402
+from services.store.repository import EventRepository  # noqa: E402
+from services.store.service import make_loop  # noqa: E402
+from services.store.settings import StoreSettings  # noqa: E402
+
+TYPES = [("Battles", "Armed clash"), ("Explosions/Remote violence", "Remote explosive/landmine/IED"),
+         ("Explosions/Remote violence", "Air/drone strike"), ("Violence against civilians", "Attack"),
+         ("Battles", "Non-state actor overtakes territory"), ("Protests", "Peaceful protest")]
+
+
+def synthetic_events(n: int, seed: int = 5) -> list[Event]:
+    rng = random.Random(seed)
+    districts = [d for ds in default_gazetteer().districts_of.values() for d in ds]
+    out: list[Event] = []
+    start = date(2025, 1, 1)
+    while len(out) < n:
+        d = rng.choice(districts)
+        etype, sub = rng.choice(TYPES)
+        day = start + timedelta(days=rng.randrange(365))
+        copies = 2 if rng.random() < 0.2 else 1  # another outlet's report of the same event
+        for c in range(copies):
+            sid = uuid.UUID(int=rng.getrandbits(128)).hex
+            eid = uuid.UUID(int=rng.getrandbits(128)).hex
+            sentence = f"Fighting was reported in {d.name} district of {d.admin1} province, officials said."
+            out.append(Event(
+                event_id=eid, story_id=sid, event_date=day + timedelta(days=c), date_precision="day",
+                event_type=etype, sub_event_type=sub, actor1=Actor(name="Taliban", surface_forms=["Taliban"]),
+                actor2=Actor(name="Military Forces of Afghanistan", surface_forms=["soldiers"]), country="AF",
+                admin1=d.admin1, admin2=d.admin2, location=d.name, latitude=d.latitude, longitude=d.longitude,
+                geo_precision=1, fatalities=rng.randrange(0, 20), confidence=0.8, extractor="bench",
+                sources=[Source(story_id=sid, outlet=f"Outlet {rng.randrange(40)}", url=f"https://news.example/{sid}",
+                                published_at=datetime.combine(day, datetime.min.time(), UTC))],
+                evidence=[Evidence(text=sentence, start=0, end=len(sentence))],
+            ))
+    return out[:n]
+
+
+def run_store(bootstrap: str, url: str, n_events: int, group: str) -> tuple[float, int, int]:
+    settings = StoreSettings(kafka_bootstrap=bootstrap, kafka_session_timeout_ms=6000,
+                             kafka_heartbeat_interval_ms=1000)
+    repo = EventRepository(url)
+    registry = CollectorRegistry()
+    consumer = make_consumer(settings, "bench-store", group, [EVENTS_TOPIC])
+    publisher = Publisher(make_producer(settings, "bench-store"))
+    loop, handler = make_loop(consumer, publisher, repo, StoreMetrics(registry), None, 3)
+    # the clock starts with the first batch: the group join wait is Kafka's, not the store's
+    t0 = None
+    consumed = 0
+    while consumed < n_events:
+        started = time.perf_counter()
+        got = loop.run_batch(timeout_ms=1000)
+        if got and t0 is None:
+            t0 = started
+        consumed += got
+    elapsed = time.perf_counter() - t0
+    stored = repo.count()
+    loop.close()
+    publisher.close()
+    repo.close()
+    return elapsed, stored, handler.totals.inserted
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=50_000)
+    ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = ap.parse_args()
+    events = synthetic_events(args.events)
+    print(f"store ingestion benchmark: {len(events):,} events from Kafka through the store's consumer loop")
+    results = []
+    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
+        settings = StoreSettings(kafka_bootstrap=broker.bootstrap)
+        ensure_topics(settings)
+        producer = KafkaProducer(bootstrap_servers=broker.bootstrap, enable_idempotence=True, acks="all",
+                                 linger_ms=20, batch_size=256 * 1024)
+        t0 = time.perf_counter()
+        for e in events:
+            producer.send(EVENTS_TOPIC, key=e.event_id.encode(), value=e.to_bytes())
+        producer.flush()
+        producer.close()
+        print(f"  (produced in {time.perf_counter() - t0:.1f}s)")
+        targets = [("SQLite", f"sqlite:///{Path(tmp) / 'store.db'}")]
+        pg_db = None
+        try:
+            import psycopg
+
+            pg_db = f"wirewatch_bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(args.postgres, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{pg_db}"')
+            targets.insert(0, ("PostgreSQL", args.postgres.rsplit("/", 1)[0] + f"/{pg_db}"))
+        except Exception as exc:  # no server: SQLite alone, said plainly
+            print(f"  PostgreSQL not available ({exc}); SQLite only")
+        try:
+            for name, url in targets:
+                elapsed, stored, inserted = run_store(broker.bootstrap, url, len(events), f"bench-{name}")
+                results.append((name, elapsed, stored, inserted))
+        finally:
+            if pg_db:
+                with psycopg.connect(args.postgres, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
+    print(f"\n{'database':<12} {'seconds':>8} {'events/s':>9} {'reports':>8} {'merged events':>14}")
+    for name, elapsed, stored, inserted in results:
+        print(f"{name:<12} {elapsed:>8.1f} {len(events) / elapsed:>9.0f} {inserted:>8,} {stored:>14,}")
+    if len(results) == 2:
+        print(f"PostgreSQL / SQLite throughput: {results[1][1] / results[0][1]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    threading.excepthook = lambda a: None
+    sys.exit(main())

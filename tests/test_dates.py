@@ -40,3 +40,21 @@ def test_background_sentences():
     assert is_background("Kunduz city fell to the Taliban in September 2015 but was retaken.", date(2016, 4, 17))
     assert is_background("The militants occupied the city again in 2015 and 2016.", date(2021, 8, 9))
     assert not is_background("Fighting erupted on Sunday in Kunduz.", date(2021, 8, 9))
+
+
+def test_more_explicit_formats():
+    ref = date(2019, 7, 2)
+    assert _days("On 12-April-2019, 11 Taliban", ref) == [(date(2019, 4, 12), "day")]
+    assert _days("On 27 05 2019, an IED", ref) == [(date(2019, 5, 27), "day")]
+    assert _days("On 05/27/2019 a blast", ref) == [(date(2019, 5, 27), "day")]
+    assert _days("On 29 or 30 June 2019, a soldier", ref) == [(date(2019, 6, 29), "day")]
+    assert _days("On June 29-30 2019, fighting", ref) == [(date(2019, 6, 29), "day")]
+
+
+def test_report_date_anchors_relative_expressions():
+    ref = date(2019, 7, 3)
+    # "over the past 24 hours" counts back from the report, not from publication
+    assert _days("As reported on July 01 2019, over the past 24 hours, 6 militants were killed", ref) == \
+        [(date(2019, 6, 30), "day")]
+    # a report date with nothing else dates the event
+    assert _days("Reported on 30 June 2019, special forces attacked", ref) == [(date(2019, 6, 30), "day")]

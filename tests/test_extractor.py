@@ -84,3 +84,69 @@ def test_sentence_splitting_keeps_abbreviations():
     spans = split_sentences(text)
     assert [text[s:e] for s, e in spans] == ["KABUL, Jan. 29 (Xinhua) -- More than 20 died.",
                                              "Officials said Wednesday."]
+
+
+# -- casualty figures and one-paragraph reports (invented text in the style of wire summaries) ------
+
+def _figures(sentence):
+    from services.extract.actors import default_actor_book
+    from services.extract.extractor import casualty_figures
+    return [(c.group, c.kind, c.min) for c in casualty_figures(sentence, default_actor_book())]
+
+
+@pytest.mark.parametrize("sentence,expected", [
+    # the digits of a date are not a death toll
+    ("On 14 May 2021, gunmen attacked a checkpoint, killing 3 policemen.",
+     [("Police Forces of Afghanistan", "killed", 3)]),
+    # the verb before the figure decides, the rest of the list inherits it
+    ("Insurgents hit a police post, killing 2 policemen and 4 Taliban fighters.",
+     [("Police Forces of Afghanistan", "killed", 2), ("Taliban", "killed", 4)]),
+    # a listed group shares the verb after the list; an elided group refers back
+    ("7 soldiers and 2 policemen were killed and 5 were wounded.",
+     [("Military Forces of Afghanistan", "killed", 7), ("Police Forces of Afghanistan", "killed", 2),
+      ("Police Forces of Afghanistan", "wounded", 5)]),
+    # "3 army posts" counts posts, not people; "an army patrol" is not one dead soldier
+    ("The militants attacked 3 army posts and an army patrol, killing 6 soldiers.",
+     [("Military Forces of Afghanistan", "killed", 6)]),
+    # a part of a whole is not added to it
+    ("11 militants including 3 commanders were killed in the raid.", [("Taliban", "killed", 11)]),
+    # ambiguous: killed or wounded
+    ("Nine insurgents were killed or wounded.", []),
+    ("Commandos detained a Taliban leader and two of his associates.",
+     [("Taliban", "captured", 1), ("Taliban", "captured", 2)]),
+])
+def test_casualty_figures(sentence, expected):
+    assert _figures(sentence) == expected
+
+
+def test_fatalities_add_up_within_a_sentence_and_take_the_lowest_report_across_sentences():
+    text = ("On 3 March 2021, 1 policeman and 4 local policemen were killed in Chahar Dara district, Kunduz. "
+            "Officials later said 3 policemen had been killed. The Taliban claimed 20 policemen were killed.")
+    events = RuleExtractor().extract(story_from_text(text, datetime(2021, 3, 4, 8, tzinfo=UTC)))
+    assert len(events) == 1
+    assert events[0].fatalities == 3  # 5 in one report, 3 in another: the lower; the Taliban claim is kept apart
+    assert any(c.min == 20 for c in events[0].casualties)
+
+
+def test_one_paragraph_report_resolves_date_place_type_and_actors():
+    text = ("As reported on 9 May 2021, over the past 24 hours, 6 Taliban militants were killed by Afghan "
+            "forces airstrikes in Baharak district, Takhar.")
+    [event] = RuleExtractor().extract(story_from_text(text, datetime(2021, 5, 10, 8, tzinfo=UTC)))
+    assert (event.event_date, event.date_precision) == (date(2021, 5, 8), "day")
+    assert (event.admin1, event.admin2) == ("Takhar", "Baharak")
+    assert event.sub_event_type == "Air/drone strike"
+    assert (event.actor1.name, event.actor2.name) == ("Military Forces of Afghanistan", "Taliban")
+    assert event.fatalities == 6
+
+
+def test_civilian_victims_make_an_attack_on_civilians():
+    text = "On 2 April 2021, gunmen shot and killed 4 civilians in Khanabad district, Kunduz."
+    [event] = RuleExtractor().extract(story_from_text(text, datetime(2021, 4, 3, 8, tzinfo=UTC)))
+    assert (event.event_type, event.sub_event_type) == ("Violence against civilians", "Attack")
+    assert event.actor2.name == "Civilians (Afghanistan)"
+
+
+def test_victims_choose_the_government_counterpart():
+    text = "On 2 April 2021, Taliban militants attacked a police post, killing 2 policemen, in Nahrin district."
+    [event] = RuleExtractor().extract(story_from_text(text, datetime(2021, 4, 3, 8, tzinfo=UTC)))
+    assert {event.actor1.name, event.actor2.name} == {"Taliban", "Police Forces of Afghanistan"}

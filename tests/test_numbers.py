@@ -14,6 +14,8 @@ from services.extract.numbers import find_quantities
     ("about 14 bodies", 14, 14, False),
     ("10 to 15 people", 10, 15, False),
     ("1,200 families", 1200, 1200, False),
+    ("multiple suspected insurgents", 3, None, True),
+    ("2-5 Taliban militants", 2, 5, False),
 ])
 def test_quantities(text, lo, hi, floor):
     q = find_quantities(text)[0]

@@ -13,7 +13,7 @@ DEFAULT_ACTORS_FILE = Path(__file__).with_name("data") / "actors.yaml"
 
 
 _ACRONYMS = {a.lower(): a for a in ("ANA", "ANP", "ALP", "MoD", "ISIL", "ANSF", "ANDSF", "ISKP", "IS-K", "ISIS",
-                                     "NATO", "ISAF", "ISIS-K")}
+                                     "NATO", "ISAF", "ISIS-K", "NDS", "AUP", "APPF", "PPF")}
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,16 @@ _RELATIVE_RE = re.compile(
     r"last week|(?:in |over |during )?the (?:past|last) (?:24|twenty-four|48|forty-eight) hours|"
     r"(?:in |over |during )?the (?:past|last) (?:two|three|few|couple of|2|3) days|"
     r"recent days|last month)\b", re.IGNORECASE)
-_EXPLICIT_MDY = re.compile(r"\b(" + _MONTH_RE + r")\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b", re.IGNORECASE)
-_EXPLICIT_DMY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(" + _MONTH_RE + r")(?:,?\s+(\d{4}))?\b",
-                           re.IGNORECASE)
+# "June 29", "Jan. 29, 2020", "June 29-30 2019" (a span: its first day)
+_EXPLICIT_MDY = re.compile(r"\b(" + _MONTH_RE + r")\s+(\d{1,2})(?:st|nd|rd|th)?(?:\s*(?:-|–|or|to|and)\s*\d{1,2})?"
+                           r"(?:,?\s+(\d{4}))?\b", re.IGNORECASE)
+# "29 January 2020", "12-April-2019", "29 or 30 June 2019" (either day: the first)
+_EXPLICIT_DMY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?(?:\s*(?:-|–|or|to|and)\s*\d{1,2}(?:st|nd|rd|th)?)?"
+                           r"(?:\s+|-)(?:of\s+)?(" + _MONTH_RE + r")(?:(?:,?\s+|-)(\d{4}))?\b", re.IGNORECASE)
+# "27 05 2019", "27/05/2019", "05/27/2019": day first unless that cannot be
+_NUMERIC = re.compile(r"(?<![\d/.-])(\d{1,2})([ /.])(\d{1,2})\2((?:19|20)\d{2})(?![\d/.-])")
+# "(as) reported on June 30": the day of the report, the anchor of "the past 24 hours" beside it
+_REPORTED = re.compile(r"\b(?:reported|announced|said|published|stated|released)\s+(?:on\s+)?$", re.IGNORECASE)
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _MONTH_YEAR = re.compile(r"\b(?:in\s+)?(" + _MONTH_RE + r")\s+(\d{4})\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:in|since|of|during|until|before|after)\s+((?:19|20)\d{2})\b", re.IGNORECASE)
@@ -61,8 +68,38 @@ def _nearest_past(month: int, day: int, ref: date, year: int | None) -> date | N
 
 
 def find_dates(text: str, published: date) -> list[DateRef]:
-    """Every date expression in ``text`` with its resolved day, in order of appearance."""
+    """Every date expression in ``text`` with its resolved day, in order of appearance.
+
+    An explicit date given as the day of a report ("As reported on July 1 2019, over the past 24
+    hours, ...") anchors the relative expressions of the same text; it dates the event itself only
+    when nothing else does."""
+    explicit = _explicit_dates(text, published)
+    report = next((r for r in explicit if _REPORTED.search(text[max(0, r.start - 30):r.start])), None)
+    anchor = report.day if report is not None else published
+    out = explicit + _relative_dates(text, anchor)
+    # a date after publication is metadata noise or a schedule, never the day something happened
+    out = [r for r in out if r.day <= published + timedelta(days=1)]
+    out.sort(key=lambda r: r.start)
+    # an explicit "Jan. 29" and a weekday inside it cannot both stand; keep the longer span
+    dedup: list[DateRef] = []
+    for r in out:
+        if dedup and r.start < dedup[-1].end:
+            if (r.end - r.start) > (dedup[-1].end - dedup[-1].start):
+                dedup[-1] = r
+            continue
+        dedup.append(r)
+    if report is not None and len(dedup) > 1:
+        dedup = [r for r in dedup if r is not report]
+    return dedup
+
+
+def _explicit_dates(text: str, published: date) -> list[DateRef]:
     out: list[DateRef] = []
+    for m in _NUMERIC.finditer(text):
+        a, b, y = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        d = _safe_date(y, b, a) if a > 12 or b <= 12 else _safe_date(y, a, b)
+        if d:
+            out.append(DateRef(d, "day", m.start(), m.end(), m.group(0)))
     for m in _ISO.finditer(text):
         d = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         if d:
@@ -77,6 +114,11 @@ def find_dates(text: str, published: date) -> list[DateRef]:
             d = _nearest_past(mon, int(day_s), published, int(m.group(3)) if m.group(3) else None)
             if d:
                 out.append(DateRef(d, "day", m.start(), m.end(), m.group(0)))
+    return out
+
+
+def _relative_dates(text: str, published: date) -> list[DateRef]:
+    out: list[DateRef] = []
     for m in _WEEKDAY_RE.finditer(text):
         wd = WEEKDAYS.index(m.group(1).lower())
         delta = (published.weekday() - wd) % 7
@@ -95,18 +137,7 @@ def find_dates(text: str, published: date) -> list[DateRef]:
             out.append(DateRef(published - timedelta(days=30), "month", m.start(), m.end(), m.group(0)))
         else:
             out.append(DateRef(published - timedelta(days=1), "week", m.start(), m.end(), m.group(0)))
-    # a date after publication is metadata noise or a schedule, never the day something happened
-    out = [r for r in out if r.day <= published + timedelta(days=1)]
-    out.sort(key=lambda r: r.start)
-    # an explicit "Jan. 29" and a weekday inside it cannot both stand; keep the longer span
-    dedup: list[DateRef] = []
-    for r in out:
-        if dedup and r.start < dedup[-1].end:
-            if (r.end - r.start) > (dedup[-1].end - dedup[-1].start):
-                dedup[-1] = r
-            continue
-        dedup.append(r)
-    return dedup
+    return out
 
 
 def is_background(sentence: str, published: date) -> bool:
@@ -128,3 +159,10 @@ def dateline_date(text: str, published: date) -> date | None:
         return None
     mon = _MON.get(m.group(1).lower().rstrip("."))
     return _nearest_past(mon, int(m.group(2)), published, None) if mon else None
+
+
+def date_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the explicit dates in ``text`` (their digits are not counts of anything)."""
+    spans = [(r.start, r.end) for r in _explicit_dates(text, date(9999, 1, 1))]
+    spans += [(m.start(), m.end()) for m in _YEAR.finditer(text)]
+    return spans

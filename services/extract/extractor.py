@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Protocol
@@ -19,11 +20,11 @@ from services.common.contracts import Actor, Casualty, Claim, Event, Evidence, S
 
 from .actors import ActorBook, ActorMention, default_actor_book
 from .classify import CASUALTY_ONLY, Trigger, classify
-from .dates import DATELINE, DateRef, dateline_date, find_dates, is_background
+from .dates import DATELINE, DateRef, date_spans, dateline_date, find_dates, is_background
 from .gazetteer import Gazetteer, Mention, Place, default_gazetteer
-from .numbers import find_quantities
+from .numbers import Quantity, find_quantities
 
-EXTRACTOR_NAME = "rules/0.1"
+EXTRACTOR_NAME = "rules/0.2"
 
 
 class Extractor(Protocol):
@@ -114,7 +115,8 @@ class _Draft:
                 self.trigger.sub_event_type)
 
 
-def _resolve(m: Mention, text: str, trigger: Trigger | None, provinces_in_story: set[str]) -> Place | None:
+def _resolve(m: Mention, text: str, trigger: Trigger | None, provinces_in_story: set[str],
+             provinces_in_sentence: set[str] | frozenset[str] = frozenset()) -> Place | None:
     after = text[m.end:m.end + 20]
     before = text[max(0, m.start - 40):m.start]
     provs = [c for c in m.candidates if c.kind == "province"]
@@ -122,8 +124,9 @@ def _resolve(m: Mention, text: str, trigger: Trigger | None, provinces_in_story:
     if provs and (_PROVINCE_AFTER.match(after) or _PROVINCE_BEFORE.search(before)):
         return provs[0]
     if others:
-        # a district/city name: prefer one in a province the story names
-        others.sort(key=lambda c: (c.admin1 not in provinces_in_story, c.kind != "district", not c.is_capital))
+        # a district/city name: prefer one in a province the sentence, else the story, names
+        others.sort(key=lambda c: (c.admin1 not in provinces_in_sentence, c.admin1 not in provinces_in_story,
+                                   c.kind != "district", not c.is_capital))
         if not provs:
             return others[0]
         capital = next((c for c in others if c.is_capital), None)
@@ -136,12 +139,54 @@ def _resolve(m: Mention, text: str, trigger: Trigger | None, provinces_in_story:
     return provs[0] if provs else None
 
 
+# "Baharak district, Takhar", "Tagab district of Kapisa province", "Qalat city, Zabul": the province
+# named right after a district decides which district of that name is meant
+_IN_PROVINCE = re.compile(r"^(?:\s*\([^)]{1,40}\))?[^.;()]{0,40}?\b(?:district|districts|city|area|village|town|"
+                          r"center|centre|bazaar|bazar|highway)\b[\s,]*(?:of\s+|in\s+)?(?:the\s+)?$",
+                          re.IGNORECASE)
+
+
+_LANGUAGE = re.compile(r"[\s-]*(?:speaking|speakers?|language|dialect)\b", re.IGNORECASE)
+
+
+_WHOLE_NAME = re.compile(r"\s*(?:\([^)]{1,40}\)\s*)?(?:district|city)\b", re.IGNORECASE)
+
+
+def _explicit_provinces(mentions: list[Mention], text: str) -> set[str]:
+    """Provinces a text names as provinces (a name that is only a province, or is marked as one)."""
+    out = set()
+    for m in mentions:
+        provs = [c for c in m.candidates if c.kind == "province"]
+        if not provs:
+            continue
+        others = [c for c in m.candidates if c.kind != "province"]
+        if not others or _PROVINCE_AFTER.match(text[m.end:m.end + 20]) or \
+                _PROVINCE_BEFORE.search(text[max(0, m.start - 40):m.start]) or \
+                re.match(r"^\s*(?:[.;]|$)", text[m.end:m.end + 3]) and re.search(r",\s*$", text[:m.start]):
+            out.add(provs[0].admin1)
+    return out
+
+
 def _places_in(sentence: str, gaz: Gazetteer, trigger: Trigger | None, story_provs: set[str]) -> list[Place]:
     places: list[Place] = []
-    for m in gaz.find(sentence):
-        if m.surface.isupper():
-            continue  # "KABUL (Tolo News):" is where the report was filed, not where it happened
-        p = _resolve(m, sentence, trigger, story_provs)
+    mentions = [m for m in gaz.find(sentence) if not m.surface.isupper() and
+                not _LANGUAGE.match(sentence, m.end)]
+    # "KABUL (Tolo News):" is where the report was filed, not where it happened: upper case is skipped
+    sent_provs = _explicit_provinces(mentions, sentence)
+    for i, m in enumerate(mentions):
+        p = _resolve(m, sentence, trigger, story_provs, sent_provs)
+        if p is not None and p.kind != "province":
+            nxt = next((n for n in mentions[i + 1:] if any(c.kind == "province" for c in n.candidates)), None)
+            if nxt is not None and _IN_PROVINCE.match(sentence[m.end:nxt.start]):
+                prov = next(c for c in nxt.candidates if c.kind == "province")
+                if p.admin1 != prov.admin1:
+                    inside = next((c for c in m.candidates if c.admin1 == prov.admin1 and c.kind != "province"), None)
+                    inside = inside or gaz.fuzzy_district(m.surface, prov.admin1)
+                    # a whole district name that exists in one other province only: the district is more
+                    # specific than the province written beside it ("Sangin district, Ghazni")
+                    whole = _WHOLE_NAME.match(sentence, m.end) is not None and \
+                        len({c.admin1 for c in m.candidates if c.kind != "province"}) == 1
+                    p = inside or (p if whole else prov)
         if p and p not in places:
             places.append(p)
     # "Qushtifa district of Jowzhan": a district the list spells differently
@@ -150,6 +195,8 @@ def _places_in(sentence: str, gaz: Gazetteer, trigger: Trigger | None, story_pro
         name = m.group(1)
         if any(name.lower() in (p.name.lower(), (p.admin2 or "").lower()) for p in places):
             continue
+        if any(x.start <= m.start(1) < x.end or m.start(1) <= x.start < m.end(1) for x in mentions):
+            continue  # part of a name already found ("Dara i Sufi Payan" beside "Dara")
         prov = next((p.admin1 for p in places if p.kind == "province"), None)
         d = gaz.fuzzy_district(name, prov)
         if d and d.admin2 not in known:
@@ -164,6 +211,170 @@ def _most_specific(places: list[Place]) -> list[Place]:
     return specific + [p for p in places if p.kind == "province" and p.admin1 not in covered]
 
 
+# -- casualty figures ------------------------------------------------------------------------------
+
+_KIND_WORD = {"killed": "killed", "killing": "killed", "kill": "killed", "kills": "killed", "dead": "killed",
+              "died": "killed", "dying": "killed", "martyred": "killed", "eliminated": "killed", "lifeless": "killed",
+              "bodies": "killed", "deaths": "killed", "death": "killed", "lost their lives": "killed",
+              "wounded": "wounded", "wounding": "wounded", "injured": "wounded", "injuring": "wounded",
+              "injuries": "wounded", "hurt": "wounded",
+              "captured": "captured", "capturing": "captured", "detained": "captured", "detaining": "captured",
+              "arrested": "captured", "arresting": "captured", "taken hostage": "captured",
+              "taken prisoner": "captured", "hostage": "captured", "hostages": "captured", "surrendered": "captured",
+              "abducted": "captured", "abducting": "captured", "kidnapped": "captured", "detention": "captured",
+              "apprehended": "captured", "in custody": "captured", "capture of": "captured",
+              "arrest of": "captured", "arrests of": "captured", "detention of": "captured",
+              "killing of": "killed", "deaths of": "killed", "death of": "killed"}
+_KIND_RE = re.compile(r"\b(?:" + "|".join(sorted((re.escape(k) for k in _KIND_WORD), key=len, reverse=True)) + r")\b",
+                      re.IGNORECASE)
+# "killing 13", "killed at least 6", "detained two": the verb right before the figure
+_VERB_BEFORE = re.compile(r"\b(" + "|".join(sorted((re.escape(k) for k in _KIND_WORD if k != "lost their lives"),
+                                                    key=len, reverse=True)) + r")\s+(?:(?:and|or)\s+([a-z]+)\s+)?$",
+                          re.IGNORECASE)
+# "detained the man, a facilitator, and three additional suspects": the clause's verb, further back
+_CLAUSE_VERB = re.compile(r"\b(killed|killing|detained|detaining|arrested|arresting|captured|capturing|wounded|wounding|"
+                          r"injured|injuring)\b(?![^.;:]*\b(?:by|when|after|as|while|during|following|said|and\s+\w+ed)\b)"
+                          r"[^.;:]{0,80}$", re.IGNORECASE)
+# words that may stand between a figure and the group it counts: "8 suspected Taliban", "2 Afghan soldiers"
+_GROUP_GAP = re.compile(r"^[\s'‘’\"“]*(?:(?:more|other|additional|suspected|alleged|armed|afghan|local|foreign|"
+                        r"senior|enemy|of\s+the|of\s+them|of|the|their|his|her|border|national|special|government|"
+                        r"pro-government|security|heavily|[A-Z][a-z]+|[a-z]+-[a-z]+)[\s'‘’\"“-]+){0,3}$")
+# what a figure with an actor's name may count that is not people: "3 Afghan military posts"
+_OBJECT_NOUN = re.compile(r"^[\s'’]*(?:[\w-]+\s+)?(?:posts?|bases?|check ?points?|vehicles?|tanks?|convoys?|patrols?|"
+                          r"outposts?|positions?|compounds?|houses?|APCs?|humvees?|trucks?|cars?|units?|offices?|"
+                          r"headquarters|stations?|camps?|hideouts?|weapons?|rifles?|motorbikes?|motorcycles?|"
+                          r"caches?|centers?|centres?|helicopters?|aircraft|planes?|drones?|rounds?|vessels?|strikes?|airstrikes?|"
+                          r"attacks?|operations?|raids?|missions?)\b",
+                          re.IGNORECASE)
+_PASSIVE = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:was|were|has been|had been|have been|got)\s+(?:also\s+|reportedly\s+)?"
+                      r"(?=\w)", re.IGNORECASE)
+# "24 were wounded", "two others": the figure counts the group named just before
+_ELIDED = re.compile(r"^\s*(?:others?\b|more\b|were\b|was\b|of them\b|people\b|persons\b|individuals\b|men\b|"
+                     r"(?:others?|more)\s+were\b)", re.IGNORECASE)
+_DEFINITE = re.compile(r"\b(?:killed|arrested|detained|captured|apprehended)\s+(the)\s+", re.IGNORECASE)
+_PLURAL = re.compile(r".*(?:[^s]s|men)$", re.IGNORECASE)  # "insurgents", "policemen"; not "Taliban"
+_PLURAL_NEXT = re.compile(r"\s+(?:[a-z-]+\s+)?(?:leaders|commanders|members|fighters|facilitators|operatives|"
+                          r"suspects|men)\b", re.IGNORECASE)
+_ADDITIONAL = re.compile(r"\b(?:also|additionally|additional|another|in addition|separately|a separate|"
+                         r"further)\b", re.IGNORECASE)
+_SUBSET = re.compile(r"\b(?:including|among them|among whom|of whom|such as)\b(?![^.;]*\b(?:were|was|killed|wounded|"
+                     r"injured|detained|arrested)\b)[^.;]{0,60}$", re.IGNORECASE)
+# a party's claim about its enemy's losses is kept as a claim but is not a credible figure
+_PARTISAN = re.compile(r"\bTaliban(?:'s)? (?:claimed|claims|said|says|disputed|denied|spokesm[ae]n)|"
+                       r"according to (?:the )?Taliban|\bMujahid\b|\bYousuf Ahmadi\b|Taliban (?:also )?(?:claim|say)",
+                       re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r"[;:]|\b(?:said|says|told|according|claimed|while|after|before|but)\b", re.IGNORECASE)
+
+
+def conservative_total(figures: Iterable[tuple[Casualty, str]], kind: str = "killed",
+                       groups: Container[str] | None = None) -> int:
+    """The ACLED rule over (casualty, sentence) pairs: within one sentence the figures of one group
+    add up ("1 policeman and 4 local policemen"); across sentences (separate reports or claims) each
+    group counts with its lowest figure; groups add up. A party's claim about its enemy's losses
+    ("the Taliban claimed 10 soldiers were killed") does not count."""
+    per_sentence: dict[str, dict[str, int]] = {}
+    for c, sentence in figures:
+        if c.kind != kind or (groups is not None and c.group not in groups) or _PARTISAN.search(sentence):
+            continue
+        bucket = per_sentence.setdefault(sentence, {})
+        bucket[c.group] = bucket.get(c.group, 0) + c.min
+    lowest: dict[str, int] = {}
+    extra: dict[str, int] = {}
+    for sentence, bucket in per_sentence.items():
+        for group, n in bucket.items():
+            if _ADDITIONAL.search(sentence) and len(per_sentence) > 1:
+                extra[group] = extra.get(group, 0) + n  # "the force also detained two suspects": more people
+            else:
+                lowest[group] = min(lowest.get(group, n), n)
+    return sum(lowest.values()) + sum(extra.values())
+
+
+def event_total(event: Event, kind: str = "killed", groups: Container[str] | None = None) -> int:
+    """``conservative_total`` of an extracted event (its casualties paired with their claims)."""
+    return conservative_total(zip(event.casualties, (c.statement for c in event.claims), strict=False), kind, groups)
+
+
+def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] | None = None) -> list[Casualty]:
+    """Killed/wounded/captured figures in one sentence, each with the group it counts.
+
+    A figure counts people only when an actor's name follows it (``13 militants``, ``2 Afghan
+    soldiers``) or it refers back to the group just counted (``and 24 were wounded``). Its kind comes
+    from the verb right before it (``killing 13``), else from the first casualty word after the group
+    (``were killed``), else from the figure it is listed with (``killing 1 policeman and 2 militants``).
+    Ambiguous pairs (``killed or wounded``, ``killing and injuring``) are not counted as either."""
+    skip = date_spans(sent)
+    mentions = actors.find(sent) if mentions is None else mentions
+    out: list[Casualty] = []
+    prev: tuple[str, str, int] | None = None  # kind, group, end of the figure's phrase
+    quantities = find_quantities(sent)
+    # "arrested the senior Taliban leader": one person, though no number is written
+    quantities += [Quantity(1, 1, False, m.start(1), m.end(1), m.group(1)) for m in _DEFINITE.finditer(sent)]
+    quantities.sort(key=lambda x: x.start)
+    for q in quantities:
+        if q.text.lower() == "the":
+            m = next((m for m in mentions if m.start >= q.end), None)
+            if m is None or not _GROUP_GAP.match(sent[q.end:m.start]) or _PLURAL.match(m.surface) or \
+                    _PLURAL_NEXT.match(sent, m.end):
+                continue
+        if any(a <= q.start < b or a < q.end <= b for a, b in skip):
+            continue
+        if _SUBSET.search(sent[max(0, q.start - 70):q.start]) or \
+                (prev is not None and re.match(r"\s+of (?:them|whom)\b", sent[q.end:])):
+            continue  # "13 militants including 2 commanders", "12 civilians, 6 of them women": a part of a whole
+        article = q.text.lower() in ("a", "an", "the")
+        group, gend = None, q.end
+        m = next((m for m in mentions if m.start >= q.end), None)
+        if m is not None and _GROUP_GAP.match(sent[q.end:m.start]) and not _OBJECT_NOUN.match(sent, m.end):
+            group, gend = m.name, m.end
+        elided = False
+        if group is None and not article and prev is not None and _ELIDED.match(sent[q.end:]):
+            group, gend, elided = prev[1], q.end, True
+        if group is None and not article and _VERB_BEFORE.search(sent[max(0, q.start - 40):q.start]) and \
+                re.match(r"\s*(?:[,.;]|and\b|or\b|others?\b|more\b|people\b|of (?:them|the)\b|$)", sent[q.end:]):
+            # "clashed with Taliban militants, killing 7": the side named last before the verb that is
+            # not the side of the sentence's subject (its first actor)
+            before = [x for x in mentions if x.end <= q.start]
+            other = [x for x in before if before and x.side != before[0].side]
+            if other:
+                group, gend, elided = other[-1].name, q.end, True
+        if group is None:
+            continue
+        kind, ambiguous = None, False
+        vb = _VERB_BEFORE.search(sent[max(0, q.start - 40):q.start])
+        if vb:
+            kind = _KIND_WORD[vb.group(1).lower()]
+            if vb.group(2) and _KIND_WORD.get(vb.group(2).lower(), kind) != kind:
+                ambiguous = True
+        if kind is None and prev is not None and re.fullmatch(r"[\s,]*(?:and\s+)?", sent[prev[2]:q.start]) and \
+                not _KIND_RE.match(sent, gend) and not re.match(r"\s*(?:were|was)\b", sent[gend:]):
+            kind = prev[0]  # "killing 1 policeman and 2 Taliban militants"
+        if kind is None:
+            after = sent[gend:gend + 110]
+            km = _KIND_RE.search(after)
+            if km and article and not (_PASSIVE.match(after) and _PASSIVE.match(after).end() == km.start()):
+                km = None  # "an Arbaki base, killing 6": only "an insurgent was killed" counts one
+            if km and not _CLAUSE_BREAK.search(after[:km.start()]) and not _OBJECT_NOUN.search(after[:km.start()]):
+                kind = _KIND_WORD[km.group(0).lower()]
+                alt = re.match(r"\s+(?:or|and/or)\s+(\w+)", after[km.end():])
+                if alt:
+                    ambiguous = _KIND_WORD.get(alt.group(1).lower(), kind) != kind
+        if kind is None and not article and not elided:
+            before = sent[max(0, q.start - 15):q.start]
+            kind = next((k for k, rx in _KIND if rx.search(before)), None)
+        if kind is None and not elided:
+            cv = _CLAUSE_VERB.search(sent[max(0, q.start - 100):q.start])
+            if cv:
+                kind = _KIND_WORD[cv.group(1).lower()]
+        if kind is None:
+            continue
+        prev = (kind, group, gend)
+        if ambiguous:
+            continue
+        text = sent[q.start:min(len(sent), gend + 45)].strip()
+        out.append(Casualty(group=group, kind=kind, min=q.min, max=q.max, lower_bound=q.lower_bound, text=text))
+    return out
+
+
 class RuleExtractor:
     name = EXTRACTOR_NAME
 
@@ -174,7 +385,9 @@ class RuleExtractor:
     # -- analysis ------------------------------------------------------------------------------
 
     def analyse(self, text: str, reference: date) -> list[SentenceInfo]:
-        story_provs = {m.candidates[0].admin1 for m in self.gaz.find(text)}
+        mentions = self.gaz.find(text)
+        story_provs = _explicit_provinces(mentions, text) | {
+            m.candidates[0].admin1 for m in mentions if len({c.admin1 for c in m.candidates}) == 1}
         infos = []
         paragraph = 0
         last_end = 0
@@ -288,22 +501,29 @@ class RuleExtractor:
                 actor_counts.setdefault(a.name, [])
                 if a.surface not in actor_counts[a.name]:
                     actor_counts[a.name].append(a.surface)
-        actor1, actor2 = self._actor_pair(actor_counts, draft.trigger)
-        casualties, claims = self._casualties(sentences, caveats)
-        fatalities = self._fatalities(casualties)
+        casualties, claims, fatalities = self._casualties(sentences, caveats)
+        trigger = draft.trigger
+        hurt = {c.group for c in casualties if c.kind in ("killed", "wounded")}
+        if trigger.sub_event_type == "Armed clash" and hurt and \
+                all(self.actors.side.get(g) == "civilians" for g in hurt):
+            # shooting in which only civilians were hurt is violence against civilians, not a battle
+            trigger = Trigger("Violence against civilians", "Attack", trigger.start, trigger.end, trigger.text,
+                              trigger.rank)
+        actor1, actor2 = self._actor_pair(actor_counts, trigger, casualties)
         geo_precision = 1 if place.kind != "province" else 3
         confidence = 0.45 + (0.2 if place.kind != "province" else 0) + (0.15 if precision == "day" else 0) + \
-            (0.1 if draft.trigger.rank != 99 else 0) + (0.05 if actor1 and actor2 else 0)
+            (0.1 if trigger.rank != 99 else 0) + (0.05 if actor1 and actor2 else 0)
         admin2 = place.admin2 if place.kind != "province" else None
         location = place.name if place.kind != "province" else place.admin1
+        # the id follows the draft's key (unique within the story), even when the type was refined
         key = "|".join([story.story_id, place.admin1, admin2 or "", draft.trigger.sub_event_type])
         return Event(
             event_id=hashlib.sha256(key.encode("utf-8")).hexdigest()[:32],
             story_id=story.story_id,
             event_date=event_date,
             date_precision=precision,
-            event_type=draft.trigger.event_type,
-            sub_event_type=draft.trigger.sub_event_type,
+            event_type=trigger.event_type,
+            sub_event_type=trigger.sub_event_type,
             actor1=actor1,
             actor2=actor2,
             country=place.country,
@@ -335,65 +555,68 @@ class RuleExtractor:
                 return dates[0].day, dates[0].precision
         return reference, "week"
 
-    def _actor_pair(self, found: dict[str, list[str]], trigger: Trigger) -> tuple[Actor | None, Actor | None]:
+    def _actor_pair(self, found: dict[str, list[str]], trigger: Trigger,
+                    casualties: list[Casualty]) -> tuple[Actor | None, Actor | None]:
+        """The armed group first, the side it fought or hit second. Among several government forces
+        the one that suffered the casualties is the counterpart ("attacked a police post, killing
+        2 policemen"); an air strike is the state's; violence against civilians has them second."""
         side = self.actors.side
+        victims = [c.group for c in casualties]
         nonstate = [n for n in found if side.get(n) == "nonstate"]
-        state = [n for n in found if side.get(n) in ("state", "foreign")]
+        gov = [n for n in found if side.get(n) in ("state", "foreign", "militia")]
+        gov.sort(key=lambda n: n not in victims)  # stable: otherwise in order of mention
         civilians = [n for n in found if side.get(n) == "civilians"]
+        civ_victims = [n for n in civilians if n in victims]
         a1 = nonstate[0] if nonstate else None
-        a2 = state[0] if state else None
-        if trigger.event_type == "Explosions/Remote violence" and trigger.sub_event_type == "Air/drone strike":
-            a1, a2 = (state[0] if state else "Military Forces of Afghanistan"), (nonstate[0] if nonstate else None)
+        a2 = gov[0] if gov else None
+        if trigger.sub_event_type == "Air/drone strike":
+            strikers = [n for n in found if side.get(n) in ("state", "foreign") and n not in victims]
+            a1 = strikers[0] if strikers else "Military Forces of Afghanistan"
+            a2 = nonstate[0] if nonstate else (civilians[0] if civilians else None)
         elif trigger.event_type == "Violence against civilians":
-            a2 = civilians[0] if civilians else a2
+            a1 = a1 or (gov[0] if gov else None)
+            a2 = civilians[0] if civilians else None
+        elif a2 is None and len(nonstate) > 1:
+            a2 = nonstate[1]  # "IS militants attacked Taliban militants"
+        elif a2 is None and civ_victims:
+            a2 = civ_victims[0]
         if a1 is None and trigger.event_type in ("Battles", "Explosions/Remote violence"):
             a1 = "Taliban" if trigger.sub_event_type != "Remote explosive/landmine/IED" else \
                 "Unidentified Armed Group (Afghanistan)"
         if a2 is None and trigger.event_type in ("Battles", "Strategic developments") and a1 != \
                 "Military Forces of Afghanistan":
             a2 = "Military Forces of Afghanistan"
+
         def mk(n: str | None) -> Actor | None:
             return Actor(name=n, surface_forms=found.get(n, [])) if n else None
 
         return mk(a1), mk(a2)
 
-    def _casualties(self, sentences: list[SentenceInfo], caveats: set[int]) -> tuple[list[Casualty], list[Claim]]:
+    def _casualties(self, sentences: list[SentenceInfo], caveats: set[int]
+                    ) -> tuple[list[Casualty], list[Claim], int]:
+        """Casualties and claims of an event, and its fatalities by the ACLED rule: within one
+        sentence the figures of one group add up ("1 policeman and 4 local policemen"); across
+        sentences (separate reports or claims) each group counts with its lowest figure; groups add
+        up. A party's claim about its enemy's losses ("the Taliban claimed 10 soldiers were killed")
+        is kept as a claim but does not count."""
         casualties: list[Casualty] = []
         claims: list[Claim] = []
         for info in sentences:
             sent = info.text
-            for q in find_quantities(sent):
-                window = sent[q.end:q.end + 90]
-                before = sent[max(0, q.start - 30):q.start]
-                # the nearest casualty word after the figure decides ("six killed and 11 captured");
-                # only without one does a word just before it count ("killing 12 police")
-                kind, best = None, None
-                for k, rx in _KIND:
-                    m = rx.search(window[:90])
-                    if m and (best is None or m.start() < best):
-                        kind, best = k, m.start()
-                if kind is None:
-                    kind = next((k for k, rx in _KIND if rx.search(before[-15:])), None)
-                if kind is None:
-                    continue
-                group_m = [a for a in self.actors.find(window[:45])]
-                if not group_m:
-                    continue
-                group = group_m[0].name
-                if q.min == 1 and q.text.lower() in ("a", "an"):
-                    continue
-                text = sent[q.start:min(len(sent), q.end + 45)].strip()
-                casualties.append(Casualty(group=group, kind=kind, min=q.min, max=q.max,
-                                           lower_bound=q.lower_bound, text=text))
-                sp = _SPEAKER.search(sent)
-                speaker = (sp.group(1) or sp.group(2)).strip(" ,") if sp else None
-                claims.append(Claim(speaker=speaker, statement=sent, figure=text,
+            found = casualty_figures(sent, self.actors, info.actors)
+            if not found:
+                continue
+            sp = _SPEAKER.search(sent)
+            speaker = (sp.group(1) or sp.group(2)).strip(" ,") if sp else None
+            for c in found:
+                casualties.append(c)
+                claims.append(Claim(speaker=speaker, statement=sent, figure=c.text,
                                     verified=False if info.start in caveats else None))
-        return casualties, claims
+        return casualties, claims, conservative_total(zip(casualties, (c.statement for c in claims), strict=True))
 
     @staticmethod
     def _fatalities(casualties: list[Casualty]) -> int:
-        """ACLED rule: per group the lowest credible figure, summed over groups."""
+        """ACLED rule on a bare list of casualties: per group the lowest credible figure, summed."""
         per_group: dict[str, int] = {}
         for c in casualties:
             if c.kind != "killed":

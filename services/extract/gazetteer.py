@@ -44,9 +44,8 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z]", "", name.lower())
 
 
-def _pattern_for(name: str) -> str:
-    parts = [re.escape(p) for p in re.split(r"[\s\-'’‘]+", name) if p]
-    return r"[\s\-'’‘]*".join(parts)
+_WORD = re.compile(r"[^\W\d_]+")
+_JOINER = re.compile(r"[\s\-'’‘]*")
 
 
 class Gazetteer:
@@ -59,9 +58,11 @@ class Gazetteer:
         self.capital_of: dict[str, Place] = {}
         for path in paths:
             self._load(Path(path))
-        names = sorted(self._surfaces, key=len, reverse=True)
-        self._regex = re.compile(r"(?<![\w])(" + "|".join(_pattern_for(n) for n in names) + r")(?![\w])",
-                                 re.IGNORECASE)
+        # names are looked up by the letters of runs of 1..N words, so "Dasht-e-Archi", "Dasht-e Archi"
+        # and "Dashte Archi" all meet the same key; N is the most words any known name has, plus slack
+        # for transliterations that split a name further ("Sar i Pul")
+        self._max_words = min(6, 2 + max((len(_WORD.findall(n)) for n in self._surfaces), default=1))
+        self._fuzzy_cache: dict[tuple[str, str | None, float], Place | None] = {}
 
     def _add(self, surface: str, place: Place) -> None:
         k = _key(surface)
@@ -105,14 +106,33 @@ class Gazetteer:
         return self.provinces.get(_key(name))
 
     def find(self, text: str) -> list[Mention]:
+        """Known names in ``text``, leftmost first, the longest name at each position."""
+        words = [(m.start(), m.end(), m.group(0).lower()) for m in _WORD.finditer(text)]
         out = []
-        for m in self._regex.finditer(text):
-            surface = m.group(1)
-            if not surface[0].isupper():
+        i, n = 0, len(words)
+        while i < n:
+            start = words[i][0]
+            if not text[start].isupper():
+                i += 1
                 continue  # place names are capitalised; "archi" inside prose is not Archi
-            cands = self.by_key.get(_key(surface))
-            if cands:
-                out.append(Mention(m.start(1), m.end(1), surface, tuple(cands)))
+            # the words that may join this one: separated only by spaces, hyphens or apostrophes
+            j = i + 1
+            while j < n and j - i < self._max_words and \
+                    _JOINER.fullmatch(text, words[j - 1][1], words[j][0]) is not None:
+                j += 1
+            hit = None
+            for k in range(j, i, -1):
+                cands = self.by_key.get("".join(w[2] for w in words[i:k]))
+                if cands:
+                    hit = (k, cands)
+                    break
+            if hit is None:
+                i += 1
+                continue
+            k, cands = hit
+            end = words[k - 1][1]
+            out.append(Mention(start, end, text[start:end], tuple(cands)))
+            i = k
         return out
 
     def fuzzy_district(self, surface: str, admin1: str | None = None, threshold: float = 0.75) -> Place | None:
@@ -120,12 +140,23 @@ class Gazetteer:
         key = _key(surface)
         if len(key) < 5:
             return None
+        ck = (key, admin1, threshold)
+        if ck not in self._fuzzy_cache:
+            if len(self._fuzzy_cache) > 50_000:
+                self._fuzzy_cache.clear()
+            self._fuzzy_cache[ck] = self._fuzzy(key, admin1, threshold)
+        return self._fuzzy_cache[ck]
+
+    def _fuzzy(self, key: str, admin1: str | None, threshold: float) -> Place | None:
         pools = [self.districts_of.get(admin1, [])] if admin1 else list(self.districts_of.values())
         best, best_score = None, 0.0
         for pool in pools:
             for d in pool:
                 for k in self._district_keys.get(d, [_key(d.name)]):
-                    score = SequenceMatcher(None, key, k).ratio()
+                    sm = SequenceMatcher(None, key, k)
+                    if sm.real_quick_ratio() <= best_score or sm.quick_ratio() <= best_score:
+                        continue
+                    score = sm.ratio()
                     if score > best_score:
                         best, best_score = d, score
         return best if best_score >= threshold else None

@@ -17,7 +17,7 @@ _UNITS = {
 }
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
          "ninety": 90}
-_VAGUE = {"dozens": 12, "tens": 10, "scores": 40, "hundreds": 100, "several": 3, "a few": 2, "few": 2,
+_VAGUE = {"dozens": 12, "tens": 10, "scores": 40, "hundreds": 100, "several": 3, "multiple": 3, "a few": 2, "few": 2,
           "a number of": 2, "some": 2, "many": 2, "numerous": 2}
 _FLOOR_WORDS = r"(?:at\s+least|more\s+than|over|upwards\s+of|no\s+fewer\s+than|not\s+less\s+than|in\s+excess\s+of)"
 _APPROX_WORDS = r"(?:about|around|approximately|nearly|almost|some|roughly|up\s+to|as\s+many\s+as|an\s+estimated)"

@@ -342,7 +342,8 @@ class IngestService:
         if not cands:
             return []
         async with self._publish_lock:
-            batch_fps: list[tuple[str, int]] = []
+            batch_fps: list[tuple[str, dedup.Fingerprint]] = []
+            messages: list[tuple[str, bytes]] = []
             batch_hashes: dict[str, str] = {}
             records = []
             for c in cands:
@@ -372,13 +373,15 @@ class IngestService:
                     batch_fps.append((s.story_id, c.fingerprint))
                     batch_hashes[s.content_hash] = s.story_id
                     self.metrics.items.labels(feed=feed.id, result="new").inc()
-                self.publisher.send(STORIES_TOPIC, s.story_id, s.to_bytes())
+                messages.append((s.story_id, s.to_bytes()))
                 records.append({"canonical_url": s.canonical_url, "story_id": s.story_id, "guid_key": c.guid_key,
                                 "content_hash": s.content_hash, "fingerprint": c.fingerprint,
                                 "duplicate_of": s.duplicate_of})
             t0 = time.monotonic()
             try:
-                await asyncio.to_thread(self.publisher.flush)
+                # send and wait for the acknowledgements off the event loop: a broker that is away
+                # makes send() block for metadata, and that must not stall every other feed
+                await asyncio.to_thread(self._send_all, messages)
             except Exception as exc:
                 self.metrics.publish_failures.inc(len(records))
                 log.error("feed %s: publishing %d stories failed: %s", feed.id, len(records), exc)
@@ -387,6 +390,11 @@ class IngestService:
             await asyncio.to_thread(self.state.record_published, records)
             stats.stories_published += len(records)
             return records
+
+    def _send_all(self, messages: list[tuple[str, bytes]]) -> None:
+        for key, value in messages:
+            self.publisher.send(STORIES_TOPIC, key, value)
+        self.publisher.flush()
 
     def _finish(self, feed: Feed, st, *, changed: bool, error: str | None = None, res=None, new_url=None,
                 body_hash=None, retry_after_s=None, park: str | None = None, ttl_s=None,

@@ -1,0 +1,31 @@
+"""Actor recognition (services/extract/actors.py, data/actors.yaml)."""
+
+import pytest
+
+from services.extract.actors import default_actor_book
+
+
+@pytest.mark.parametrize("text,name", [
+    ("an attack on Arbaki fighters", "Militia (Pro-Government)"),
+    ("pro-government militias held the pass", "Militia (Pro-Government)"),
+    ("two NDS officers were wounded", "Police Forces of Afghanistan"),
+    ("a Public Protection Force convoy", "Police Forces of Afghanistan"),
+    ("a policeman on duty", "Police Forces of Afghanistan"),
+    ("fighting between IS fighters and others", "Islamic State (Afghanistan)"),
+    ("with help from NATO aircraft", "NATO: North Atlantic Treaty Organization"),
+    ("American troops withdrew", "Military Forces of the United States"),
+    ("special forces raided a compound", "Military Forces of Afghanistan"),
+])
+def test_canonical_names(text, name):
+    assert name in [m.name for m in default_actor_book().find(text)]
+
+
+def test_arbaki_militants_are_one_mention_not_also_the_taliban():
+    names = [m.name for m in default_actor_book().find("three Arbaki militants were hurt")]
+    assert names == ["Militia (Pro-Government)"]
+
+
+def test_acronyms_only_as_written():
+    book = default_actor_book()
+    assert all(m.name != "Islamic State (Afghanistan)" for m in book.find("this is militants' ground"))
+    assert not [m for m in book.find("the nds said") if m.surface == "nds"]

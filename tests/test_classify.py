@@ -1,0 +1,42 @@
+"""Sub-event types from trigger phrases (services/extract/classify.py)."""
+
+import pytest
+
+from services.extract.classify import classify
+
+
+@pytest.mark.parametrize("sentence,sub", [
+    ("A bomb planted on the road killed three soldiers near Chaman.", "Remote explosive/landmine/IED"),
+    ("Insurgents shelled the army garrison overnight.", "Shelling/artillery/missile attack"),
+    ("Two guards died when an RPG struck their truck.", "Shelling/artillery/missile attack"),
+    ("A mine the group was laying detonated prematurely near the bridge.", "Disrupted weapons use"),
+    ("One fighter died as he was planting a device on the highway.", "Disrupted weapons use"),
+    ("Border police discovered and seized 40 kilograms of explosives in a lorry.", "Disrupted weapons use"),
+    ("The fighters stormed and overtook two police outposts on Friday.",
+     "Non-state actor overtakes territory"),
+    ("Afghan forces recaptured the district centre on Sunday.", "Government regains territory"),
+    ("Gunmen ambushed a supply convoy on the ring road.", "Armed clash"),
+    ("Commandos killed nine insurgents in a night raid.", "Armed clash"),
+    ("Eleven fighters died in air strikes on their hideout.", "Air/drone strike"),
+    ("Local officials said a commander sexually assaulted a teenager.", "Sexual violence"),
+    ("Insurgents destroyed the only bridge linking the valley to the city.", "Looting/property destruction"),
+    ("A suicide bomber blew himself up near the gate.", "Suicide bomb"),
+])
+def test_sub_event_types(sentence, sub):
+    trig = classify(sentence)
+    assert trig is not None and trig.sub_event_type == sub, trig
+
+
+def test_arrests_in_a_deadly_operation_are_part_of_the_fighting():
+    trig = classify("Seven fighters were killed and two arrested in the sweep.")
+    assert trig.sub_event_type == "Armed clash"
+    assert classify("Police arrested two suspects in Kabul.").sub_event_type == "Arrests"
+
+
+def test_weapons_found_or_described_are_not_explosions():
+    # a cache of grenades and what a wanted man "is responsible for" are not attacks
+    assert classify("The force found 20 grenades and a mortar in the compound.") is None or \
+        classify("The force found 20 grenades and a mortar in the compound.").event_type != \
+        "Explosions/Remote violence"
+    assert classify("The leader is responsible for coordinating IED attacks in the district.").event_type != \
+        "Explosions/Remote violence"

@@ -20,7 +20,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from databases import bench_databases  # noqa: E402
 from kafka import KafkaProducer  # noqa: E402
 from prometheus_client import CollectorRegistry  # noqa: E402
 
@@ -109,25 +111,10 @@ def main() -> int:
         producer.flush()
         producer.close()
         print(f"  (produced in {time.perf_counter() - t0:.1f}s)")
-        targets = [("SQLite", f"sqlite:///{Path(tmp) / 'store.db'}")]
-        pg_db = None
-        try:
-            import psycopg
-
-            pg_db = f"wirewatch_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(args.postgres, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{pg_db}"')
-            targets.insert(0, ("PostgreSQL", args.postgres.rsplit("/", 1)[0] + f"/{pg_db}"))
-        except Exception as exc:  # no server: SQLite alone, said plainly
-            print(f"  PostgreSQL not available ({exc}); SQLite only")
-        try:
+        with bench_databases(args.postgres, Path(tmp)) as targets:
             for name, url in targets:
                 elapsed, stored, inserted = run_store(broker.bootstrap, url, len(events), f"bench-{name}")
                 results.append((name, elapsed, stored, inserted))
-        finally:
-            if pg_db:
-                with psycopg.connect(args.postgres, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
     print(f"\n{'database':<12} {'seconds':>8} {'events/s':>9} {'reports':>8} {'merged events':>14}")
     for name, elapsed, stored, inserted in results:
         print(f"{name:<12} {elapsed:>8.1f} {len(events) / elapsed:>9.0f} {inserted:>8,} {stored:>14,}")

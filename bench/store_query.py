@@ -23,8 +23,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
+from databases import bench_databases  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from services.common.broker import free_port  # noqa: E402
@@ -143,22 +145,13 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--databases", help="postgres,sqlite (default: both)")
     args = ap.parse_args()
     queries = typical_queries(random.Random(9), args.requests)
     report = {}
     with tempfile.TemporaryDirectory() as tmp:
-        targets = [("SQLite", f"sqlite:///{Path(tmp) / 'store.db'}")]
-        pg_db = None
-        try:
-            import psycopg
-
-            pg_db = f"wirewatch_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(args.postgres, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{pg_db}"')
-            targets.insert(0, ("PostgreSQL", args.postgres.rsplit("/", 1)[0] + f"/{pg_db}"))
-        except Exception as exc:
-            print(f"PostgreSQL not available ({exc}); SQLite only")
-        try:
+        only = set(args.databases.split(",")) if args.databases else None
+        with bench_databases(args.postgres, Path(tmp), only) as targets:
             for name, url in targets:
                 t0 = time.perf_counter()
                 load(url, args.events)
@@ -178,10 +171,6 @@ def main() -> int:
                 finally:
                     proc.terminate()
                     proc.wait(10)
-        finally:
-            if pg_db:
-                with psycopg.connect(args.postgres, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
     print(f"\nGET /events on {args.events:,} stored events, {args.requests} requests, 4 in flight, loopback")
     names = list(report)
     print(f"{'query':<16}" + "".join(f"{n + ' p50':>16}{n + ' p95':>16}" for n in names))

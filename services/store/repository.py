@@ -16,6 +16,7 @@ replaying the events topic from offset 0, in any partition order, changes nothin
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import re
 from dataclasses import dataclass, field
@@ -129,9 +130,10 @@ def _report_row(report: dict) -> dict:
 _NAMED = re.compile(r":(\w+)")
 
 
-def _driver_query(conn, sql: str, params: dict):
-    """Run a large, never-repeated statement straight through the driver: compiling hundreds of
-    bind parameters in SQLAlchemy cost more than the query itself."""
+def _driver_query(conn, sql: str, params: dict | list[dict]):
+    """Run a write-path statement straight through the driver (a list of dicts: executemany).
+    Compiling hundreds of bind parameters, and processing every row's parameters, in SQLAlchemy
+    cost more than the statements themselves; ``:name`` placeholders are kept for both drivers."""
     if conn.dialect.paramstyle not in ("named", "qmark"):
         sql = _NAMED.sub(r"%(\1)s", sql)  # psycopg's named style
     return conn.exec_driver_sql(sql, params)
@@ -231,8 +233,8 @@ class EventRepository:
             return result
         with self.engine.begin() as conn:
             ph, params = _in("i", latest)
-            existing = {eid: (payload, cluster) for eid, payload, cluster in conn.execute(text(
-                f"SELECT event_id, payload, cluster_id FROM reports WHERE event_id IN ({ph})"), params)}
+            existing = {eid: (payload, cluster) for eid, payload, cluster in _driver_query(
+                conn, f"SELECT event_id, payload, cluster_id FROM reports WHERE event_id IN ({ph})", params)}
             changed: dict[str, dict] = {}
             for eid, report in latest.items():
                 payload = _canonical_json(report)
@@ -250,13 +252,14 @@ class EventRepository:
             new_rows = [r for r in rows if r["event_id"] not in existing]
             old_rows = [r for r in rows if r["event_id"] in existing]
             if new_rows:
-                conn.execute(text(f"INSERT INTO reports ({', '.join(_REPORT_COLUMNS)}) VALUES "
-                                  f"({', '.join(':' + c for c in _REPORT_COLUMNS)})"), new_rows)
+                _driver_query(conn, f"INSERT INTO reports ({', '.join(_REPORT_COLUMNS)}) VALUES "
+                                    f"({', '.join(':' + c for c in _REPORT_COLUMNS)})", new_rows)
             if old_rows:
                 sets = ", ".join(f"{c} = :{c}" for c in _REPORT_COLUMNS if c != "event_id")
-                conn.execute(text(f"UPDATE reports SET {sets} WHERE event_id = :event_id"), old_rows)
+                _driver_query(conn, f"UPDATE reports SET {sets} WHERE event_id = :event_id", old_rows)
             old_clusters = {existing[eid][1] for eid in changed if eid in existing and existing[eid][1]}
-            result.clusters_written = self._recluster(conn, changed, old_clusters)
+            old_assignment = {eid: existing[eid][1] if eid in existing else None for eid in changed}
+            result.clusters_written = self._recluster(conn, changed, old_clusters, old_assignment)
         return result
 
     def link_duplicates(self, stories: list[Story]) -> int:
@@ -294,7 +297,8 @@ class EventRepository:
                 conn.execute(text(f"UPDATE reports SET {sets}, cluster_id = NULL WHERE event_id = :event_id"), rows)
             return self._write_components(conn, reports, set(), existing_rows={})
 
-    def _recluster(self, conn, changed: dict[str, dict], old_clusters: set[str]) -> int:
+    def _recluster(self, conn, changed: dict[str, dict], old_clusters: set[str],
+                   old_assignment: dict[str, str | None]) -> int:
         # the neighbourhood: reports that match a changed one, plus everything in their clusters and
         # in the changed reports' former clusters; clusters are components, so no report outside
         # this set can be connected to one inside it
@@ -315,52 +319,80 @@ class EventRepository:
             by_group.setdefault((r.get("admin1"), r["event_type"]), []).append(r)
         # one round trip for the whole batch: an OR of (place, type, date range) terms, each served
         # by the reports_candidates index
-        terms: list[tuple[str, dict]] = []
-        for n, ((admin1, event_type), spans) in enumerate(ranges.items()):
-            for m, (lo, hi) in enumerate(spans):
-                k = f"{n}_{m}"
-                place = f"admin1 = :a{k}" if admin1 is not None else "admin1 IS NULL"
-                terms.append((f"({place} AND event_type = :t{k} AND event_date >= :lo{k} AND event_date <= :hi{k})",
-                              {f"a{k}": admin1, f"t{k}": event_type, f"lo{k}": lo.isoformat(),
-                               f"hi{k}": hi.isoformat()}))
-        for start in range(0, len(terms), 200):  # bounded statement size
-            chunk = terms[start:start + 200]
-            used = {k: v for _, p in chunk for k, v in p.items()}
-            where = " OR ".join(t for t, _ in chunk)
-            for row in _driver_query(conn, f"SELECT {light_cols}, cluster_id FROM reports WHERE {where}", used):
-                if row.event_id in matched:
-                    continue
-                candidate = _light(row)
-                if any(merge.same_event(candidate, r) for r in by_group[(row.admin1, row.event_type)]):
-                    matched.add(row.event_id)
-                    if row.cluster_id:
-                        clusters.add(row.cluster_id)
+        # One round trip per few hundred windows: a CTE of (province, type, date range) rows joined
+        # to reports through the reports_candidates index. Reports without a province (which the
+        # default extractor never produces) are matched by an IS NULL scan.
+        windows = [(admin1, event_type, lo.isoformat(), hi.isoformat())
+                   for (admin1, event_type), spans in ranges.items() for lo, hi in spans]
+        cols_r = ", ".join(f"r.{c}" for c in _REPORT_COLUMNS if c != "payload")
+        rows: list = []
+        keyed = [w for w in windows if w[0] is not None]
+        for start in range(0, len(keyed), 300):
+            chunk = keyed[start:start + 300]
+            values = ", ".join(f"(:a{i}, :t{i}, :lo{i}, :hi{i})" for i in range(len(chunk)))
+            params = {k: v for i, (a, t, lo, hi) in enumerate(chunk)
+                      for k, v in ((f"a{i}", a), (f"t{i}", t), (f"lo{i}", lo), (f"hi{i}", hi))}
+            rows += _driver_query(conn, f"WITH w(a, t, lo, hi) AS (VALUES {values}) SELECT {cols_r}, r.cluster_id "
+                                        f"FROM w JOIN reports r ON r.admin1 = w.a AND r.event_type = w.t "
+                                        f"AND r.event_date >= w.lo AND r.event_date <= w.hi", params).all()
+        for _, event_type, lo, hi in (w for w in windows if w[0] is None):
+            rows += _driver_query(conn, f"SELECT {light_cols}, cluster_id FROM reports WHERE admin1 IS NULL "
+                                        f"AND event_type = :t AND event_date >= :lo AND event_date <= :hi",
+                                  {"t": event_type, "lo": lo, "hi": hi}).all()
+        # compare each candidate only with the changed reports of its group that are near in time
+        near: dict[tuple, tuple[list[date], list[dict]]] = {}
+        for key, group in by_group.items():
+            group = sorted(group, key=lambda r: r["event_date"])
+            near[key] = ([date.fromisoformat(r["event_date"]) for r in group], group)
+        for row in rows:
+            if row.event_id in matched:
+                continue
+            days, group = near[(row.admin1, row.event_type)]
+            d = date.fromisoformat(row.event_date)
+            lo_i, hi_i = bisect.bisect_left(days, d - tolerance), bisect.bisect_right(days, d + tolerance)
+            if lo_i == hi_i:
+                continue
+            candidate = _light(row)
+            if any(merge.same_event(candidate, r) for r in group[lo_i:hi_i]):
+                matched.add(row.event_id)
+                if row.cluster_id:
+                    clusters.add(row.cluster_id)
         affected: dict[str, dict] = dict(changed)
+        current: dict[str, str | None] = dict(old_assignment)  # report -> the cluster it is in now
         wanted = set(matched) - set(changed)
         if clusters or wanted:
             cph, cparams = _in("c", sorted(clusters) or [""])
             eph, eparams = _in("e", sorted(wanted) or [""])
-            for eid, payload in conn.execute(text(
-                    f"SELECT event_id, payload FROM reports WHERE cluster_id IN ({cph}) OR event_id IN ({eph})"),
-                    {**cparams, **eparams}):
-                affected.setdefault(eid, json.loads(payload))
+            for eid, payload, cluster in _driver_query(
+                    conn, f"SELECT event_id, payload, cluster_id FROM reports "
+                          f"WHERE cluster_id IN ({cph}) OR event_id IN ({eph})", {**cparams, **eparams}):
+                if eid not in affected:
+                    affected[eid] = json.loads(payload)
+                    current[eid] = cluster
         existing_rows = {}
         if clusters:
             ph, params = _in("c", sorted(clusters))
-            existing_rows = {eid: p for eid, p in conn.execute(text(
-                f"SELECT event_id, payload FROM events WHERE event_id IN ({ph})"), params)}
-        return self._write_components(conn, affected, clusters, existing_rows)
+            existing_rows = {eid: p for eid, p in _driver_query(
+                conn, f"SELECT event_id, payload FROM events WHERE event_id IN ({ph})", params)}
+        return self._write_components(conn, affected, clusters, existing_rows, current)
 
-    def _write_components(self, conn, reports: dict[str, dict], old_clusters: set[str], existing_rows: dict) -> int:
+    def _write_components(self, conn, reports: dict[str, dict], old_clusters: set[str], existing_rows: dict,
+                          current: dict[str, str | None] | None = None) -> int:
         groups = merge.components(reports)
         new_ids = {g[0] for g in groups}
         gone = sorted(old_clusters - new_ids)
         if gone:
             ph, params = _in("g", gone)
-            conn.execute(text(f"DELETE FROM events WHERE event_id IN ({ph})"), params)
-        assignments = [{"c": g[0], "e": eid} for g in groups for eid in g]
-        if assignments:
-            conn.execute(text("UPDATE reports SET cluster_id = :c WHERE event_id = :e"), assignments)
+            _driver_query(conn, f"DELETE FROM events WHERE event_id IN ({ph})", params)
+        current = current or {}
+        moved = [(eid, g[0]) for g in groups for eid in g if current.get(eid) != g[0]]
+        for start in range(0, len(moved), 500):
+            # one statement per 500 reports (UPDATE ... FROM, PostgreSQL and SQLite >= 3.33)
+            chunk = moved[start:start + 500]
+            values = ", ".join(f"(:e{i}, :c{i})" for i in range(len(chunk)))
+            params = {k: v for i, (e, c) in enumerate(chunk) for k, v in ((f"e{i}", e), (f"c{i}", c))}
+            _driver_query(conn, f"WITH v(e, c) AS (VALUES {values}) UPDATE reports SET cluster_id = v.c "
+                                f"FROM v WHERE reports.event_id = v.e", params)
         return self._write_clusters(conn, new_ids, {g[0]: [reports[e] for e in g] for g in groups},
                                     existing_rows)
 
@@ -372,19 +404,19 @@ class EventRepository:
         ph, params = _in("c", ids)
         if members is None:
             members = {}
-            for payload, cluster in conn.execute(text(
-                    f"SELECT payload, cluster_id FROM reports WHERE cluster_id IN ({ph})"), params):
+            for payload, cluster in _driver_query(
+                    conn, f"SELECT payload, cluster_id FROM reports WHERE cluster_id IN ({ph})", params):
                 members.setdefault(cluster, []).append(json.loads(payload))
         if existing_rows is None:
-            existing_rows = {eid: p for eid, p in conn.execute(text(
-                f"SELECT event_id, payload FROM events WHERE event_id IN ({ph})"), params)}
+            existing_rows = {eid: p for eid, p in _driver_query(
+                conn, f"SELECT event_id, payload FROM events WHERE event_id IN ({ph})", params)}
         stories = sorted({r["story_id"] for ms in members.values() for r in ms})
         links: dict[str, list[dict]] = {}
         if stories:
             sph, sparams = _in("s", stories)
-            for row in conn.execute(text(
-                    f"SELECT story_id, original_story_id, outlet, url, published_at FROM story_links "
-                    f"WHERE original_story_id IN ({sph})"), sparams).mappings():
+            for row in _driver_query(
+                    conn, f"SELECT story_id, original_story_id, outlet, url, published_at FROM story_links "
+                    f"WHERE original_story_id IN ({sph})", sparams).mappings():
                 links.setdefault(row["original_story_id"], []).append(
                     {"story_id": row["story_id"], "outlet": row["outlet"], "url": row["url"],
                      "published_at": row["published_at"]})
@@ -403,10 +435,10 @@ class EventRepository:
         cols = ", ".join(_EVENT_COLUMNS)
         vals = ", ".join(f":{c}" for c in _EVENT_COLUMNS)
         if inserts:
-            conn.execute(text(f"INSERT INTO events ({cols}) VALUES ({vals})"), inserts)
+            _driver_query(conn, f"INSERT INTO events ({cols}) VALUES ({vals})", inserts)
         if updates:
             sets = ", ".join(f"{c} = :{c}" for c in _EVENT_COLUMNS if c != "event_id")
-            conn.execute(text(f"UPDATE events SET {sets} WHERE event_id = :event_id"), updates)
+            _driver_query(conn, f"UPDATE events SET {sets} WHERE event_id = :event_id", updates)
         return len(inserts) + len(updates)
 
     # -- reads -----------------------------------------------------------------------------------

@@ -263,7 +263,7 @@ class Pipeline:
             say(f"extract: processed {extract_loop.stats.consumed} stories")
             self._wait(store_loop, {**_on_topic(extract_pub.acked, EVENTS_TOPIC),
                                     **_on_topic(service.publisher.acked, STORIES_TOPIC)}, "store")
-            say(f"store: processed {store_loop.stats.consumed} events")
+            say(f"store: processed {store_loop.stats.consumed} messages (events, and stories for republications)")
         except PipelineFailed as exc:
             if not self.fatal:
                 say(f"error: {exc}")

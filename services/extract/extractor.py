@@ -23,6 +23,7 @@ from .classify import CASUALTY_ONLY, Trigger, classify
 from .dates import DATELINE, DateRef, date_spans, dateline_date, find_dates, is_background
 from .gazetteer import Gazetteer, Mention, Place, default_gazetteer
 from .numbers import Quantity, find_quantities
+from .world import BIG_CITY, WorldGazetteer, default_world
 
 EXTRACTOR_NAME = "rules/0.2"
 
@@ -205,10 +206,53 @@ def _places_in(sentence: str, gaz: Gazetteer, trigger: Trigger | None, story_pro
 
 
 def _most_specific(places: list[Place]) -> list[Place]:
-    """Districts and places win over the provinces that contain them."""
-    specific = [p for p in places if p.kind != "province"]
+    """Districts and places win over the provinces that contain them, and both over their country."""
+    specific = [p for p in places if p.kind not in ("province", "country")]
     covered = {p.admin1 for p in specific}
-    return specific + [p for p in places if p.kind == "province" and p.admin1 not in covered]
+    out = specific + [p for p in places if p.kind == "province" and p.admin1 not in covered]
+    countries = {p.country for p in out}
+    return out + [p for p in places if p.kind == "country" and p.country not in countries]
+
+
+_DIVISION_AFTER = re.compile(r"^\s*(?:province|provinces|provincial|state|governorate|region|oblast|department|"
+                             r"county|prefecture)\b", re.IGNORECASE)
+_COUNTRY_AFTER = re.compile(r"^\s*(?:,|\bin\b)\s*")
+_COUNTRY_BEFORE = re.compile(r"(\w+)['’]s?\s*(?:\w+\s+)?$")
+
+
+def _world_places(sentence: str, world: WorldGazetteer, story_countries: set[str]) -> list[Place]:
+    """Places of the world gazetteer in a sentence of a story the curated list found nothing in.
+
+    A country is always taken. A subdivision or town is taken when its country is named right after it
+    ("Mosul, Iraq", "Peshawar in Pakistan") or anywhere in the story, when it is marked as a division
+    ("Sindh province"), when its name has several words, or when it is a city of a million people; among
+    places of one name, those in a country the story names come first, then the most populous."""
+    places: list[Place] = []
+    for m, cands in world.find(sentence):
+        if m.surface.isupper() or _LANGUAGE.match(sentence, m.end):
+            continue
+        if cands[0].place.kind == "country":
+            places.append(cands[0].place)
+            continue
+        after = sentence[m.end:m.end + 60]
+        qual = _COUNTRY_AFTER.match(after)
+        qual_cc = world.country_named(after[qual.end():]) if qual else None
+        if qual_cc is None:
+            owner = _COUNTRY_BEFORE.search(sentence[max(0, m.start - 40):m.start])  # "Iraq's Anbar province"
+            qual_cc = world.country_named(owner.group(1)) if owner else None
+        division = bool(_DIVISION_AFTER.match(after) or _PROVINCE_BEFORE.search(sentence[max(0, m.start - 40):m.start]))
+        pool = [w for w in cands if w.place.country == qual_cc] if qual_cc else list(cands)
+        if not pool:
+            continue
+        pool.sort(key=lambda w: (w.place.country not in story_countries,
+                                 (w.place.kind != "province") if division else (w.place.kind != "place"),
+                                 -w.population))
+        best = pool[0]
+        anchored = qual_cc is not None or best.place.country in story_countries or division or \
+            len(m.surface.split()) > 1 or "-" in m.surface or best.population >= BIG_CITY
+        if anchored:
+            places.append(best.place)
+    return places
 
 
 # -- casualty figures ------------------------------------------------------------------------------
@@ -378,9 +422,19 @@ def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] 
 class RuleExtractor:
     name = EXTRACTOR_NAME
 
-    def __init__(self, gazetteer: Gazetteer | None = None, actors: ActorBook | None = None) -> None:
+    def __init__(self, gazetteer: Gazetteer | None = None, actors: ActorBook | None = None,
+                 world: WorldGazetteer | None = None, use_world: bool = True) -> None:
         self.gaz = gazetteer or default_gazetteer()
         self.actors = actors or default_actor_book()
+        self._world = world
+        self.use_world = use_world
+
+    @property
+    def world(self) -> WorldGazetteer:
+        """Loaded on first use: only stories in which the curated list finds no place need it."""
+        if self._world is None:
+            self._world = default_world()
+        return self._world
 
     # -- analysis ------------------------------------------------------------------------------
 
@@ -388,6 +442,9 @@ class RuleExtractor:
         mentions = self.gaz.find(text)
         story_provs = _explicit_provinces(mentions, text) | {
             m.candidates[0].admin1 for m in mentions if len({c.admin1 for c in m.candidates}) == 1}
+        # a story the curated list finds no place in is read against the world gazetteer
+        world = self.world if self.use_world and not mentions else None
+        story_countries = world.countries_in(text) if world is not None else set()
         infos = []
         paragraph = 0
         last_end = 0
@@ -398,6 +455,8 @@ class RuleExtractor:
             sent = text[s:e]
             trig = classify(sent)
             places = _places_in(sent, self.gaz, trig, story_provs)
+            if not places and world is not None:
+                places = _world_places(sent, world, story_countries)
             infos.append(SentenceInfo(
                 start=s, end=e, text=sent, places=places, trigger=trig,
                 dates=find_dates(sent, reference), actors=self.actors.find(sent),
@@ -510,10 +569,11 @@ class RuleExtractor:
             trigger = Trigger("Violence against civilians", "Attack", trigger.start, trigger.end, trigger.text,
                               trigger.rank)
         actor1, actor2 = self._actor_pair(actor_counts, trigger, casualties)
-        geo_precision = 1 if place.kind != "province" else 3
-        confidence = 0.45 + (0.2 if place.kind != "province" else 0) + (0.15 if precision == "day" else 0) + \
+        broad = place.kind in ("province", "country")
+        geo_precision = 3 if broad else 1
+        confidence = 0.45 + (0 if broad else 0.2) + (0.15 if precision == "day" else 0) + \
             (0.1 if trigger.rank != 99 else 0) + (0.05 if actor1 and actor2 else 0)
-        admin2 = place.admin2 if place.kind != "province" else None
+        admin2 = None if broad else place.admin2
         location = place.name if place.kind != "province" else place.admin1
         # the id follows the draft's key (unique within the story), even when the type was refined
         key = "|".join([story.story_id, place.admin1, admin2 or "", draft.trigger.sub_event_type])
@@ -527,7 +587,7 @@ class RuleExtractor:
             actor1=actor1,
             actor2=actor2,
             country=place.country,
-            admin1=place.admin1,
+            admin1=place.admin1 or None,
             admin2=admin2,
             location=location,
             latitude=place.latitude,

@@ -48,6 +48,37 @@ _WORD = re.compile(r"[^\W\d_]+")
 _JOINER = re.compile(r"[\s\-'’‘]*")
 
 
+def find_names(text: str, by_key: dict, max_words: int) -> list[Mention]:
+    """Names of ``by_key`` (keyed by ``_key``) in ``text``, leftmost first, the longest at each position."""
+    words = [(m.start(), m.end(), m.group(0).lower()) for m in _WORD.finditer(text)]
+    out = []
+    i, n = 0, len(words)
+    while i < n:
+        start = words[i][0]
+        if not text[start].isupper():
+            i += 1
+            continue  # place names are capitalised; "archi" inside prose is not Archi
+        # the words that may join this one: separated only by spaces, hyphens or apostrophes
+        j = i + 1
+        while j < n and j - i < max_words and \
+                _JOINER.fullmatch(text, words[j - 1][1], words[j][0]) is not None:
+            j += 1
+        hit = None
+        for k in range(j, i, -1):
+            cands = by_key.get("".join(w[2] for w in words[i:k]))
+            if cands:
+                hit = (k, cands)
+                break
+        if hit is None:
+            i += 1
+            continue
+        k, cands = hit
+        end = words[k - 1][1]
+        out.append(Mention(start, end, text[start:end], tuple(cands)))
+        i = k
+    return out
+
+
 class Gazetteer:
     def __init__(self, paths: list[Path] | None = None) -> None:
         paths = paths or [DATA_DIR / "afghanistan.yaml"]
@@ -107,33 +138,7 @@ class Gazetteer:
 
     def find(self, text: str) -> list[Mention]:
         """Known names in ``text``, leftmost first, the longest name at each position."""
-        words = [(m.start(), m.end(), m.group(0).lower()) for m in _WORD.finditer(text)]
-        out = []
-        i, n = 0, len(words)
-        while i < n:
-            start = words[i][0]
-            if not text[start].isupper():
-                i += 1
-                continue  # place names are capitalised; "archi" inside prose is not Archi
-            # the words that may join this one: separated only by spaces, hyphens or apostrophes
-            j = i + 1
-            while j < n and j - i < self._max_words and \
-                    _JOINER.fullmatch(text, words[j - 1][1], words[j][0]) is not None:
-                j += 1
-            hit = None
-            for k in range(j, i, -1):
-                cands = self.by_key.get("".join(w[2] for w in words[i:k]))
-                if cands:
-                    hit = (k, cands)
-                    break
-            if hit is None:
-                i += 1
-                continue
-            k, cands = hit
-            end = words[k - 1][1]
-            out.append(Mention(start, end, text[start:end], tuple(cands)))
-            i = k
-        return out
+        return find_names(text, self.by_key, self._max_words)
 
     def fuzzy_district(self, surface: str, admin1: str | None = None, threshold: float = 0.75) -> Place | None:
         """Best district whose name (or variant) is close to ``surface``, within ``admin1`` if given."""

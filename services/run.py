@@ -92,6 +92,8 @@ class Pipeline:
         self.fatal = f"the embedded Kafka broker exited unexpectedly (exit code {code})" + (
             f"; its last output:\n{tail}" if tail else "")
         logging.getLogger("kafka").disabled = True  # its reconnect loop would bury the message
+        # client threads that die with the broker would each print a traceback; one line will do
+        threading.excepthook = lambda args: log.debug("%s stopped: %s", args.thread, args.exc_value)
         self.stop.set()
 
     def _start_infrastructure(self, ingest: IngestSettings) -> tuple[str, list[Feed]]:

@@ -276,17 +276,10 @@ class ConsumeLoop:
         positions = self.stats.positions
         return all(positions.get(tp, -1) >= target for tp, target in targets.items())
 
-    def run(self, stop: threading.Event, until: Offsets | None = None, idle_timeout_s: float | None = None) -> None:
-        """Consume until ``stop`` is set, or (with ``until``) until every partition reached its target."""
-        idle_since = time.monotonic()
+    def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop`` is set; the batch in hand is finished and committed first."""
         while not stop.is_set():
-            n = self.run_batch()
-            if n:
-                idle_since = time.monotonic()
-            if until is not None and self.caught_up(until):
-                return
-            if idle_timeout_s is not None and time.monotonic() - idle_since > idle_timeout_s:
-                raise TimeoutError(f"{self.stage}: no progress for {idle_timeout_s:.0f}s while draining")
+            self.run_batch()
 
     def close(self) -> None:
         try:

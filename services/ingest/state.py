@@ -160,7 +160,6 @@ class IngestState:
 
     def release(self, feed_id: str, owner: str, **fields) -> None:
         """Store the outcome of a poll and give the lease back."""
-        fields = {k: v for k, v in fields.items()}
         sets = ", ".join(f"{k} = :{k}" for k in fields)
         sets = (sets + ", " if sets else "") + "lease_owner = NULL, lease_until = NULL"
         with self.engine.begin() as conn:

@@ -19,7 +19,7 @@ import base64
 import bisect
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Engine, text
@@ -119,11 +119,11 @@ _REPORT_COLUMNS = ("event_id", "story_id", "country", "admin1", "admin2", "event
                    "date_precision", "latitude", "longitude", "geo_precision", "actor1", "actor2", "payload")
 
 
-def _report_row(report: dict) -> dict:
+def _report_row(report: dict, payload: str | None = None) -> dict:
     row = {c: report.get(c) for c in _REPORT_COLUMNS if c not in ("actor1", "actor2", "payload")}
     row["actor1"] = (report.get("actor1") or {}).get("name")
     row["actor2"] = (report.get("actor2") or {}).get("name")
-    row["payload"] = _canonical_json(report)
+    row["payload"] = payload if payload is not None else _canonical_json(report)
     return row
 
 
@@ -181,7 +181,6 @@ class EventQuery:
     sort: str = "-event_date"
     cursor: str | None = None
     limit: int = 100
-    extra: dict = field(default_factory=dict)
 
 
 def _canonical_json(obj) -> str:
@@ -236,8 +235,9 @@ class EventRepository:
             existing = {eid: (payload, cluster) for eid, payload, cluster in _driver_query(
                 conn, f"SELECT event_id, payload, cluster_id FROM reports WHERE event_id IN ({ph})", params)}
             changed: dict[str, dict] = {}
+            payloads: dict[str, str] = {}
             for eid, report in latest.items():
-                payload = _canonical_json(report)
+                payload = payloads[eid] = _canonical_json(report)
                 if eid not in existing:
                     result.inserted += 1
                 elif existing[eid][0] != payload:
@@ -248,7 +248,7 @@ class EventRepository:
                 changed[eid] = report
             if not changed:
                 return result
-            rows = [_report_row(r) for r in changed.values()]
+            rows = [_report_row(r, payloads[eid]) for eid, r in changed.items()]
             new_rows = [r for r in rows if r["event_id"] not in existing]
             old_rows = [r for r in rows if r["event_id"] in existing]
             if new_rows:

@@ -654,11 +654,7 @@ class RuleExtractor:
 
     def _casualties(self, sentences: list[SentenceInfo], caveats: set[int]
                     ) -> tuple[list[Casualty], list[Claim], int]:
-        """Casualties and claims of an event, and its fatalities by the ACLED rule: within one
-        sentence the figures of one group add up ("1 policeman and 4 local policemen"); across
-        sentences (separate reports or claims) each group counts with its lowest figure; groups add
-        up. A party's claim about its enemy's losses ("the Taliban claimed 10 soldiers were killed")
-        is kept as a claim but does not count."""
+        """Casualties and claims of an event, and its fatalities by ``conservative_total``."""
         casualties: list[Casualty] = []
         claims: list[Claim] = []
         for info in sentences:
@@ -673,16 +669,6 @@ class RuleExtractor:
                 claims.append(Claim(speaker=speaker, statement=sent, figure=c.text,
                                     verified=False if info.start in caveats else None))
         return casualties, claims, conservative_total(zip(casualties, (c.statement for c in claims), strict=True))
-
-    @staticmethod
-    def _fatalities(casualties: list[Casualty]) -> int:
-        """ACLED rule on a bare list of casualties: per group the lowest credible figure, summed."""
-        per_group: dict[str, int] = {}
-        for c in casualties:
-            if c.kind != "killed":
-                continue
-            per_group[c.group] = min(per_group.get(c.group, c.min), c.min)
-        return sum(per_group.values())
 
 
 def story_from_text(text: str, published: datetime, outlet: str = "unknown", story_id: str = "adhoc") -> Story:

@@ -85,8 +85,11 @@ def normalise_text(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip()
 
 
-def content_hash(text: str) -> str:
-    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+def content_hash(text: str, normalised: str | None = None) -> str:
+    """Hash of the normalised text; pass ``normalised`` when the caller has it already."""
+    if normalised is None:
+        normalised = normalise_text(text)
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
 def _to_signed(v: int) -> int:
@@ -120,8 +123,10 @@ def _word_hashes(normalised: str) -> np.ndarray:
     return h * _P1
 
 
-def fingerprint(text: str) -> Fingerprint:
-    normalised = normalise_text(text)
+def fingerprint(text: str, normalised: str | None = None) -> Fingerprint:
+    """Fingerprint of ``text``; pass ``normalised`` when the caller has it already."""
+    if normalised is None:
+        normalised = normalise_text(text)
     words = normalised.split(" ") if normalised else [""]
     w = _word_hashes(normalised)
     if len(w) >= SHINGLE:

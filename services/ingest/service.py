@@ -315,6 +315,7 @@ class IngestService:
 
             language = detect_language(f"{title}. {summary}") or feed.language
         body_for_hash = text or f"{title}\n{summary}"
+        normalised = dedup.normalise_text(body_for_hash)  # one pass serves the hash and the fingerprint
         guid = entry.get("id")
         story = Story(
             story_id=story_id_for(canon),
@@ -331,10 +332,10 @@ class IngestService:
             fetched_at=datetime.now(UTC),
             guid=guid,
             text_source=source,
-            content_hash=dedup.content_hash(body_for_hash),
+            content_hash=dedup.content_hash(body_for_hash, normalised),
         )
         return _Candidate(story=story, guid_key=f"{feed.id}:{guid}" if guid else None,
-                          fingerprint=dedup.fingerprint(body_for_hash))
+                          fingerprint=dedup.fingerprint(body_for_hash, normalised))
 
     async def _dedup_and_publish(self, feed: Feed, cands: list[_Candidate], stats: CycleStats):
         """Decide duplicate_of for each story and publish; serialised so that two feeds carrying the

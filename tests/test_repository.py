@@ -130,3 +130,54 @@ def test_republication_credits_its_outlet(database_url):
     outlets = {s["outlet"] for s in repo.get("e00003")["sources"]}
     assert outlets == {"Outlet 3", "Mirror"}
     repo.close()
+
+
+def _random_reports(rng, n: int) -> list[Event]:
+    """Reports crowded into few places and days, so that many of them are the same event: districts
+    that share a town 3 km apart, province-only and country-only places, every date precision,
+    civilians and unknown actors, several events per story."""
+    places = [("Kunduz", "Dasht-e-Archi", 37.13, 69.17, 1), ("Kunduz", "Archi Bazaar", 37.15, 69.18, 1),
+              ("Kunduz", "Imam Sahib", 37.18, 68.92, 1), ("Kunduz", None, 36.73, 68.86, 3),
+              ("Helmand", "Lashkar Gah", 31.59, 64.37, 1), ("Helmand", "Lashkar Gah", 31.61, 64.35, 2),
+              (None, None, None, None, None)]
+    actors = [None, "Taliban", "Islamic State", "Military Forces of Afghanistan", "Civilians (Afghanistan)"]
+    out = []
+    for i in range(n):
+        admin1, admin2, lat, lon, gp = rng.choice(places)
+        story = f"s{rng.randrange(n // 2)}"
+        a1, a2 = rng.choice(actors), rng.choice(actors)
+        out.append(make_event(
+            i, story_id=story, event_date=date(2026, 2, 1) + timedelta(days=rng.randrange(400)),
+            date_precision=rng.choice(["day"] * 8 + ["week", "month"]),
+            event_type=rng.choice(["Battles", "Explosions/Remote violence"]),
+            actor1=Actor(name=a1) if a1 else None, actor2=Actor(name=a2) if a2 else None,
+            country="AF" if admin1 or rng.random() < 0.5 else None, admin1=admin1, admin2=admin2,
+            location=admin2, latitude=lat, longitude=lon, geo_precision=gp, fatalities=rng.randrange(6),
+            sources=[Source(story_id=story, outlet=f"Outlet {rng.randrange(4)}", url=f"https://example.org/{story}")]))
+    return out
+
+
+def test_incremental_merging_matches_a_full_rebuild(database_url):
+    """Clusters kept up to date batch by batch, with late reports joining clusters and changed
+    reports splitting them, are exactly the clusters a rebuild from all the reports gives."""
+    import random
+
+    rng = random.Random(11)
+    repo = EventRepository(database_url)
+    reports = _random_reports(rng, 400)
+    # later versions of some reports move them to another day or place, splitting their clusters
+    revised = [r.model_copy(update={"event_date": r.event_date + timedelta(days=rng.choice([-9, 7, 20])),
+                                    "admin2": None if rng.random() < 0.5 else r.admin2})
+               for r in rng.sample(reports, 60)]
+    arrivals = reports + revised
+    rng.shuffle(arrivals)
+    start = 0
+    while start < len(arrivals):
+        size = rng.choice([1, 5, 40, 120])
+        repo.upsert_many(arrivals[start:start + size])
+        start += size
+    incremental = dump(repo)
+    merged = repo.count()
+    assert 100 < merged < repo.count_reports() - 50  # the data set really does merge, and not into a few blobs
+    repo.rebuild()
+    assert dump(repo) == incremental

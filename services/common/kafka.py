@@ -13,12 +13,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 from pydantic import ValidationError
 
 from .contracts import ALL_TOPICS, DEADLETTER_TOPIC, DeadLetter
@@ -109,27 +110,33 @@ def ensure_topics(settings: CommonSettings, topics: Iterable[str] = ALL_TOPICS, 
 
 class Publisher:
     """Sends JSON messages and remembers the acknowledged offsets, so a caller can commit its own
-    progress only after every record it sent has been acknowledged."""
+    progress only after every record it sent has been acknowledged. Safe to share between a
+    consume loop and its writer thread: each ``flush`` waits for the records sent before it."""
 
     def __init__(self, producer: KafkaProducer, flush_timeout_s: float = 60.0) -> None:
         self.producer = producer
         self.flush_timeout_s = flush_timeout_s
         self._pending: list = []
+        self._lock = threading.Lock()
         self.acked: Offsets = {}
 
     def send(self, topic: str, key: str, value: bytes) -> None:
-        self._pending.append(self.producer.send(topic, key=key.encode("utf-8"), value=value))
+        future = self.producer.send(topic, key=key.encode("utf-8"), value=value)
+        with self._lock:
+            self._pending.append(future)
 
     def flush(self) -> int:
         """Block until every pending record is acknowledged; raise if any failed."""
-        if not self._pending:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if not pending:
             return 0
         self.producer.flush(timeout=self.flush_timeout_s)
-        pending, self._pending = self._pending, []
         for fut in pending:
             meta = fut.get(timeout=self.flush_timeout_s)  # raises the delivery error, if any
             tp = TopicPartition(meta.topic, meta.partition)
-            self.acked[tp] = max(self.acked.get(tp, 0), meta.offset + 1)
+            with self._lock:
+                self.acked[tp] = max(self.acked.get(tp, 0), meta.offset + 1)
         return len(pending)
 
     def close(self, timeout_s: float = 10.0) -> None:
@@ -182,6 +189,13 @@ class ConsumeLoop:
     dead-lettered. ``on_batch_done()`` runs after the producer flush and before the commit (the
     store commits its database transaction there). ``stop`` is a threading.Event the signal
     handler sets; the loop then finishes the batch in hand, commits and returns.
+
+    ``write_behind`` replaces ``on_batch_done`` for a stage whose durable work is mostly waiting
+    on a database: called in the loop's thread, it takes what the batch collected and returns the
+    job that writes it. The job runs on one writer thread while the loop fetches and handles the
+    next batch; its offsets are committed only after it has succeeded, and jobs run one at a time
+    in batch order. A failed job raises from the next ``run_batch`` with its offsets uncommitted,
+    exactly as a failed ``on_batch_done`` does.
     """
 
     def __init__(
@@ -195,6 +209,7 @@ class ConsumeLoop:
         on_progress: Callable[[], None] | None = None,
         max_attempts: int = 3,
         metrics=None,
+        write_behind: Callable[[], Callable[[], None]] | None = None,
     ) -> None:
         self.stage = stage
         self.consumer = consumer
@@ -205,6 +220,9 @@ class ConsumeLoop:
         self.max_attempts = max_attempts
         self.metrics = metrics
         self.stats = LoopStats()
+        self.write_behind = write_behind
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix=f"{stage}-writer") if write_behind else None
+        self._in_flight: tuple[Future, dict, int] | None = None
 
     def _process(self, record) -> None:
         for attempt in range(1, self.max_attempts + 1):
@@ -235,6 +253,7 @@ class ConsumeLoop:
         if self.on_progress:
             self.on_progress()
         if not batch:
+            self.settle()
             self._record_positions({})
             return 0
         commit: dict[TopicPartition, OffsetAndMetadata] = {}
@@ -245,13 +264,36 @@ class ConsumeLoop:
                 count += 1
             commit[tp] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
         self.publisher.flush()
+        if self._writer is not None:
+            job = self.write_behind()
+            self.settle()
+            self._in_flight = (self._writer.submit(job), commit, count)
+            return count
         if self.on_batch_done:
             self.on_batch_done()
-        self.consumer.commit(commit)
+        self._commit(commit, count)
+        return count
+
+    def settle(self) -> None:
+        """Wait for the write in flight, if any, and commit its offsets (write-behind mode)."""
+        if self._in_flight is None:
+            return
+        future, commit, count = self._in_flight
+        self._in_flight = None
+        future.result()  # a failed write raises here, before its offsets are committed
+        self._commit(commit, count)
+
+    def _commit(self, commit: dict, count: int) -> None:
+        try:
+            self.consumer.commit(commit)
+        except CommitFailedError as exc:
+            # the group rebalanced while the batch was being written: the partitions' new owner
+            # replays from the last commit, and the writes are idempotent
+            log.warning("%s: offsets not committed, the group rebalanced: %s", self.stage, exc)
+            return
         self._record_positions(commit)
         self.stats.consumed += count
         self.stats.batches += 1
-        return count
 
     def _record_positions(self, committed: dict) -> None:
         """Publish how far each assigned partition is done, for ``caught_up`` (read from other threads).
@@ -280,8 +322,11 @@ class ConsumeLoop:
         """Consume until ``stop`` is set; the batch in hand is finished and committed first."""
         while not stop.is_set():
             self.run_batch()
+        self.settle()
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)  # a write in flight that was never settled is not committed
         try:
             self.consumer.close(autocommit=False, timeout_ms=5000)
         except Exception:

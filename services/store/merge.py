@@ -77,8 +77,14 @@ def components(reports: dict[str, dict]) -> list[list[str]]:
         r = reports[i]
         by_bucket.setdefault((r.get("country"), r.get("admin1"), r["event_type"]), []).append(i)
     for bucket in by_bucket.values():
+        # a sweep in date order: no pair further apart than the widest tolerance can match
+        bucket.sort(key=lambda i: (reports[i]["event_date"], i))
+        days = [_day(reports[i]).toordinal() for i in bucket]
         for x_pos, x in enumerate(bucket):
-            for y in bucket[x_pos + 1:]:
+            for y_pos in range(x_pos + 1, len(bucket)):
+                if days[y_pos] - days[x_pos] > CANDIDATE_WINDOW_DAYS:
+                    break
+                y = bucket[y_pos]
                 if same_event(reports[x], reports[y]):
                     rx, ry = find(x), find(y)
                     if rx != ry:

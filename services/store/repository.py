@@ -16,12 +16,13 @@ replaying the events topic from offset 0, in any partition order, changes nothin
 from __future__ import annotations
 
 import base64
-import bisect
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import orjson
 from sqlalchemy import Engine, text
 
 from services.common.contracts import Event, Story
@@ -113,6 +114,11 @@ MIGRATIONS = [
         "UPDATE reports SET cluster_id = NULL",  # rebuilt on start, filling the new columns
         "CREATE INDEX reports_candidates ON reports (admin1, event_type, event_date)",
     ],
+    # 4: reports_candidates serves every lookup reports_place_date did; one index less to maintain
+    # on the write path
+    [
+        "DROP INDEX reports_place_date",
+    ],
 ]
 
 _REPORT_COLUMNS = ("event_id", "story_id", "country", "admin1", "admin2", "event_type", "event_date",
@@ -137,6 +143,19 @@ def _driver_query(conn, sql: str, params: dict | list[dict]):
     if conn.dialect.paramstyle not in ("named", "qmark"):
         sql = _NAMED.sub(r"%(\1)s", sql)  # psycopg's named style
     return conn.exec_driver_sql(sql, params)
+
+
+def _insert(conn, table: str, columns: tuple[str, ...], rows: list[dict]) -> None:
+    """Insert new rows: COPY on PostgreSQL (a tenth of the per-row cost of an INSERT pipeline),
+    executemany on SQLite. Both fail the same way on a duplicate key."""
+    if conn.dialect.name == "postgresql":
+        with conn.connection.driver_connection.cursor() as cur, \
+                cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        return
+    _driver_query(conn, f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})",
+                  rows)
 
 
 def _light(row) -> dict:
@@ -184,13 +203,58 @@ class EventQuery:
 
 
 def _canonical_json(obj) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def _in(prefix: str, values) -> tuple[str, dict]:
-    values = list(values)
-    params = {f"{prefix}{i}": v for i, v in enumerate(values)}
-    return ", ".join(f":{prefix}{i}" for i in range(len(values))), params
+# Lists travel as one parameter (a PostgreSQL array, or JSON that SQLite's json_each unpacks):
+# the statement text stays the same from batch to batch, so neither driver re-parses a statement
+# with thousands of placeholders, and PostgreSQL can keep it prepared.
+def _any(conn, column: str, name: str) -> str:
+    if conn.dialect.name == "postgresql":
+        return f"{column} = ANY(:{name})"
+    return f"{column} IN (SELECT value FROM json_each(:{name}))"
+
+
+def _ids(conn, values) -> list | str:
+    return list(values) if conn.dialect.name == "postgresql" else orjson.dumps(list(values)).decode()
+
+
+_WINDOW_FIELDS = (("i", "int"), ("s", "text"), ("a", "text"), ("t", "text"), ("lo", "text"), ("hi", "text"),
+                  ("lo2", "text"), ("hi2", "text"), ("d", "text"), ("gp", "int"), ("la", "float8"),
+                  ("lb", "float8"), ("oa", "float8"), ("ob", "float8"))
+
+
+def _records(conn, param: str, alias: str, fields) -> str:
+    """A JSON array of objects as a table: json_to_recordset in PostgreSQL, json_each in SQLite."""
+    if conn.dialect.name == "postgresql":
+        return f"json_to_recordset(CAST(:{param} AS json)) AS {alias}({', '.join(f'{n} {t}' for n, t in fields)})"
+    cols = ", ".join(f"value ->> '{n}' AS {n}" for n, _ in fields)
+    return f"(SELECT {cols} FROM json_each(:{param})) AS {alias}"
+
+
+def _windows_source(conn) -> str:
+    return _records(conn, "w", "w", _WINDOW_FIELDS)
+
+
+def _pairs_source(conn) -> str:
+    return _records(conn, "v", "v", (("e", "text"), ("c", "text")))
+
+
+# Stored reports that may be the same event as a changed one (one window per changed report).
+# The SQL is a superset of merge.same_event, exact on province, type and story, loose on the rest
+# (any date precision other than "day" may widen the tolerance; a 5 km radius becomes a box);
+# merge.same_event then decides. Served by the reports_candidates index.
+_CANDIDATES = (
+    "SELECT w.i AS i, {cols}, r.cluster_id FROM {windows} JOIN reports r ON {place} AND r.event_type = w.t "
+    "AND r.event_date >= w.lo AND r.event_date <= w.hi "
+    "WHERE r.story_id <> w.s "
+    "AND ((r.event_date >= w.lo2 AND r.event_date <= w.hi2) OR r.date_precision <> 'day') "
+    "AND (r.admin2 = w.d OR (r.admin2 IS NULL AND w.d IS NULL) "
+    "OR (w.gp = 1 AND r.geo_precision = 1 AND r.latitude >= w.la AND r.latitude <= w.lb "
+    "AND r.longitude >= w.oa AND r.longitude <= w.ob))"
+)
+_ANY_TOLERANCE = timedelta(days=merge.CANDIDATE_WINDOW_DAYS)
+_BOX_DEG = (merge.MAX_DISTANCE_KM + 0.5) / 111.0  # degrees of latitude that cover the merge radius
 
 
 def encode_cursor(sort_value, event_id: str) -> str:
@@ -225,19 +289,17 @@ class EventRepository:
     def upsert_many(self, events: list[Event]) -> WriteResult:
         """Write a batch of reports in one transaction and re-merge what they touch."""
         result = WriteResult()
-        latest: dict[str, dict] = {}
-        for e in events:
-            latest[e.event_id] = e.model_dump(mode="json")  # the last version in a batch wins
+        # The model's own JSON is the stored form: fields in declaration order and no free-form
+        # mappings, so equal reports give equal text; the last version in a batch wins.
+        latest = {e.event_id: e.model_dump_json() for e in events}
         if not latest:
             return result
         with self.engine.begin() as conn:
-            ph, params = _in("i", latest)
             existing = {eid: (payload, cluster) for eid, payload, cluster in _driver_query(
-                conn, f"SELECT event_id, payload, cluster_id FROM reports WHERE event_id IN ({ph})", params)}
+                conn, f"SELECT event_id, payload, cluster_id FROM reports WHERE {_any(conn, 'event_id', 'ids')}",
+                {"ids": _ids(conn, latest)})}
             changed: dict[str, dict] = {}
-            payloads: dict[str, str] = {}
-            for eid, report in latest.items():
-                payload = payloads[eid] = _canonical_json(report)
+            for eid, payload in latest.items():
                 if eid not in existing:
                     result.inserted += 1
                 elif existing[eid][0] != payload:
@@ -245,21 +307,29 @@ class EventRepository:
                 else:
                     result.unchanged += 1
                     continue
-                changed[eid] = report
+                changed[eid] = orjson.loads(payload)
             if not changed:
                 return result
-            rows = [_report_row(r, payloads[eid]) for eid, r in changed.items()]
+            old_assignment = {eid: existing[eid][1] if eid in existing else None for eid in changed}
+            affected, current, clusters, existing_rows = self._neighbourhood(conn, changed, old_assignment)
+            groups = merge.components(affected)
+            cluster_of = {eid: g[0] for g in groups for eid in g}
+            # changed reports are written with their new cluster, so only their neighbours move
+            rows = []
+            for eid, report in changed.items():
+                row = _report_row(report, latest[eid])
+                row["cluster_id"] = current[eid] = cluster_of[eid]
+                rows.append(row)
             new_rows = [r for r in rows if r["event_id"] not in existing]
             old_rows = [r for r in rows if r["event_id"] in existing]
+            columns = (*_REPORT_COLUMNS, "cluster_id")
             if new_rows:
-                _driver_query(conn, f"INSERT INTO reports ({', '.join(_REPORT_COLUMNS)}) VALUES "
-                                    f"({', '.join(':' + c for c in _REPORT_COLUMNS)})", new_rows)
+                _insert(conn, "reports", columns, new_rows)
             if old_rows:
-                sets = ", ".join(f"{c} = :{c}" for c in _REPORT_COLUMNS if c != "event_id")
+                sets = ", ".join(f"{c} = :{c}" for c in columns if c != "event_id")
                 _driver_query(conn, f"UPDATE reports SET {sets} WHERE event_id = :event_id", old_rows)
-            old_clusters = {existing[eid][1] for eid in changed if eid in existing and existing[eid][1]}
-            old_assignment = {eid: existing[eid][1] if eid in existing else None for eid in changed}
-            result.clusters_written = self._recluster(conn, changed, old_clusters, old_assignment)
+            result.clusters_written = self._write_components(conn, affected, groups, clusters, existing_rows,
+                                                             current)
         return result
 
     def link_duplicates(self, stories: list[Story]) -> int:
@@ -270,18 +340,17 @@ class EventRepository:
         if not rows:
             return 0
         with self.engine.begin() as conn:
-            ph, params = _in("s", [r["story_id"] for r in rows])
-            known = {sid for (sid,) in conn.execute(text(
-                f"SELECT story_id FROM story_links WHERE story_id IN ({ph})"), params)}
+            known = {sid for (sid,) in _driver_query(
+                conn, f"SELECT story_id FROM story_links WHERE {_any(conn, 'story_id', 'ids')}",
+                {"ids": _ids(conn, [r["story_id"] for r in rows])})}
             fresh = [r for r in rows if r["story_id"] not in known]
             if not fresh:
                 return 0
-            conn.execute(text(
-                "INSERT INTO story_links (story_id, original_story_id, outlet, url, published_at) "
-                "VALUES (:story_id, :original_story_id, :outlet, :url, :published_at)"), fresh)
-            ph, params = _in("o", sorted({r["original_story_id"] for r in fresh}))
-            clusters = {c for (c,) in conn.execute(text(
-                f"SELECT DISTINCT cluster_id FROM reports WHERE story_id IN ({ph})"), params) if c}
+            _driver_query(conn, "INSERT INTO story_links (story_id, original_story_id, outlet, url, published_at) "
+                                "VALUES (:story_id, :original_story_id, :outlet, :url, :published_at)", fresh)
+            clusters = {c for (c,) in _driver_query(
+                conn, f"SELECT DISTINCT cluster_id FROM reports WHERE {_any(conn, 'story_id', 'ids')}",
+                {"ids": _ids(conn, sorted({r["original_story_id"] for r in fresh}))}) if c}
             if clusters:
                 self._write_clusters(conn, clusters, None)
         return len(fresh)
@@ -289,110 +358,84 @@ class EventRepository:
     def rebuild(self) -> int:
         """Recompute every cluster from the reports (admin use, and after migrations)."""
         with self.engine.begin() as conn:
-            reports = {eid: json.loads(p) for eid, p in conn.execute(text("SELECT event_id, payload FROM reports"))}
+            stored = dict(conn.execute(text("SELECT event_id, payload FROM reports")).all())
+            reports = {eid: orjson.loads(p) for eid, p in stored.items()}
             conn.execute(text("DELETE FROM events"))
-            rows = [_report_row(r) for r in reports.values()]
+            rows = [_report_row(r, stored[eid]) for eid, r in reports.items()]
             if rows:
                 sets = ", ".join(f"{c} = :{c}" for c in _REPORT_COLUMNS if c != "event_id")
                 conn.execute(text(f"UPDATE reports SET {sets}, cluster_id = NULL WHERE event_id = :event_id"), rows)
-            return self._write_components(conn, reports, set(), existing_rows={})
+            return self._write_components(conn, reports, merge.components(reports), set(), existing_rows={})
 
-    def _recluster(self, conn, changed: dict[str, dict], old_clusters: set[str],
-                   old_assignment: dict[str, str | None]) -> int:
-        # the neighbourhood: reports that match a changed one, plus everything in their clusters and
-        # in the changed reports' former clusters; clusters are components, so no report outside
-        # this set can be connected to one inside it
-        tolerance = timedelta(days=merge.CANDIDATE_WINDOW_DAYS)
-        ranges: dict[tuple, list[list[date]]] = {}
-        for r in sorted(changed.values(), key=lambda r: r["event_date"]):
+    def _neighbourhood(self, conn, changed: dict[str, dict], old_assignment: dict[str, str | None]):
+        """Everything the changed reports can affect: stored reports that are the same event as a
+        changed one, every member of their clusters and of the changed reports' former clusters.
+        Clusters are connected components, so no report outside this set can join one inside it.
+
+        Returns (reports by id, the cluster each is in now, the clusters involved, their stored
+        merged JSON)."""
+        windows, null_place = [], []
+        for i, r in enumerate(changed.values()):
             d = date.fromisoformat(r["event_date"])
-            spans = ranges.setdefault((r.get("admin1"), r["event_type"]), [])
-            if spans and d - tolerance <= spans[-1][1]:
-                spans[-1][1] = d + tolerance
-            else:
-                spans.append([d - tolerance, d + tolerance])
-        light_cols = ", ".join(c for c in _REPORT_COLUMNS if c != "payload")
-        clusters = set(old_clusters)
-        matched: set[str] = set(changed)
-        by_group: dict[tuple, list[dict]] = {}
-        for r in changed.values():
-            by_group.setdefault((r.get("admin1"), r["event_type"]), []).append(r)
-        # one round trip for the whole batch: an OR of (place, type, date range) terms, each served
-        # by the reports_candidates index
-        # One round trip per few hundred windows: a CTE of (province, type, date range) rows joined
-        # to reports through the reports_candidates index. Reports without a province (which the
-        # default extractor never produces) are matched by an IS NULL scan.
-        windows = [(admin1, event_type, lo.isoformat(), hi.isoformat())
-                   for (admin1, event_type), spans in ranges.items() for lo, hi in spans]
-        cols_r = ", ".join(f"r.{c}" for c in _REPORT_COLUMNS if c != "payload")
-        rows: list = []
-        keyed = [w for w in windows if w[0] is not None]
-        for start in range(0, len(keyed), 300):
-            chunk = keyed[start:start + 300]
-            values = ", ".join(f"(:a{i}, :t{i}, :lo{i}, :hi{i})" for i in range(len(chunk)))
-            params = {k: v for i, (a, t, lo, hi) in enumerate(chunk)
-                      for k, v in ((f"a{i}", a), (f"t{i}", t), (f"lo{i}", lo), (f"hi{i}", hi))}
-            rows += _driver_query(conn, f"WITH w(a, t, lo, hi) AS (VALUES {values}) SELECT {cols_r}, r.cluster_id "
-                                        f"FROM w JOIN reports r ON r.admin1 = w.a AND r.event_type = w.t "
-                                        f"AND r.event_date >= w.lo AND r.event_date <= w.hi", params).all()
-        for _, event_type, lo, hi in (w for w in windows if w[0] is None):
-            rows += _driver_query(conn, f"SELECT {light_cols}, cluster_id FROM reports WHERE admin1 IS NULL "
-                                        f"AND event_type = :t AND event_date >= :lo AND event_date <= :hi",
-                                  {"t": event_type, "lo": lo, "hi": hi}).all()
-        # compare each candidate only with the changed reports of its group that are near in time
-        near: dict[tuple, tuple[list[date], list[dict]]] = {}
-        for key, group in by_group.items():
-            group = sorted(group, key=lambda r: r["event_date"])
-            near[key] = ([date.fromisoformat(r["event_date"]) for r in group], group)
-        for row in rows:
-            if row.event_id in matched:
+            own = timedelta(days=merge.DATE_TOLERANCE_DAYS.get(r["date_precision"], 1))
+            w = {"i": i, "s": r["story_id"], "a": r.get("admin1"), "t": r["event_type"],
+                 "lo": (d - _ANY_TOLERANCE).isoformat(), "hi": (d + _ANY_TOLERANCE).isoformat(),
+                 "lo2": (d - own).isoformat(), "hi2": (d + own).isoformat(), "d": r.get("admin2"),
+                 "gp": r.get("geo_precision"), "la": None, "lb": None, "oa": None, "ob": None}
+            lat, lon = r.get("latitude"), r.get("longitude")
+            if lat is not None and lon is not None and r.get("geo_precision") == 1:
+                dlon = _BOX_DEG / max(math.cos(math.radians(lat)), 0.05)
+                w.update(la=lat - _BOX_DEG, lb=lat + _BOX_DEG, oa=lon - dlon, ob=lon + dlon)
+            (windows if w["a"] is not None else null_place).append(w)
+        order = list(changed)
+        clusters = {c for c in old_assignment.values() if c}
+        wanted: set[str] = set()
+        for batch, place in ((windows, "r.admin1 = w.a"), (null_place, "r.admin1 IS NULL")):
+            if not batch:
                 continue
-            days, group = near[(row.admin1, row.event_type)]
-            d = date.fromisoformat(row.event_date)
-            lo_i, hi_i = bisect.bisect_left(days, d - tolerance), bisect.bisect_right(days, d + tolerance)
-            if lo_i == hi_i:
-                continue
-            candidate = _light(row)
-            if any(merge.same_event(candidate, r) for r in group[lo_i:hi_i]):
-                matched.add(row.event_id)
-                if row.cluster_id:
-                    clusters.add(row.cluster_id)
+            sql = _CANDIDATES.format(windows=_windows_source(conn), place=place,
+                                     cols=", ".join(f"r.{c}" for c in _REPORT_COLUMNS if c != "payload"))
+            for row in _driver_query(conn, sql, {"w": orjson.dumps(batch).decode()}):
+                if row.event_id in changed:
+                    continue  # the stored, older version of a report this batch rewrites
+                if merge.same_event(_light(row), changed[order[row.i]]):
+                    if row.cluster_id:
+                        clusters.add(row.cluster_id)
+                    else:
+                        wanted.add(row.event_id)
         affected: dict[str, dict] = dict(changed)
-        current: dict[str, str | None] = dict(old_assignment)  # report -> the cluster it is in now
-        wanted = set(matched) - set(changed)
-        if clusters or wanted:
-            cph, cparams = _in("c", sorted(clusters) or [""])
-            eph, eparams = _in("e", sorted(wanted) or [""])
+        current: dict[str, str | None] = dict(old_assignment)
+        if clusters:
             for eid, payload, cluster in _driver_query(
-                    conn, f"SELECT event_id, payload, cluster_id FROM reports "
-                          f"WHERE cluster_id IN ({cph}) OR event_id IN ({eph})", {**cparams, **eparams}):
+                    conn, f"SELECT event_id, payload, cluster_id FROM reports WHERE {_any(conn, 'cluster_id', 'c')}",
+                    {"c": _ids(conn, sorted(clusters))}):
                 if eid not in affected:
-                    affected[eid] = json.loads(payload)
+                    affected[eid] = orjson.loads(payload)
                     current[eid] = cluster
+        if wanted - set(affected):
+            for eid, payload in _driver_query(
+                    conn, f"SELECT event_id, payload FROM reports WHERE {_any(conn, 'event_id', 'e')}",
+                    {"e": _ids(conn, sorted(wanted - set(affected)))}):
+                affected[eid] = orjson.loads(payload)
+                current[eid] = None
         existing_rows = {}
         if clusters:
-            ph, params = _in("c", sorted(clusters))
             existing_rows = {eid: p for eid, p in _driver_query(
-                conn, f"SELECT event_id, payload FROM events WHERE event_id IN ({ph})", params)}
-        return self._write_components(conn, affected, clusters, existing_rows, current)
+                conn, f"SELECT event_id, payload FROM events WHERE {_any(conn, 'event_id', 'c')}",
+                {"c": _ids(conn, sorted(clusters))})}
+        return affected, current, clusters, existing_rows
 
-    def _write_components(self, conn, reports: dict[str, dict], old_clusters: set[str], existing_rows: dict,
-                          current: dict[str, str | None] | None = None) -> int:
-        groups = merge.components(reports)
+    def _write_components(self, conn, reports: dict[str, dict], groups: list[list[str]], old_clusters: set[str],
+                          existing_rows: dict, current: dict[str, str | None] | None = None) -> int:
         new_ids = {g[0] for g in groups}
         gone = sorted(old_clusters - new_ids)
         if gone:
-            ph, params = _in("g", gone)
-            _driver_query(conn, f"DELETE FROM events WHERE event_id IN ({ph})", params)
+            _driver_query(conn, f"DELETE FROM events WHERE {_any(conn, 'event_id', 'g')}", {"g": _ids(conn, gone)})
         current = current or {}
-        moved = [(eid, g[0]) for g in groups for eid in g if current.get(eid) != g[0]]
-        for start in range(0, len(moved), 500):
-            # one statement per 500 reports (UPDATE ... FROM, PostgreSQL and SQLite >= 3.33)
-            chunk = moved[start:start + 500]
-            values = ", ".join(f"(:e{i}, :c{i})" for i in range(len(chunk)))
-            params = {k: v for i, (e, c) in enumerate(chunk) for k, v in ((f"e{i}", e), (f"c{i}", c))}
-            _driver_query(conn, f"WITH v(e, c) AS (VALUES {values}) UPDATE reports SET cluster_id = v.c "
-                                f"FROM v WHERE reports.event_id = v.e", params)
+        moved = [{"e": eid, "c": g[0]} for g in groups for eid in g if current.get(eid) != g[0]]
+        if moved:
+            _driver_query(conn, f"UPDATE reports SET cluster_id = v.c FROM {_pairs_source(conn)} "
+                                f"WHERE reports.event_id = v.e", {"v": orjson.dumps(moved).decode()})
         return self._write_clusters(conn, new_ids, {g[0]: [reports[e] for e in g] for g in groups},
                                     existing_rows)
 
@@ -401,22 +444,22 @@ class EventRepository:
         ids = sorted(cluster_ids)
         if not ids:
             return 0
-        ph, params = _in("c", ids)
         if members is None:
             members = {}
             for payload, cluster in _driver_query(
-                    conn, f"SELECT payload, cluster_id FROM reports WHERE cluster_id IN ({ph})", params):
-                members.setdefault(cluster, []).append(json.loads(payload))
+                    conn, f"SELECT payload, cluster_id FROM reports WHERE {_any(conn, 'cluster_id', 'c')}",
+                    {"c": _ids(conn, ids)}):
+                members.setdefault(cluster, []).append(orjson.loads(payload))
         if existing_rows is None:
             existing_rows = {eid: p for eid, p in _driver_query(
-                conn, f"SELECT event_id, payload FROM events WHERE event_id IN ({ph})", params)}
+                conn, f"SELECT event_id, payload FROM events WHERE {_any(conn, 'event_id', 'c')}",
+                {"c": _ids(conn, ids)})}
         stories = sorted({r["story_id"] for ms in members.values() for r in ms})
         links: dict[str, list[dict]] = {}
         if stories:
-            sph, sparams = _in("s", stories)
             for row in _driver_query(
                     conn, f"SELECT story_id, original_story_id, outlet, url, published_at FROM story_links "
-                    f"WHERE original_story_id IN ({sph})", sparams).mappings():
+                          f"WHERE {_any(conn, 'original_story_id', 's')}", {"s": _ids(conn, stories)}).mappings():
                 links.setdefault(row["original_story_id"], []).append(
                     {"story_id": row["story_id"], "outlet": row["outlet"], "url": row["url"],
                      "published_at": row["published_at"]})
@@ -432,10 +475,8 @@ class EventRepository:
                 inserts.append(row)
             elif existing_rows[cid] != row["payload"]:
                 updates.append(row)
-        cols = ", ".join(_EVENT_COLUMNS)
-        vals = ", ".join(f":{c}" for c in _EVENT_COLUMNS)
         if inserts:
-            _driver_query(conn, f"INSERT INTO events ({cols}) VALUES ({vals})", inserts)
+            _insert(conn, "events", _EVENT_COLUMNS, inserts)
         if updates:
             sets = ", ".join(f"{c} = :{c}" for c in _EVENT_COLUMNS if c != "event_id")
             _driver_query(conn, f"UPDATE events SET {sets} WHERE event_id = :event_id", updates)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from services.common.contracts import EVENTS_TOPIC, STORIES_TOPIC, Event, Story
 from services.common.kafka import ConsumeLoop, PoisonMessage, Publisher, dead_letter
@@ -37,11 +38,19 @@ class StoreHandler:
             raise PoisonMessage(f"unexpected topic {record.topic}")
         self._pending.append((record, Event.from_bytes(record.value)))
 
-    def flush(self) -> None:
-        """Write what the batch collected. A batch the database refuses is retried row by row so
-        that one bad event is dead-lettered instead of blocking its partition."""
+    def detach(self) -> Callable[[], None]:
+        """Take what the batch collected (in the consuming thread) and return the job that writes it
+        (run on the loop's writer thread, overlapping the next batch)."""
         pending, self._pending = self._pending, []
         links, self._links = self._links, []
+        return lambda: self._write(pending, links)
+
+    def flush(self) -> None:
+        self.detach()()
+
+    def _write(self, pending: list[tuple[object, Event]], links: list[Story]) -> None:
+        """Write one batch. A batch the database refuses is retried row by row so that one bad
+        event is dead-lettered instead of blocking its partition."""
         if links:
             self.links += self.repo.link_duplicates(links)
         if not pending:
@@ -84,7 +93,7 @@ def make_loop(consumer, publisher: Publisher, repo: EventRepository, metrics: St
               max_attempts: int) -> tuple[ConsumeLoop, StoreHandler]:
     handler = StoreHandler(repo, publisher, metrics)
     loop = ConsumeLoop(stage="store", consumer=consumer, publisher=publisher, handle=handler,
-                       on_batch_done=handler.flush,
+                       write_behind=handler.detach,
                        on_progress=(lambda: health.beat("store")) if health else None,
                        max_attempts=max_attempts, metrics=metrics)
     return loop, handler

@@ -1,0 +1,103 @@
+"""The store consumer over a real broker and a real database: events stored, poison dead-lettered,
+offsets committed only once the write behind the consumer has succeeded."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from prometheus_client import CollectorRegistry
+from sqlalchemy.exc import OperationalError
+
+from services.common.contracts import DEADLETTER_TOPIC, EVENTS_TOPIC, DeadLetter
+from services.common.kafka import Publisher, make_consumer, make_producer
+from services.store.metrics import StoreMetrics
+from services.store.repository import EventRepository
+from services.store.service import STORE_TOPICS, make_loop
+from tests.test_extract_service import _drain
+from tests.test_repository import make_event
+
+
+def _produce(settings, values: list[tuple[bytes, bytes]]) -> None:
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all")
+    for key, value in values:
+        producer.send(EVENTS_TOPIC, key=key, value=value)
+    producer.flush()
+    producer.close()
+
+
+def _committed(settings, group: str) -> int:
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=group, enable_auto_commit=False)
+    total = sum(consumer.committed(TopicPartition(EVENTS_TOPIC, p)) or 0 for p in range(settings.kafka_partitions))
+    consumer.close()
+    return total
+
+
+def _loop(settings, repo, group: str):
+    publisher = Publisher(make_producer(settings, "store-test"))
+    loop, handler = make_loop(make_consumer(settings, "store-test", group, list(STORE_TOPICS)), publisher, repo,
+                              StoreMetrics(CollectorRegistry()), None, 2)
+    return loop, handler, publisher
+
+
+def test_events_stored_and_poison_dead_lettered(kafka_settings, database_url):
+    events = [make_event(i) for i in range(40)]
+    _produce(kafka_settings, [(b"bad1", b"{not json"), (b"bad2", b'{"event_id": "no other field"}')]
+             + [(e.event_id.encode(), e.to_bytes()) for e in events])
+    repo = EventRepository(database_url)
+    loop, handler, publisher = _loop(kafka_settings, repo, "g-store")
+    stop = threading.Event()
+    runner = threading.Thread(target=loop.run, args=(stop,))
+    runner.start()
+    deadline = time.monotonic() + 30
+    while loop.stats.consumed < 42 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    runner.join(10)
+    loop.close()
+    publisher.close()
+    assert loop.stats.consumed == 42 and loop.stats.dead_lettered == 2
+    assert repo.count_reports() == 40 and handler.totals.inserted == 40
+    assert _committed(kafka_settings, "g-store") == 42
+    dead = [DeadLetter.from_bytes(r.value) for r in _drain(kafka_settings, DEADLETTER_TOPIC)]
+    assert sorted(d.key for d in dead) == ["bad1", "bad2"] and {d.stage for d in dead} == {"store"}
+    repo.close()
+
+
+class _FlakyRepository(EventRepository):
+    """A real repository whose database 'goes away' while ``down`` is set."""
+
+    down = True
+
+    def upsert_many(self, events):
+        if self.down:
+            raise OperationalError("INSERT", {}, ConnectionError("server closed the connection"))
+        return super().upsert_many(events)
+
+
+def test_a_failed_write_is_not_committed_and_is_replayed(kafka_settings, tmp_path):
+    events = [make_event(i) for i in range(25)]
+    _produce(kafka_settings, [(e.event_id.encode(), e.to_bytes()) for e in events])
+    repo = _FlakyRepository(f"sqlite:///{tmp_path}/store.db")
+    loop, _, publisher = _loop(kafka_settings, repo, "g-flaky")
+    with pytest.raises(OperationalError):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            loop.run_batch()  # the write fails on the writer thread and raises from a later call
+    loop.close()
+    publisher.close()
+    assert repo.count_reports() == 0 and _committed(kafka_settings, "g-flaky") == 0
+
+    repo.down = False  # the database is back: a restarted consumer replays the batch
+    loop, handler, publisher = _loop(kafka_settings, repo, "g-flaky")
+    deadline = time.monotonic() + 30
+    while loop.stats.consumed < 25 and time.monotonic() < deadline:
+        loop.run_batch()
+    loop.close()
+    publisher.close()
+    assert repo.count_reports() == 25 and handler.totals.inserted == 25
+    assert _committed(kafka_settings, "g-flaky") == 25
+    assert not _drain(kafka_settings, DEADLETTER_TOPIC, timeout_s=1)
+    repo.close()

@@ -119,6 +119,70 @@ def test_casualty_figures(sentence, expected):
     assert _figures(sentence) == expected
 
 
+# press-release phrasing (invented sentences): people counted by role, by name and along with others
+@pytest.mark.parametrize("sentence,expected", [
+    ("Police detained the targeted commander along with four of his associates.",
+     [("Taliban", "captured", 1), ("Taliban", "captured", 4)]),
+    ("The patrol detained a Taliban organiser and financier near the bazaar.",
+     [("Taliban", "captured", 1), ("Taliban", "captured", 1)]),
+    ("Troops killed Mullah Karim, a Taliban district commander, along with a few other fighters.",
+     [("Taliban", "killed", 1), ("Taliban", "killed", 3)]),
+    ("Two men were taken into custody by the soldiers.", [("Taliban", "captured", 2)]),
+    ("The individual found with the explosives was detained.", [("Taliban", "captured", 1)]),
+    ("Soldiers returned fire, killing one and wounding two others.",
+     [("Taliban", "killed", 1), ("Taliban", "wounded", 2)]),
+    ("Commandos detained an Islamic Movement of Uzbekistan (IMU) organiser.",
+     [("Islamic Movement of Uzbekistan", "captured", 1)]),
+    # people an armed group takes are not counted by role
+    ("Gunmen killed two men at a wedding.", []),
+])
+def test_casualty_figures_by_role(sentence, expected):
+    assert _figures(sentence) == expected
+
+
+def _total(sentences, kind="captured"):
+    from services.extract.actors import default_actor_book
+    from services.extract.extractor import casualty_figures, conservative_total
+    pairs = [(c, s) for s in sentences for c in casualty_figures(s, default_actor_book())]
+    return conservative_total(pairs, kind)
+
+
+def test_a_written_number_wins_over_a_named_person_or_a_vague_word():
+    assert _total(["Police arrested a Taliban commander in the village.",
+                   "They detained the commander and three of his associates."]) == 4
+    assert _total(["Soldiers detained several suspected militants.",
+                   "Soldiers detained two suspected militants."]) == 2
+
+
+def test_additional_people_add_up_unless_restated():
+    assert _total(["Police arrested a Taliban commander.", "They also detained two suspected insurgents."]) == 3
+    assert _total(["Police arrested a Taliban commander.", "Two other insurgents were detained."]) == 3
+    # the first report of a kind is not "additional" to anything, even when it says "also"
+    assert _total(["Police arrested a Taliban commander.", "Four insurgents were also killed.",
+                   "Troops returned fire, killing four insurgents."], "killed") == 4
+    assert _total(["Two Taliban organisers and two other militants were captured by police.",
+                   "Two other insurgents were also captured."]) == 4
+
+
+def test_arrests_during_an_operation_are_one_arrest_event():
+    text = ("On 3 March 2021, police captured a Taliban commander during an operation in Khanabad district, Kunduz "
+            "province. The force also detained two suspected insurgents during the operation.")
+    events = RuleExtractor().extract(story_from_text(text, datetime(2021, 3, 4, 8, tzinfo=UTC)))
+    from services.extract.extractor import event_total
+    assert [e.sub_event_type for e in events] == ["Arrests"]
+    assert event_total(events[0], "captured") == 3
+
+
+def test_a_sentence_about_several_provinces_does_not_give_each_its_total():
+    text = ("On 3 March 2021, police detained more than 10 suspected insurgents in Kunduz and Takhar provinces. "
+            "In Kunduz, a police unit detained three suspected insurgents in Khanabad district.")
+    events = RuleExtractor().extract(story_from_text(text, datetime(2021, 3, 4, 8, tzinfo=UTC)))
+    from services.extract.extractor import event_total
+    totals = {e.admin1: event_total(e, "captured") for e in events}
+    assert totals["Kunduz"] == 3
+    assert totals["Takhar"] == 10
+
+
 def test_fatalities_add_up_within_a_sentence_and_take_the_lowest_report_across_sentences():
     text = ("On 3 March 2021, 1 policeman and 4 local policemen were killed in Chahar Dara district, Kunduz. "
             "Officials later said 3 policemen had been killed. The Taliban claimed 20 policemen were killed.")

@@ -16,6 +16,12 @@ from services.extract.numbers import find_quantities
     ("1,200 families", 1200, 1200, False),
     ("multiple suspected insurgents", 3, None, True),
     ("2-5 Taliban militants", 2, 5, False),
+    # vague plurals: the smallest count the word can fairly mean, as a lower bound
+    ("a few gunmen", 3, None, True),
+    ("a number of fighters", 3, None, True),
+    ("a couple of guards", 2, None, True),
+    ("numerous rebels", 4, None, True),
+    ("several men", 3, None, True),
 ])
 def test_quantities(text, lo, hi, floor):
     q = find_quantities(text)[0]

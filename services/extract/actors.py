@@ -12,8 +12,10 @@ import yaml
 DEFAULT_ACTORS_FILE = Path(__file__).with_name("data") / "actors.yaml"
 
 
-_ACRONYMS = {a.lower(): a for a in ("ANA", "ANP", "ALP", "MoD", "ISIL", "ANSF", "ANDSF", "ISKP", "IS-K", "ISIS",
-                                     "NATO", "ISAF", "ISIS-K", "NDS", "AUP", "APPF", "PPF")}
+_ACRONYMS: dict[str, set[str]] = {}
+for _a in ("ANA", "ANP", "ALP", "MoD", "ISIL", "ANSF", "ANDSF", "ISKP", "IS-K", "ISIS", "NATO", "ISAF", "ISIS-K", "NDS",
+           "AUP", "APPF", "PPF", "IMU", "HiG", "HIG"):
+    _ACRONYMS.setdefault(_a.lower(), set()).add(_a)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class ActorBook:
         for i, actor in enumerate(self.actors):
             parts.append(f"(?P<a{i}>" + "|".join(actor["patterns"]) + ")")
             self._names.append(actor["name"])
+        # the group that people a security force detains or kills unnamed are counted in ("suspects")
+        self.suspects: str | None = next((a["name"] for a in self.actors if a["side"] == "nonstate" and
+                                          any(re.fullmatch(p, "suspects", re.IGNORECASE) for p in a["patterns"])),
+                                         None)
         self._regex = re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])", re.IGNORECASE)
 
     def find(self, text: str) -> list[ActorMention]:
@@ -44,7 +50,7 @@ class ActorBook:
                 if m.group(f"a{i}"):
                     surface = m.group(f"a{i}")
                     # acronyms count only as written: "ana" or "mod" in prose are not actors
-                    if surface.lower() in _ACRONYMS and surface not in _ACRONYMS.values():
+                    if surface.lower() in _ACRONYMS and surface not in _ACRONYMS[surface.lower()]:
                         break
                     out.append(ActorMention(name, self.side[name], m.start(), m.end(), surface))
                     break

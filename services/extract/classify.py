@@ -57,7 +57,8 @@ RULES: list[tuple[str, str, str]] = [
     ("Violence against civilians", "Sexual violence", r"raped|rapes?\b|sexual(?:ly)? (?:assault\w*|abuse\w*|violence)"),
     ("Violence against civilians", "Abduction/forced disappearance",
      r"abduct(?:ed|ion|s)?|kidnapp?(?:ed|ing)|taken hostage|took (?:\w+ ){0,3}hostages?"),
-    ("Strategic developments", "Arrests", r"arrested|detained|apprehended|captured|detention|in custody"),
+    ("Strategic developments", "Arrests", r"arrest(?:ed|ing)|detain(?:ed|ing)|apprehended|captur(?:ed|ing)|detention|"
+                                          r"in(?:to)? custody"),
     ("Protests", "Peaceful protest", r"protest(?:ed|ers|s)?|demonstrat(?:ion|ors|ed)|rall(?:y|ied)"),
     ("Riots", "Violent demonstration", r"riot(?:s|ers|ing)?"),
     ("Strategic developments", "Disrupted weapons use",
@@ -96,6 +97,8 @@ _NOT_AN_ATTACK = re.compile(r"\b(?:found|find|discovered|seized|confiscated|reco
 _SEIZED_AFTER = re.compile(r"^[^.;]{0,120}?\b(?:were|was|had been|have been)\s+(?:\w+\s+){0,2}(?:seized|found|"
                            r"discovered|recovered|confiscated|destroyed|defused|cleared|turned in|handed over)\b",
                            re.IGNORECASE)
+_OPERATION_ONLY = re.compile(r"operations?|raids?|raided", re.IGNORECASE)
+_ARREST = re.compile(r"\b(?:arrest(?:ed|ing)|detain(?:ed|ing)|apprehended|captur(?:ed|ing)|in(?:to)? custody)\b", re.IGNORECASE)
 _KILLED = re.compile(r"\b(?:killed|killing|dead|died|wounded|injured|casualties)\b", re.IGNORECASE)
 
 
@@ -109,6 +112,9 @@ def classify(sentence: str) -> Trigger | None:
                     (_NOT_AN_ATTACK.search(sentence[max(0, m.start() - 80):m.start()]) or
                      _SEIZED_AFTER.match(sentence, m.end())):
                 continue
+            if sub == "Armed clash" and _OPERATION_ONLY.fullmatch(m.group(0)) and _ARREST.search(sentence) and \
+                    not _KILLED.search(sentence) and not _COMPILED[rank][2].search(sentence, m.end()):
+                continue  # "detained two suspects during an operation": the operation is the arrest
             if sub in ("Arrests", "Looting/property destruction") and _KILLED.search(sentence) or \
                     sub == "Disrupted weapons use" and rank > 5 and _KILLED.search(sentence):
                 # "5 militants were killed and 4 arrested": the arrests are part of the fighting

@@ -22,10 +22,10 @@ from .actors import ActorBook, ActorMention, default_actor_book
 from .classify import CASUALTY_ONLY, Trigger, classify
 from .dates import DATELINE, DateRef, date_spans, dateline_date, find_dates, is_background
 from .gazetteer import Gazetteer, Mention, Place, default_gazetteer
-from .numbers import Quantity, find_quantities
+from .numbers import NUMBER_WORDS, Quantity, find_quantities
 from .world import BIG_CITY, WorldGazetteer, default_world
 
-EXTRACTOR_NAME = "rules/0.2"
+EXTRACTOR_NAME = "rules/0.3"
 
 
 class Extractor(Protocol):
@@ -266,7 +266,8 @@ _KIND_WORD = {"killed": "killed", "killing": "killed", "kill": "killed", "kills"
               "arrested": "captured", "arresting": "captured", "taken hostage": "captured",
               "taken prisoner": "captured", "hostage": "captured", "hostages": "captured", "surrendered": "captured",
               "abducted": "captured", "abducting": "captured", "kidnapped": "captured", "detention": "captured",
-              "apprehended": "captured", "in custody": "captured", "capture of": "captured",
+              "apprehended": "captured", "in custody": "captured", "into custody": "captured",
+              "in the custody": "captured", "capture of": "captured",
               "arrest of": "captured", "arrests of": "captured", "detention of": "captured",
               "killing of": "killed", "deaths of": "killed", "death of": "killed"}
 _KIND_RE = re.compile(r"\b(?:" + "|".join(sorted((re.escape(k) for k in _KIND_WORD), key=len, reverse=True)) + r")\b",
@@ -282,7 +283,9 @@ _CLAUSE_VERB = re.compile(r"\b(killed|killing|detained|detaining|arrested|arrest
 # words that may stand between a figure and the group it counts: "8 suspected Taliban", "2 Afghan soldiers"
 _GROUP_GAP = re.compile(r"^[\s'‘’\"“]*(?:(?:more|other|additional|suspected|alleged|armed|afghan|local|foreign|"
                         r"senior|enemy|of\s+the|of\s+them|of|the|their|his|her|border|national|special|government|"
-                        r"pro-government|security|heavily|[A-Z][a-z]+|[a-z]+-[a-z]+)[\s'‘’\"“-]+){0,3}$")
+                        r"pro-government|security|heavily|weapons|key|top|targeted|former|known|wanted|cell|network|"
+                        r"(?-i:[A-Z][a-z]+|[A-Z]{2,5}|[A-Z][a-z][A-Z])|\((?-i:[A-Z][A-Za-z]{1,5})\)|[a-z]+-[a-z]+)"
+                        r"[\s'‘’\"“-]+){0,3}$")
 # what a figure with an actor's name may count that is not people: "3 Afghan military posts"
 _OBJECT_NOUN = re.compile(r"^[\s'’]*(?:[\w-]+\s+)?(?:posts?|bases?|check ?points?|vehicles?|tanks?|convoys?|patrols?|"
                           r"outposts?|positions?|compounds?|houses?|APCs?|humvees?|trucks?|cars?|units?|offices?|"
@@ -295,12 +298,38 @@ _PASSIVE = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:was|were|has been|had been
 # "24 were wounded", "two others": the figure counts the group named just before
 _ELIDED = re.compile(r"^\s*(?:others?\b|more\b|were\b|was\b|of them\b|people\b|persons\b|individuals\b|men\b|"
                      r"(?:others?|more)\s+were\b)", re.IGNORECASE)
-_DEFINITE = re.compile(r"\b(?:killed|arrested|detained|captured|apprehended)\s+(the)\s+", re.IGNORECASE)
+_DEFINITE = re.compile(r"\b(?:killed|killing|arrested|arresting|detained|detaining|captured|capturing|apprehended)"
+                       r"\s+(the)\s+", re.IGNORECASE)
+# people a press release names by their role rather than by their group: "the targeted individual", "a suspected
+# weapons facilitator", "two men", "one person of interest"
+_ROLE = (r"(?:sub-?commanders?|commanders?|leaders?|facilitators?|financiers?|governors?|advis[eo]rs?|deputy|deputies|"
+         r"emplacers?|operatives?|members?|fighters?|individuals?|m[ae]n|persons?|detainees?|occupants|personnel|"
+         r"bombers?|planners?|experts?|chief|organi[sz]ers?|coordinators?|recruiters?|trainers?)")
+_ROLE_NEXT = re.compile(r"[\s'‘’\"“]*(?:(?:[\w-]+|\([A-Za-z]{2,6}\))\s+){0,3}?(" + _ROLE + r")\b", re.IGNORECASE)
+_ROLE_AFTER = re.compile(r"\s+(?:[a-z-]+\s+)?" + _ROLE + r"\b", re.IGNORECASE)
+_ANOTHER = re.compile(r"\banother\b", re.IGNORECASE)
+_ALONG_WITH = re.compile(r"\b(?:along with|together with|as well as)\s+$", re.IGNORECASE)
+_THE_ROLE = re.compile(r"\b(the)\s+(?:[\w-]+\s+){0,2}?" + _ROLE + r"\b", re.IGNORECASE)
+# "Qari Ziauddin, the Taliban shadow governor", "Sangari, an insurgent leader,": one named person
+_NAMED = re.compile(r"(?<![\w.])((?:(?:Mullah|Mawlawi|Maulawi|Maulvi|Mawlavi|Qari|Haji|Hajji|Mufti|Sheikh|Shaikh|"
+                    r"Commander|Doctor|Dr\.)\s+)?(?-i:[A-Z][a-z]+)(?:\s+(?-i:[A-Z][a-z]+)){0,3}),\s+(?:a|an|the)\s+"
+                    r"(?:[\w'’()-]+\s+){0,5}?" + _ROLE + r"\b", re.IGNORECASE)
+_NOT_A_NAME = re.compile(r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|"
+                         r"May|June|July|August|September|October|November|December|Afghanistan|Kabul|Officials?|"
+                         r"Meanwhile|However|Also|Additionally|The|This|That|He|She|They|It)\b")
+# "the commander and three additional suspects were detained", "the individual associated with the cache was
+# detained": a person named by role shares the passive verb after the phrase
+_ROLE_PASSIVE = re.compile(r"[^,;:.]{0,70}?\b(?:was|were|has been|had been|have been)\s+(?:also\s+|later\s+|"
+                           r"subsequently\s+)?", re.IGNORECASE)
+# what may join two figures of one list: "1 policeman and 2 militants", "the leader along with three associates"
+_LISTED = re.compile(r"[\s,]*(?:(?:and|along with|together with|as well as|plus)\s+)?", re.IGNORECASE)
+_LISTED_START = re.compile(r"\s*,?\s*(?:and|along with|together with|as well as)\b", re.IGNORECASE)
+_LISTED_ROLE = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+)(?!(?:a|an|the|his|her|their|its|several|many|numerous|"
+                          r"multiple|some|few|" + "|".join(NUMBER_WORDS) + r")\b)((?:[a-z-]+\s+)?"
+                          + _ROLE + r")\b(?!\s+of\b)", re.IGNORECASE)
 _PLURAL = re.compile(r".*(?:[^s]s|men)$", re.IGNORECASE)  # "insurgents", "policemen"; not "Taliban"
 _PLURAL_NEXT = re.compile(r"\s+(?:[a-z-]+\s+)?(?:leaders|commanders|members|fighters|facilitators|operatives|"
                           r"suspects|men)\b", re.IGNORECASE)
-_ADDITIONAL = re.compile(r"\b(?:also|additionally|additional|another|in addition|separately|a separate|"
-                         r"further)\b", re.IGNORECASE)
 _SUBSET = re.compile(r"\b(?:including|among them|among whom|of whom|such as)\b(?![^.;]*\b(?:were|was|killed|wounded|"
                      r"injured|detained|arrested)\b)[^.;]{0,60}$", re.IGNORECASE)
 # a party's claim about its enemy's losses is kept as a claim but is not a credible figure
@@ -310,27 +339,63 @@ _PARTISAN = re.compile(r"\bTaliban(?:'s)? (?:claimed|claims|said|says|disputed|d
 _CLAUSE_BREAK = re.compile(r"[;:]|\b(?:said|says|told|according|claimed|while|after|before|but)\b", re.IGNORECASE)
 
 
+_SEQUEL = re.compile(r"\b(?:also|additionally|in addition|further)\b", re.IGNORECASE)
+_SEPARATE = re.compile(r"\b(?:another|separately|a separate)\b", re.IGNORECASE)  # "an attack on another base"
+_MORE_PEOPLE = re.compile(r"^(?:another\b|[\w-]+(?:\s+\w+){0,2}?\s+(?:other|others|additional|more)\b)", re.IGNORECASE)
+_PRECISE = re.compile(r"^(?:(?:at least|more than|over|about|around|nearly|almost|approximately|roughly)\s+)?"
+                      r"(?:\d|(?:a\s+)?dozen\b|(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b)",
+                      re.IGNORECASE)
+
+
+def _figure_traits(c: Casualty, sentence: str) -> tuple[bool, bool]:
+    """(precise, additional) of one figure: written as a number ("two", "at least 13"), not as a person
+    ("a Taliban leader", "Qari Ziauddin") or a vague word ("several"); and counting people besides those
+    already reported ("two additional suspects", "the force also detained two men")."""
+    at = sentence.find(c.text)
+    before = sentence[:at] if at >= 0 else ""
+    additional = bool(_MORE_PEOPLE.match(c.text) or _SEQUEL.search(before[-80:]) or _SEPARATE.search(sentence))
+    # "killing the two attackers": people already counted, named again
+    anaphoric = at >= 0 and re.search(r"\bthe\s+$", before, re.IGNORECASE) is not None
+    return bool(_PRECISE.match(c.text)) and not anaphoric, additional
+
+
 def conservative_total(figures: Iterable[tuple[Casualty, str]], kind: str = "killed",
                        groups: Container[str] | None = None) -> int:
     """The ACLED rule over (casualty, sentence) pairs: within one sentence the figures of one group
-    add up ("1 policeman and 4 local policemen"); across sentences (separate reports or claims) each
-    group counts with its lowest figure; groups add up. A party's claim about its enemy's losses
-    ("the Taliban claimed 10 soldiers were killed") does not count."""
-    per_sentence: dict[str, dict[str, int]] = {}
+    add up ("1 policeman and 4 local policemen", "the leader and three of his associates"); across
+    sentences (separate reports or claims) each group counts with its lowest figure; groups add up.
+
+    A sentence that only names people ("captured a Taliban leader") or gives a vague word ("several")
+    is a lower bound, not a competing report: a sentence with a written number wins over it, else the
+    largest such bound counts. A sentence whose figures all count people besides those already reported
+    ("the force also detained two suspects", "two other insurgents") adds to the total, unless it
+    repeats a figure an earlier sentence already listed as additional. A party's claim about its enemy's
+    losses ("the Taliban claimed 10 soldiers were killed") does not count."""
+    per_sentence: dict[str, dict[str, list[tuple[int, bool, bool]]]] = {}
     for c, sentence in figures:
         if c.kind != kind or (groups is not None and c.group not in groups) or _PARTISAN.search(sentence):
             continue
         bucket = per_sentence.setdefault(sentence, {})
-        bucket[c.group] = bucket.get(c.group, 0) + c.min
+        bucket.setdefault(c.group, []).append((c.min, *_figure_traits(c, sentence)))
     lowest: dict[str, int] = {}
+    bound: dict[str, int] = {}
     extra: dict[str, int] = {}
-    for sentence, bucket in per_sentence.items():
-        for group, n in bucket.items():
-            if _ADDITIONAL.search(sentence) and len(per_sentence) > 1:
-                extra[group] = extra.get(group, 0) + n  # "the force also detained two suspects": more people
-            else:
+    listed_extra: set[tuple[str, int]] = set()
+    earlier = False
+    for bucket in per_sentence.values():
+        for group, items in bucket.items():
+            n = sum(i[0] for i in items)
+            if all(i[2] for i in items) and earlier:
+                if all((group, i[0]) in listed_extra for i in items):
+                    continue  # "Two other insurgents were also captured", restating the list above
+                extra[group] = extra.get(group, 0) + n
+            elif any(i[1] for i in items):
                 lowest[group] = min(lowest.get(group, n), n)
-    return sum(lowest.values()) + sum(extra.values())
+                listed_extra |= {(group, i[0]) for i in items if i[2]}
+            else:
+                bound[group] = max(bound.get(group, n), n)
+        earlier = True
+    return sum(lowest.get(g, bound.get(g, 0)) for g in lowest.keys() | bound.keys()) + sum(extra.values())
 
 
 def event_total(event: Event, kind: str = "killed", groups: Container[str] | None = None) -> int:
@@ -338,13 +403,34 @@ def event_total(event: Event, kind: str = "killed", groups: Container[str] | Non
     return conservative_total(zip(event.casualties, (c.statement for c in event.claims), strict=False), kind, groups)
 
 
+def _named_people(sent: str, mentions: list[ActorMention]) -> dict[int, int]:
+    """Start of each person named with a role ("Qari Ziauddin, the Taliban shadow governor") -> end of the role."""
+    out = {}
+    for m in _NAMED.finditer(sent):
+        name = m.group(1)
+        if _NOT_A_NAME.match(name) or find_quantities(name.split()[0]) or \
+                any(x.start < m.end(1) and x.end > m.start(1) for x in mentions):
+            continue
+        out[m.start(1)] = m.end()
+    return out
+
+
+def _is_plural(role: str) -> bool:
+    role = role.lower()
+    return role.endswith("s") or role.endswith("men") or role in ("personnel", "deputies")
+
+
 def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] | None = None) -> list[Casualty]:
     """Killed/wounded/captured figures in one sentence, each with the group it counts.
 
     A figure counts people only when an actor's name follows it (``13 militants``, ``2 Afghan
-    soldiers``) or it refers back to the group just counted (``and 24 were wounded``). Its kind comes
+    soldiers``), it refers back to the group just counted (``and 24 were wounded``), or it counts people by
+    their role (``two men``, ``the targeted individual``, ``Sangari, an insurgent leader``): people a
+    government or foreign force detains, kills or wounds are counted as suspected insurgents, and people
+    detained by nobody named as well; people an armed group takes are not counted by role. Its kind comes
     from the verb right before it (``killing 13``), else from the first casualty word after the group
-    (``were killed``), else from the figure it is listed with (``killing 1 policeman and 2 militants``).
+    (``were killed``), else from the figure it is listed with (``killing 1 policeman and 2 militants``,
+    ``detained the leader along with three of his associates``).
     Ambiguous pairs (``killed or wounded``, ``killing and injuring``) are not counted as either."""
     skip = date_spans(sent)
     mentions = actors.find(sent) if mentions is None else mentions
@@ -353,35 +439,63 @@ def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] 
     quantities = find_quantities(sent)
     # "arrested the senior Taliban leader": one person, though no number is written
     quantities += [Quantity(1, 1, False, m.start(1), m.end(1), m.group(1)) for m in _DEFINITE.finditer(sent)]
+    quantities += [Quantity(1, 1, False, m.start(), m.end(), m.group()) for m in _ANOTHER.finditer(sent)]
+    # "The individual associated with the cache was detained": one person named by role
+    starts = {q.start for q in quantities}
+    quantities += [Quantity(1, 1, False, m.start(1), m.end(1), m.group(1)) for m in _THE_ROLE.finditer(sent)
+                   if m.start(1) not in starts]
+    named = _named_people(sent, mentions)
+    quantities = [q for q in quantities if not any(a < q.start < b for a, b in named.items())]
+    quantities += [Quantity(1, 1, False, a, b, sent[a:b]) for a, b in named.items()
+                   if not any(q.start <= a < q.end for q in quantities)]
     quantities.sort(key=lambda x: x.start)
     for q in quantities:
-        if q.text.lower() == "the":
+        article = q.text.lower() in ("a", "an", "the", "another")
+        group, gend, role = None, q.end, False
+        if q.start in named:
+            gend, role = named[q.start], True
+            inner = next((x for x in mentions if q.end <= x.start and x.end <= gend), None)
+            group = inner.name if inner is not None else None
+        else:
             m = next((m for m in mentions if m.start >= q.end), None)
-            if m is None or not _GROUP_GAP.match(sent[q.end:m.start]) or _PLURAL.match(m.surface) or \
-                    _PLURAL_NEXT.match(sent, m.end):
+            if m is not None and _GROUP_GAP.match(sent[q.end:m.start]) and not _OBJECT_NOUN.match(sent, m.end) and \
+                    not (q.text.lower() == "the" and (_PLURAL.match(m.surface) or _PLURAL_NEXT.match(sent, m.end))):
+                group, gend = m.name, m.end
+                rm = _ROLE_AFTER.match(sent, gend)  # "a Taliban sub-commander": the phrase ends with the role
+                if rm:
+                    gend = rm.end()
+            else:
+                rm = _ROLE_NEXT.match(sent, q.end)
+                if rm and not any(q.end <= x.start < rm.end(1) for x in mentions) and \
+                        not (article and _is_plural(rm.group(1))) and \
+                        not (q.text.lower() == "the" and _PLURAL_NEXT.match(sent, rm.end(1))):
+                    gend, role = rm.end(1), True
+            if group is None and not role and q.text.lower() == "the":
                 continue
         if any(a <= q.start < b or a < q.end <= b for a, b in skip):
             continue
         if _SUBSET.search(sent[max(0, q.start - 70):q.start]) or \
                 (prev is not None and re.match(r"\s+of (?:them|whom)\b", sent[q.end:])):
             continue  # "13 militants including 2 commanders", "12 civilians, 6 of them women": a part of a whole
-        article = q.text.lower() in ("a", "an", "the")
-        group, gend = None, q.end
-        m = next((m for m in mentions if m.start >= q.end), None)
-        if m is not None and _GROUP_GAP.match(sent[q.end:m.start]) and not _OBJECT_NOUN.match(sent, m.end):
-            group, gend = m.name, m.end
+        if article and q.text.lower() != "the" and prev is not None and \
+                re.fullmatch(r"\s*,\s*", sent[prev[2]:q.start]):
+            continue  # "detained the man, an IED facilitator, and ...": the same person again
         elided = False
-        if group is None and not article and prev is not None and _ELIDED.match(sent[q.end:]):
+        if group is None and not role and not article and prev is not None and _ELIDED.match(sent[q.end:]):
             group, gend, elided = prev[1], q.end, True
-        if group is None and not article and _VERB_BEFORE.search(sent[max(0, q.start - 40):q.start]) and \
+        before = [x for x in mentions if x.end <= q.start]
+        if group is None and not role and not article and \
+                _VERB_BEFORE.search(sent[max(0, q.start - 40):q.start]) and \
                 re.match(r"\s*(?:[,.;]|and\b|or\b|others?\b|more\b|people\b|of (?:them|the)\b|$)", sent[q.end:]):
             # "clashed with Taliban militants, killing 7": the side named last before the verb that is
-            # not the side of the sentence's subject (its first actor)
-            before = [x for x in mentions if x.end <= q.start]
-            other = [x for x in before if before and x.side != before[0].side]
+            # not the side of the sentence's subject (its first actor); "security forces responded, killing
+            # one": the armed group a government force fights
+            other = [x for x in before if x.side != before[0].side]
             if other:
                 group, gend, elided = other[-1].name, q.end, True
-        if group is None:
+            elif before and all(x.side in ("state", "foreign") for x in before) and actors.suspects:
+                group, gend, elided = actors.suspects, q.end, True
+        if group is None and not role:
             continue
         kind, ambiguous = None, False
         vb = _VERB_BEFORE.search(sent[max(0, q.start - 40):q.start])
@@ -389,13 +503,16 @@ def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] 
             kind = _KIND_WORD[vb.group(1).lower()]
             if vb.group(2) and _KIND_WORD.get(vb.group(2).lower(), kind) != kind:
                 ambiguous = True
-        if kind is None and prev is not None and re.fullmatch(r"[\s,]*(?:and\s+)?", sent[prev[2]:q.start]) and \
+        if kind is None and prev is not None and _LISTED.fullmatch(sent[prev[2]:q.start]) and \
                 not _KIND_RE.match(sent, gend) and not re.match(r"\s*(?:were|was)\b", sent[gend:]):
             kind = prev[0]  # "killing 1 policeman and 2 Taliban militants"
+        if kind is None and prev is not None and _ALONG_WITH.search(sent[:q.start]):
+            kind = prev[0]  # "detained the leader, who ..., along with one suspected insurgent"
         if kind is None:
             after = sent[gend:gend + 110]
             km = _KIND_RE.search(after)
-            if km and article and not (_PASSIVE.match(after) and _PASSIVE.match(after).end() == km.start()):
+            if km and article and not (_PASSIVE.match(after) and _PASSIVE.match(after).end() == km.start()) and \
+                    not ((role or _LISTED_START.match(after)) and _ROLE_PASSIVE.fullmatch(after[:km.start()])):
                 km = None  # "an Arbaki base, killing 6": only "an insurgent was killed" counts one
             if km and not _CLAUSE_BREAK.search(after[:km.start()]) and not _OBJECT_NOUN.search(after[:km.start()]):
                 kind = _KIND_WORD[km.group(0).lower()]
@@ -403,19 +520,34 @@ def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] 
                 if alt:
                     ambiguous = _KIND_WORD.get(alt.group(1).lower(), kind) != kind
         if kind is None and not article and not elided:
-            before = sent[max(0, q.start - 15):q.start]
-            kind = next((k for k, rx in _KIND if rx.search(before)), None)
+            near = sent[max(0, q.start - 15):q.start]
+            kind = next((k for k, rx in _KIND if rx.search(near)), None)
         if kind is None and not elided:
             cv = _CLAUSE_VERB.search(sent[max(0, q.start - 100):q.start])
             if cv:
                 kind = _KIND_WORD[cv.group(1).lower()]
         if kind is None:
             continue
+        if group is None:  # counted by role: whose people they are follows from who took or hit them
+            subject = before[0].side if before else None
+            if subject == "nonstate" or (kind != "captured" and subject not in ("state", "foreign")):
+                continue
+            group = actors.suspects
+            if group is None:
+                continue
         prev = (kind, group, gend)
         if ambiguous:
             continue
         text = sent[q.start:min(len(sent), gend + 45)].strip()
         out.append(Casualty(group=group, kind=kind, min=q.min, max=q.max, lower_bound=q.lower_bound, text=text))
+        # "a Taliban leader and facilitator", "the commander, facilitator and two of their associates": one more
+        # person for each role listed without a number
+        pos = gend
+        while (lm := _LISTED_ROLE.match(sent, pos)) and not _is_plural(lm.group(1)):
+            pos = lm.end()
+            out.append(Casualty(group=group, kind=kind, min=1, max=1, lower_bound=False,
+                                text=sent[lm.start(1):min(len(sent), pos + 45)].strip()))
+            prev = (kind, group, pos)
     return out
 
 
@@ -513,7 +645,9 @@ class RuleExtractor:
                     # a weaker trigger at the same place folds into the stronger one
                     same_place = [d for d in drafts.values()
                                   if d.place.admin1 == place.admin1 and d.place.admin2 == place.admin2]
-                    if same_place and trig.sub_event_type == "Armed clash":
+                    # arrests a sentence reports without a place of its own were made in the operation just reported
+                    if same_place and (trig.sub_event_type == "Armed clash" or
+                                       trig.sub_event_type == "Arrests" and not places):
                         same_place[0].sentences.append(info)
                         continue
                     draft.sentences.append(info)
@@ -544,13 +678,21 @@ class RuleExtractor:
         caveats = {i - 1 for i, info in enumerate(infos) if _NOT_VERIFIED.search(info.text)}
         caveat_starts = {infos[i].start for i in caveats if i >= 0} | {
             info.start for info in infos if _NOT_VERIFIED.search(info.text)}
-        events = [self._event(story, d, reference, caveat_starts) for d in drafts.values()]
+        # a sentence placed in several provinces ("detained more than 10 suspects in Farah, Kandahar and Paktiya")
+        # gives totals over all of them, not a figure for one
+        provinces_of: dict[int, set[str]] = {}
+        for d in drafts.values():
+            for info in d.sentences:
+                provinces_of.setdefault(info.start, set()).add(d.place.admin1)
+        shared = {start for start, provs in provinces_of.items() if len(provs) > 1}
+        events = [self._event(story, d, reference, caveat_starts, shared) for d in drafts.values()]
         events.sort(key=lambda e: (e.evidence[0].start if e.evidence else 0, e.event_id))
         return events
 
     # -- one event -----------------------------------------------------------------------------
 
-    def _event(self, story: Story, draft: _Draft, reference: date, caveats: set[int]) -> Event:
+    def _event(self, story: Story, draft: _Draft, reference: date, caveats: set[int],
+               shared: Container[int] = frozenset()) -> Event:
         place = draft.place
         sentences = draft.sentences
         event_date, precision = self._date(draft, reference)
@@ -560,7 +702,7 @@ class RuleExtractor:
                 actor_counts.setdefault(a.name, [])
                 if a.surface not in actor_counts[a.name]:
                     actor_counts[a.name].append(a.surface)
-        casualties, claims, fatalities = self._casualties(sentences, caveats)
+        casualties, claims, fatalities = self._casualties(sentences, caveats, shared)
         trigger = draft.trigger
         hurt = {c.group for c in casualties if c.kind in ("killed", "wounded")}
         if trigger.sub_event_type == "Armed clash" and hurt and \
@@ -652,14 +794,18 @@ class RuleExtractor:
 
         return mk(a1), mk(a2)
 
-    def _casualties(self, sentences: list[SentenceInfo], caveats: set[int]
+    def _casualties(self, sentences: list[SentenceInfo], caveats: set[int], shared: Container[int] = frozenset()
                     ) -> tuple[list[Casualty], list[Claim], int]:
-        """Casualties and claims of an event, and its fatalities by ``conservative_total``."""
+        """Casualties and claims of an event, and its fatalities by ``conservative_total``. A sentence that
+        the event shares with events in other provinces gives only the kinds of figure its own sentences lack."""
         casualties: list[Casualty] = []
         claims: list[Claim] = []
-        for info in sentences:
+        figures = [(info, casualty_figures(info.text, self.actors, info.actors)) for info in sentences]
+        own_kinds = {c.kind for info, found in figures if info.start not in shared for c in found}
+        for info, found in figures:
             sent = info.text
-            found = casualty_figures(sent, self.actors, info.actors)
+            if info.start in shared:
+                found = [c for c in found if c.kind not in own_kinds]
             if not found:
                 continue
             sp = _SPEAKER.search(sent)

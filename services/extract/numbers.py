@@ -3,6 +3,10 @@
 ``at least 13`` -> min 13; ``more than 30`` / ``over 24`` -> min 30/24, a lower bound;
 ``two dozen`` -> 24; ``dozens`` -> 12 (the smallest plural of a dozen); ``tens`` -> 10;
 ``scores`` -> 40; ``a dozen`` -> 12; ``about 14`` -> 14; ``10 to 15`` -> 10..15.
+
+Vague plurals are lower bounds at the smallest count the word can fairly mean: ``a couple of`` -> 2;
+``a few``, ``several``, ``multiple``, ``a number of`` -> 3 (more than two); ``numerous``, ``many``
+-> 4 (more than "several"); a bare ``few`` or ``some`` -> 2.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ _UNITS = {
 }
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
          "ninety": 90}
-_VAGUE = {"dozens": 12, "tens": 10, "scores": 40, "hundreds": 100, "several": 3, "multiple": 3, "a few": 2, "few": 2,
-          "a number of": 2, "some": 2, "many": 2, "numerous": 2}
+# the number words that write an exact count ("a"/"an" name one person rather than count people)
+NUMBER_WORDS = tuple(k for k in _UNITS if k not in ("a", "an")) + tuple(_TENS)
+_VAGUE = {"dozens": 12, "tens": 10, "scores": 40, "hundreds": 100, "several": 3, "multiple": 3, "a few": 3, "few": 2,
+          "a number of": 3, "a couple of": 2, "some": 2, "many": 4, "numerous": 4}
 _FLOOR_WORDS = r"(?:at\s+least|more\s+than|over|upwards\s+of|no\s+fewer\s+than|not\s+less\s+than|in\s+excess\s+of)"
 _APPROX_WORDS = r"(?:about|around|approximately|nearly|almost|some|roughly|up\s+to|as\s+many\s+as|an\s+estimated)"
 
@@ -27,8 +33,8 @@ _WORD_NUM = (r"(?:(?:" + "|".join(_TENS) + r")(?:[\s-](?:" + "|".join(k for k in
 _SIMPLE = r"(?:\d{1,3}(?:,\d{3})+|\d+|" + _WORD_NUM + r"(?:\s+hundred)?(?:\s+dozen)?|dozen)"
 NUMBER_RE = re.compile(
     r"(?<![\w])(?:(?P<mod>" + _FLOOR_WORDS + r"|" + _APPROX_WORDS + r")\s+)?"
-    r"(?P<num>" + _SIMPLE + r"(?:\s*(?:-|to|or)\s*" + _SIMPLE + r")?"
-    r"|" + "|".join(re.escape(k) for k in sorted(_VAGUE, key=len, reverse=True)) + r")(?![\w])",
+    r"(?P<num>" + "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in sorted(_VAGUE, key=len, reverse=True)) +
+    r"|" + _SIMPLE + r"(?:\s*(?:-|to|or)\s*" + _SIMPLE + r")?)(?![\w])",
     re.IGNORECASE,
 )
 
@@ -66,7 +72,7 @@ def _simple_value(s: str) -> int | None:
 
 
 def parse_quantity(match: re.Match) -> Quantity | None:
-    num = match.group("num").lower()
+    num = re.sub(r"\s+", " ", match.group("num").lower())
     mod = (match.group("mod") or "").lower()
     mod = re.sub(r"\s+", " ", mod)
     if num in _VAGUE:

@@ -281,6 +281,9 @@ def eval_seeds() -> None:
 
 # -- ACLED ----------------------------------------------------------------------------------------
 
+_STATE_SIDE = ("Military Forces of Afghanistan", "Police Forces of Afghanistan", "Militia (Pro-Government)")
+
+
 def eval_acled(limit: int | None, show_errors: int) -> None:
     with ACLED.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -290,6 +293,7 @@ def eval_acled(limit: int | None, show_errors: int) -> None:
     spread = imputed = no_event = day_prec = 0
     fat_rows = zero_coded = 0
     zero_ok = Counter()
+    side_split: Counter = Counter()
     errors: dict[str, list[str]] = {k: [] for k in ("province", "date", "sub", "actors", "fatalities")}
     for r in rows:
         truth_day = datetime.strptime(r["event_date"], "%d %B %Y").date()
@@ -311,6 +315,10 @@ def eval_acled(limit: int | None, show_errors: int) -> None:
         # the note does not show): scored as misses above, and also reported apart below
         zero_against_toll = fat_counted and int(r["Fatalities"]) == 0 and bool(_STATED_TOLL.search(notes))
         zero_coded += zero_against_toll
+        # the pattern of the Taliban's own reports (Voice of Jihad), whose tolls ACLED does not take
+        insurgent_on_state = r["Actor1"].startswith("Taliban") and r["Actor2"].startswith(_STATE_SIDE)
+        if fat_counted and _STATED_TOLL.search(notes):
+            side_split[(int(r["Fatalities"]) == 0, insurgent_on_state)] += 1
         for who, g in (("ours", o), ("naive", naive(notes, published))):
             s = score[who]
             ok = {
@@ -346,6 +354,10 @@ def eval_acled(limit: int | None, show_errors: int) -> None:
     ], [f"fatalities: {spread} rows left out (figure spread over several events), {imputed} left out "
         f"(unknown toll imputed by ACLED); of the rest, {zero_coded} rows have ACLED fatalities 0 although the "
         f"note states a death toll",
+        f"  of those {side_split[True, True] + side_split[True, False]}, {side_split[True, True]} are ACLED-coded "
+        f"Taliban attacks on state forces or pro-government militia; of the {side_split[False, True] + side_split[False, False]} "
+        f"stated tolls ACLED did count, {side_split[False, True]} are (the Taliban's own reports are the likely "
+        f"source of the zeros; the note does not name its source)",
         f"ours: {no_event} notes gave no event; {day_prec} best events at day precision"])
     _print_errors(errors, show_errors)
 

@@ -10,7 +10,7 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[dev,postgres]'
 	touch $@
 
-.PHONY: install run test lint schemas bench
+.PHONY: install run test schemas
 install: $(VENV)/.installed
 
 run: install
@@ -22,6 +22,3 @@ test: install
 
 schemas: install
 	$(VENV)/bin/wirewatch schemas --write
-
-bench: install
-	$(VENV)/bin/python bench/run_all.py

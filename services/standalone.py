@@ -152,7 +152,7 @@ def _store(stop, registry) -> int:
     log.info("store: API and ops endpoints on %s", api.url)
     publisher = Publisher(make_producer(s, "store"))
     loop, _ = make_loop(make_consumer(s, "store", s.store_group_id, list(STORE_TOPICS)), publisher, repo,
-                        metrics, health, s.max_attempts)
+                        metrics, health, s.max_attempts, s.store_write_retry_s)
     try:
         loop.run(stop)
     finally:

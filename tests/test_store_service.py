@@ -35,10 +35,10 @@ def _committed(settings, group: str) -> int:
     return total
 
 
-def _loop(settings, repo, group: str):
+def _loop(settings, repo, group: str, retry_s: float = 120.0):
     publisher = Publisher(make_producer(settings, "store-test"))
     loop, handler = make_loop(make_consumer(settings, "store-test", group, list(STORE_TOPICS)), publisher, repo,
-                              StoreMetrics(CollectorRegistry()), None, 2)
+                              StoreMetrics(CollectorRegistry()), None, 2, retry_s)
     return loop, handler, publisher
 
 
@@ -67,30 +67,49 @@ def test_events_stored_and_poison_dead_lettered(kafka_settings, database_url):
 
 
 class _FlakyRepository(EventRepository):
-    """A real repository whose database 'goes away' while ``down`` is set."""
+    """A real repository whose database is unreachable for its next ``failures`` writes."""
 
-    down = True
+    failures = 0
 
     def upsert_many(self, events):
-        if self.down:
+        if self.failures:
+            self.failures -= 1
             raise OperationalError("INSERT", {}, ConnectionError("server closed the connection"))
         return super().upsert_many(events)
 
 
-def test_a_failed_write_is_not_committed_and_is_replayed(kafka_settings, tmp_path):
+def test_a_database_outage_is_waited_out(kafka_settings, tmp_path):
     events = [make_event(i) for i in range(25)]
     _produce(kafka_settings, [(e.event_id.encode(), e.to_bytes()) for e in events])
     repo = _FlakyRepository(f"sqlite:///{tmp_path}/store.db")
-    loop, _, publisher = _loop(kafka_settings, repo, "g-flaky")
+    repo.failures = 2
+    loop, handler, publisher = _loop(kafka_settings, repo, "g-outage")
+    deadline = time.monotonic() + 30
+    while loop.stats.consumed < 25 and time.monotonic() < deadline:
+        loop.run_batch()
+    loop.close()
+    publisher.close()
+    assert repo.count_reports() == 25 and _committed(kafka_settings, "g-outage") == 25
+    assert handler.metrics.write_retries._value.get() == 2
+    assert not _drain(kafka_settings, DEADLETTER_TOPIC, timeout_s=1)  # an outage is not the events' fault
+    repo.close()
+
+
+def test_a_write_that_keeps_failing_is_not_committed_and_is_replayed(kafka_settings, tmp_path):
+    events = [make_event(i) for i in range(25)]
+    _produce(kafka_settings, [(e.event_id.encode(), e.to_bytes()) for e in events])
+    repo = _FlakyRepository(f"sqlite:///{tmp_path}/store.db")
+    repo.failures = 10**9
+    loop, _, publisher = _loop(kafka_settings, repo, "g-flaky", retry_s=1.0)
     with pytest.raises(OperationalError):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            loop.run_batch()  # the write fails on the writer thread and raises from a later call
+            loop.run_batch()  # the write gives up on the writer thread and raises from a later call
     loop.close()
     publisher.close()
     assert repo.count_reports() == 0 and _committed(kafka_settings, "g-flaky") == 0
 
-    repo.down = False  # the database is back: a restarted consumer replays the batch
+    repo.failures = 0  # the database is back: a restarted consumer replays the batch
     loop, handler, publisher = _loop(kafka_settings, repo, "g-flaky")
     deadline = time.monotonic() + 30
     while loop.stats.consumed < 25 and time.monotonic() < deadline:

@@ -11,6 +11,8 @@ class StoreMetrics:
                               registry=registry)
         self.write_duration = Histogram("wirewatch_store_write_duration_seconds", "Time to write one batch",
                                         registry=registry, buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5))
+        self.write_retries = Counter("wirewatch_store_write_retries_total",
+                                     "Batch writes retried because the database was unreachable", registry=registry)
         self.dead_lettered = Counter("wirewatch_store_deadletter_total", "Events dead-lettered, by reason",
                                      ["reason"], registry=registry)
         self.api_requests = Counter("wirewatch_store_api_requests_total", "API requests", ["route", "status"],

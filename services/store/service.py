@@ -16,10 +16,12 @@ log = logging.getLogger(__name__)
 
 
 class StoreHandler:
-    def __init__(self, repo: EventRepository, publisher: Publisher, metrics: StoreMetrics) -> None:
+    def __init__(self, repo: EventRepository, publisher: Publisher, metrics: StoreMetrics,
+                 retry_s: float = 120.0) -> None:
         self.repo = repo
         self.publisher = publisher
         self.metrics = metrics
+        self.retry_s = retry_s
         self._pending: list[tuple[object, Event]] = []
         self._links: list[Story] = []
         self.totals = WriteResult()
@@ -49,8 +51,25 @@ class StoreHandler:
         self.detach()()
 
     def _write(self, pending: list[tuple[object, Event]], links: list[Story]) -> None:
-        """Write one batch. A batch the database refuses is retried row by row so that one bad
-        event is dead-lettered instead of blocking its partition."""
+        """Write one batch, waiting out a database that is unreachable for up to ``retry_s`` (the
+        writes are idempotent, so a retried batch is harmless); after that the error propagates, the
+        offsets stay uncommitted and a restarted consumer replays the batch."""
+        delay, deadline = 0.5, time.monotonic() + self.retry_s
+        while True:
+            try:
+                return self._write_once(pending, links)
+            except Exception as exc:
+                if not _transient(exc) or time.monotonic() + delay > deadline:
+                    raise
+                log.warning("store: database unavailable (%s); retrying the batch of %d in %.1fs",
+                            type(exc).__name__, len(pending), delay)
+                self.metrics.write_retries.inc()
+                time.sleep(delay)
+                delay = min(delay * 2, 15.0)
+
+    def _write_once(self, pending: list[tuple[object, Event]], links: list[Story]) -> None:
+        """A batch the database refuses is retried row by row so that one bad event is dead-lettered
+        instead of blocking its partition."""
         if links:
             self.links += self.repo.link_duplicates(links)
         if not pending:
@@ -59,6 +78,8 @@ class StoreHandler:
         try:
             results = [self.repo.upsert_many([e for _, e in pending])]
         except Exception as exc:
+            if _transient(exc):
+                raise
             log.warning("store: batch of %d failed (%s); writing row by row", len(pending), exc)
             results = []
             for record, event in pending:
@@ -66,7 +87,7 @@ class StoreHandler:
                     results.append(self.repo.upsert_many([event]))
                 except Exception as row_exc:
                     if _transient(row_exc):
-                        raise  # the database is away: do not commit, the batch is replayed
+                        raise  # the database went away mid-batch: the whole batch is retried
                     dead_letter(self.publisher, "store", record, row_exc, 1)
                     self.metrics.dead_lettered.labels(reason=type(row_exc).__name__).inc()
             self.publisher.flush()
@@ -90,8 +111,8 @@ STORE_TOPICS = (EVENTS_TOPIC, STORIES_TOPIC)
 
 
 def make_loop(consumer, publisher: Publisher, repo: EventRepository, metrics: StoreMetrics, health,
-              max_attempts: int) -> tuple[ConsumeLoop, StoreHandler]:
-    handler = StoreHandler(repo, publisher, metrics)
+              max_attempts: int, retry_s: float = 120.0) -> tuple[ConsumeLoop, StoreHandler]:
+    handler = StoreHandler(repo, publisher, metrics, retry_s)
     loop = ConsumeLoop(stage="store", consumer=consumer, publisher=publisher, handle=handler,
                        write_behind=handler.detach,
                        on_progress=(lambda: health.beat("store")) if health else None,

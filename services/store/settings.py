@@ -16,6 +16,10 @@ class StoreSettings(CommonSettings):
     store_api_host: str = Field("127.0.0.1", description="Address the HTTP API binds")
     store_api_port: int = Field(8000, description="Port of the HTTP API (0: pick a free one)")
     store_api_max_limit: int = Field(1000, description="Largest page size the API returns")
+    store_write_retry_s: float = Field(
+        120.0, description="How long a batch write is retried while the database is unreachable before the "
+                           "store exits (the batch is uncommitted and replayed on restart)"
+    )
     store_admin_token: SecretStr | None = Field(
         None, description="Bearer token for admin endpoints (POST /admin/rebuild); unset: admin disabled"
     )

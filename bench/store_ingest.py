@@ -28,6 +28,7 @@ from prometheus_client import CollectorRegistry  # noqa: E402
 
 from services.common.broker import EmbeddedBroker  # noqa: E402
 from services.common.contracts import EVENTS_TOPIC, Actor, Event, Evidence, Source  # noqa: E402
+from services.common.gc_tuning import tune_gc  # noqa: E402
 from services.common.kafka import Publisher, ensure_topics, make_consumer, make_producer  # noqa: E402
 from services.extract.gazetteer import default_gazetteer  # noqa: E402
 from services.store.metrics import StoreMetrics  # noqa: E402
@@ -94,6 +95,7 @@ def run_store(bootstrap: str, url: str, n_events: int, group: str) -> tuple[floa
 
 
 def main() -> int:
+    tune_gc()  # as `wirewatch store` and `wirewatch run` do
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=50_000)
     ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")

@@ -8,8 +8,10 @@ from pathlib import Path
 
 
 def _cmd_run(args) -> int:
+    from services.common.gc_tuning import tune_gc
     from services.run import RunOptions, run
 
+    tune_gc()
     content = None
     if args.seeds:
         from services.fixturesite.seeds import load_seeds
@@ -19,8 +21,10 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_service(args) -> int:
+    from services.common.gc_tuning import tune_gc
     from services.standalone import run_service
 
+    tune_gc()
     return run_service(args.command, once=getattr(args, "once", False))
 
 

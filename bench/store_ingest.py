@@ -3,7 +3,10 @@ through the store's real consumer loop (validate, merge, upsert, commit) into Po
 SQLite, side by side. About one report in five describes an event another outlet reported too,
 so merging does real work.
 
-    .venv/bin/python bench/store_ingest.py [--events 50000] [--postgres postgresql://postgres@127.0.0.1/postgres]
+    .venv/bin/python bench/store_ingest.py [--events 50000] [--preload 0] [--postgres postgresql://...]
+
+``--preload N`` first writes N other reports of the same districts and year straight through the
+repository (untimed), so that the timed run merges into a populated store rather than an empty one.
 """
 
 from __future__ import annotations
@@ -94,10 +97,20 @@ def run_store(bootstrap: str, url: str, n_events: int, group: str) -> tuple[floa
     return elapsed, stored, handler.totals.inserted
 
 
+def preload(url: str, n: int) -> None:
+    t0 = time.perf_counter()
+    repo = EventRepository(url)
+    for start in range(0, n, 5000):
+        repo.upsert_many(synthetic_events(min(5000, n - start), seed=1000 + start))
+    print(f"  ({url.split(':')[0]}: preloaded {repo.count_reports():,} reports in {time.perf_counter() - t0:.0f}s)")
+    repo.close()
+
+
 def main() -> int:
     tune_gc()  # as `wirewatch store` and `wirewatch run` do
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=50_000)
+    ap.add_argument("--preload", type=int, default=0, help="reports already in the store before the timed run")
     ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = ap.parse_args()
     events = synthetic_events(args.events)
@@ -116,6 +129,8 @@ def main() -> int:
         print(f"  (produced in {time.perf_counter() - t0:.1f}s)")
         with bench_databases(args.postgres, Path(tmp)) as targets:
             for name, url in targets:
+                if args.preload:
+                    preload(url, args.preload)
                 elapsed, stored, inserted = run_store(broker.bootstrap, url, len(events), f"bench-{name}")
                 results.append((name, elapsed, stored, inserted))
     print(f"\n{'database':<12} {'seconds':>8} {'events/s':>9} {'reports':>8} {'merged events':>14}")

@@ -98,13 +98,17 @@ ACLED_ACTORS: list[tuple[str, frozenset[str]]] = [
 ]
 # the non-state groups: every actor the extractor's actor book puts on the non-state side
 NONSTATE = {name for name, side in default_actor_book().side.items() if side == "nonstate"}
-_SPREAD = re.compile(r"distributed (?:across|over|among)|\bsplit\b|\bhalf\b|coded over|was coded in|"
-                     r"divided (?:across|between|over)", re.IGNORECASE)
+# ACLED's own notes on spreading a toll over several events, misspellings included ("distibuted"):
+# "coded across 2 events", "2 fatalities already coded for X", "Fatality coded in X"
+_SPREAD = re.compile(r"dist\w*buted (?:across|over|among)|\bsplit\b|\bhalf\b|coded (?:over|across)|"
+                     r"(?:was|fatalit(?:y|ies)|are) coded in|already coded|divided (?:across|between|over)",
+                     re.IGNORECASE)
 _IMPUTED = re.compile(r"\bcoded? as \d+", re.IGNORECASE)
 # a death toll stated in the note, found independently of the extractor: "4 soldiers were killed",
 # "killing 2 soldiers", "shot and killed an NDS agent"
-_STATED_TOLL = re.compile(r"\b\d+(?:-\d+)?\s+(?:[\w'’-]+\s+){0,5}?(?:was|were)\s+(?:\w+\s+)?killed\b|"
-                          r"\bkill(?:ed|ing)\s+(?:at least\s+)?(?:\d+|an?\b)", re.IGNORECASE)
+_STATED_TOLL = re.compile(r"\b(?:\d+(?:-\d+)?|an?|one|two|three|four|five)\s+(?:[\w'’-]+\s+){0,5}?(?:was|were)\s+"
+                          r"(?:\w+\s+){0,3}?killed\b|"
+                          r"\bkill(?:ed|ing)\s+(?:at least\s+)?(?:\d+|an?|one|two|three|four|five)\b", re.IGNORECASE)
 
 
 def acled_actor(name: str) -> frozenset[str] | None:

@@ -214,3 +214,107 @@ def test_victims_choose_the_government_counterpart():
     text = "On 2 April 2021, Taliban militants attacked a police post, killing 2 policemen, in Nahrin district."
     [event] = RuleExtractor().extract(story_from_text(text, datetime(2021, 4, 3, 8, tzinfo=UTC)))
     assert {event.actor1.name, event.actor2.name} == {"Taliban", "Police Forces of Afghanistan"}
+
+
+# -- casualty attribution: invented sentences, one per pattern -------------------------------------------------------
+
+def _one_event(text: str):
+    events = RuleExtractor().extract(story_from_text(text, datetime(2020, 9, 14, 8, tzinfo=UTC)))
+    assert events, text
+    return max(events, key=lambda e: e.confidence)
+
+
+@pytest.mark.parametrize("sentence,fatalities", [
+    # an actor naming a thing is not a person: the strike, the tunnel, the posts
+    ("On 12 September 2020, 7 Taliban fighters were killed in a NATO air strike in Nerkh district, Wardak.", 7),
+    ("On 12 September 2020, 3 Taliban militants were killed and a Taliban ammunition depot was destroyed in "
+     "Nerkh district, Wardak.", 3),
+    ("On 12 September 2020, 9 Taliban militants were killed by 3 Afghan Air Force strikes in Nerkh district, "
+     "Wardak.", 9),
+    # ... but a thing followed by a person only modifies that person ("an IED maker")
+    ("On 12 September 2020, Afghan commandos killed a Taliban IED maker in Nerkh district, Wardak.", 1),
+])
+def test_an_actor_naming_a_thing_is_not_a_person(sentence, fatalities):
+    assert _one_event(sentence).fatalities == fatalities
+
+
+@pytest.mark.parametrize("sentence,fatalities", [
+    pytest.param("On 12 September 2020, 10 Taliban militants including 3 commanders were killed by Afghan "
+                 "army strikes in Nerkh district, Wardak.",
+                 10, id="a_part_named_with_including_does_not_add_up"),
+    pytest.param("On 12 September 2020, 3 civilians including 2 aid staff, 1 Afghan policeman and 2 Taliban "
+                 "militants were killed in Dand district, Kandahar.",
+                 6, id="a_part_of_another_side_after_including_is_counted"),
+    pytest.param("On 12 September 2020, 2 policemen and 5 Taliban militants were killed 3 militants and 1 "
+                 "policeman were wounded in clashes in Dand district, Kandahar.",
+                 7, id="a_passive_verb_takes_no_object"),
+    pytest.param("On 12 September 2020, an Afghan air force strike targeted a Taliban commander, killing him "
+                 "and 3 other militants, in Nerkh district, Wardak.",
+                 4, id="a_pronoun_counts_the_person_just_named"),
+    pytest.param("On 12 September 2020, 1 policeman was killed when 2 gunmen on a motorbike shot and killed "
+                 "him in Dand district, Kandahar.",
+                 1, id="a_pronoun_for_a_person_already_counted_does_not_add"),
+])
+def test_who_a_figure_counts(sentence, fatalities):
+    assert _one_event(sentence).fatalities == fatalities
+
+
+def test_a_sentence_naming_two_places_of_one_district_counts_its_figures_once():
+    event = _one_event("On 12 September 2020, 5 Afghan border policemen were killed and 6 were wounded when their "
+                       "vehicle hit a roadside bomb near Torkham in Momand Dara district, Nangarhar.")
+    assert event.fatalities == 5
+    assert sorted((c.kind, c.min) for c in event.casualties) == [("killed", 5), ("wounded", 6)]
+
+
+def test_a_figure_takes_the_kind_of_its_own_verb():
+    event = _one_event("On 12 September 2020, 11 Taliban militants were killed and and 4 others were wounded by "
+                       "Afghan commandos in Dand district, Kandahar.")
+    assert event.fatalities == 11
+    assert ("wounded", 4) in {(c.kind, c.min) for c in event.casualties}
+
+
+@pytest.mark.parametrize("sentence,fatalities", [
+    # a group's single office holder, with no number written
+    ("On 12 September 2020, the Taliban's shadow district chief for Nerkh and 4 commanders were killed by Afghan "
+     "army strikes in Nerkh district, Wardak.", 5),
+    ("On 12 September 2020, Dand district police chief was killed and 2 policemen were wounded in a Taliban "
+     "ambush in Dand district, Kandahar.", 1),
+    ("On 12 September 2020, the head of police intelligence for the district was killed by Taliban gunmen in "
+     "Dand district, Kandahar.", 1),
+    # people named by their occupation or family
+    ("On 12 September 2020, 3 engineers building a dam were killed by Taliban militants in Dand district, "
+     "Kandahar.", 3),
+    ("On 12 September 2020, Taliban militants killed 1 judge and a provincial official in Dand district, "
+     "Kandahar.", 2),
+    ("On 12 September 2020, 1 Taliban militant and 2 of his brothers were killed when their bomb went off "
+     "early in Dand district, Kandahar.", 3),
+    ("On 12 September 2020, 2 security guards of a local trader were killed by gunmen in Dand district, "
+     "Kandahar.", 2),
+    # ... but not a person described again, nor a breakdown of a figure already given
+    ("On 12 September 2020, 1 civilian who was a school teacher was killed by gunmen in Dand district, "
+     "Kandahar.", 1),
+    ("On 12 September 2020, 5 civilians, 3 women and 2 children, were killed by a mortar round in Dand district, "
+     "Kandahar.", 5),
+    # a figure after "when" belongs to the new clause
+    ("On 12 September 2020, 1 soldier was wounded when 3 Taliban militants attacked a post in Dand district, "
+     "Kandahar.", 0),
+    # abducted, then killed: the last is the person's fate
+    ("On 12 September 2020, 1 policeman was abducted and killed by Taliban militants in Dand district, "
+     "Kandahar.", 1),
+])
+def test_people_counted_without_an_actor_before_their_figure(sentence, fatalities):
+    assert _one_event(sentence).fatalities == fatalities
+
+
+def test_up_to_n_is_a_ceiling_and_the_only_figure_given():
+    event = _one_event("On 12 September 2020, up to 30 Taliban militants were killed by Afghan commandos in "
+                       "Dand district, Kandahar.")
+    [c] = [c for c in event.casualties if c.kind == "killed"]
+    assert (c.min, c.max, c.lower_bound) == (0, 30, False)  # no floor stated
+    assert event.fatalities == 30
+
+
+def test_militants_own_claims_do_not_count():
+    event = _one_event("On 12 September 2020, 2 soldiers were killed in clashes in Dand district, Kandahar. "
+                       "The militants claimed to have killed 15 soldiers.")
+    assert event.fatalities == 2

@@ -22,6 +22,9 @@ from services.extract.numbers import find_quantities
     ("a couple of guards", 2, None, True),
     ("numerous rebels", 4, None, True),
     ("several men", 3, None, True),
+    # a ceiling: no floor is stated
+    ("up to 40 fighters", 0, 40, False),
+    ("as many as seven guards", 0, 7, False),
 ])
 def test_quantities(text, lo, hi, floor):
     q = find_quantities(text)[0]

@@ -41,6 +41,10 @@ class ActorBook:
         self.suspects: str | None = next((a["name"] for a in self.actors if a["side"] == "nonstate" and
                                           any(re.fullmatch(p, "suspects", re.IGNORECASE) for p in a["patterns"])),
                                          None)
+        # the group that soldiers are counted in, for people a text names only by a post they guard
+        self.soldiers: str | None = next((a["name"] for a in self.actors if a["side"] == "state" and
+                                          any(re.fullmatch(p, "soldiers", re.IGNORECASE) for p in a["patterns"])),
+                                         None)
         self._regex = re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])", re.IGNORECASE)
 
     def find(self, text: str) -> list[ActorMention]:

@@ -22,7 +22,7 @@ from .actors import ActorBook, ActorMention, default_actor_book
 from .classify import CASUALTY_ONLY, Trigger, classify
 from .dates import DATELINE, DateRef, date_spans, dateline_date, find_dates, is_background
 from .gazetteer import Gazetteer, Mention, Place, default_gazetteer
-from .numbers import NUMBER_WORDS, Quantity, find_quantities
+from .numbers import NUMBER_WORDS, Quantity, figure_value, find_quantities
 from .world import BIG_CITY, WorldGazetteer, default_world
 
 EXTRACTOR_NAME = "rules/0.3"
@@ -109,6 +109,12 @@ class _Draft:
     place: Place
     trigger: Trigger
     sentences: list[SentenceInfo] = field(default_factory=list)
+
+    def add(self, info: SentenceInfo) -> None:
+        """A sentence joins once: a sentence naming two places of one event ("Girishk" and "Nahri Saraj district")
+        would otherwise be read, and its casualties counted, twice."""
+        if all(x.start != info.start for x in self.sentences):
+            self.sentences.append(info)
 
     @property
     def key(self) -> tuple:
@@ -272,27 +278,53 @@ _KIND_WORD = {"killed": "killed", "killing": "killed", "kill": "killed", "kills"
               "killing of": "killed", "deaths of": "killed", "death of": "killed"}
 _KIND_RE = re.compile(r"\b(?:" + "|".join(sorted((re.escape(k) for k in _KIND_WORD), key=len, reverse=True)) + r")\b",
                       re.IGNORECASE)
+_KIND_NEXT = re.compile(r"\s*" + _KIND_RE.pattern, re.IGNORECASE)  # "2 militants killed": a kind word right after
 # "killing 13", "killed at least 6", "detained two": the verb right before the figure
 _VERB_BEFORE = re.compile(r"\b(" + "|".join(sorted((re.escape(k) for k in _KIND_WORD if k != "lost their lives"),
-                                                    key=len, reverse=True)) + r")\s+(?:(?:and|or)\s+([a-z]+)\s+)?$",
+                                                    key=len, reverse=True)) + r")\s+(?:(?:and|or)\s+(?!(?:and|or)\b)([a-z]+)\s+)?$",
                           re.IGNORECASE)
+# "and 5 others were wounded": the figure's own passive verb, right after its phrase
+_OWN_VERB = re.compile(r"\s*(?:(?:others?|more)\s+)?(?:were|was|have been|has been|had been)\s+(?:also\s+|reportedly\s+|"
+                       r"later\s+)?(" + "|".join(sorted((re.escape(k) for k in _KIND_WORD if " " not in k),
+                                                      key=len, reverse=True)) + r")\b(?!\s+(?:or|and/or)\b)",
+                       re.IGNORECASE)
 # "detained the man, a facilitator, and three additional suspects": the clause's verb, further back
 _CLAUSE_VERB = re.compile(r"\b(killed|killing|detained|detaining|arrested|arresting|captured|capturing|wounded|wounding|"
                           r"injured|injuring)\b(?![^.;:]*\b(?:by|when|after|as|while|during|following|said|and\s+\w+ed)\b)"
                           r"[^.;:]{0,80}$", re.IGNORECASE)
 # words that may stand between a figure and the group it counts: "8 suspected Taliban", "2 Afghan soldiers"
 _GROUP_GAP = re.compile(r"^[\s'‘’\"“]*(?:(?:more|other|additional|suspected|alleged|armed|afghan|local|foreign|"
-                        r"senior|enemy|of\s+the|of\s+them|of|the|their|his|her|border|national|special|government|"
+                        r"senior|enemy|fellow|of\s+the|of\s+them|of|the|their|his|her|border|national|special|government|"
                         r"pro-government|security|heavily|weapons|key|top|targeted|former|known|wanted|cell|network|"
                         r"(?-i:[A-Z][a-z]+|[A-Z]{2,5}|[A-Z][a-z][A-Z])|\((?-i:[A-Z][A-Za-z]{1,5})\)|[a-z]+-[a-z]+)"
                         r"[\s'‘’\"“-]+){0,3}$")
-# what a figure with an actor's name may count that is not people: "3 Afghan military posts"
-_OBJECT_NOUN = re.compile(r"^[\s'’]*(?:[\w-]+\s+)?(?:posts?|bases?|check ?points?|vehicles?|tanks?|convoys?|patrols?|"
-                          r"outposts?|positions?|compounds?|houses?|APCs?|humvees?|trucks?|cars?|units?|offices?|"
-                          r"headquarters|stations?|camps?|hideouts?|weapons?|rifles?|motorbikes?|motorcycles?|"
-                          r"caches?|centers?|centres?|helicopters?|aircraft|planes?|drones?|rounds?|vessels?|strikes?|airstrikes?|"
-                          r"attacks?|operations?|raids?|missions?)\b",
-                          re.IGNORECASE)
+# people a press release names by their role rather than by their group: "the targeted individual", "a suspected
+# weapons facilitator", "two men", "one person of interest"
+_ROLE = (r"(?:sub-?commanders?|commanders?|leaders?|facilitators?|financiers?|governors?|advis[eo]rs?|deputy|deputies|"
+         r"emplacers?|operatives?|members?|fighters?|individuals?|m[ae]n|persons?|detainees?|occupants|personnel|"
+         r"bombers?|planners?|experts?|chief|head|organi[sz]ers?|coordinators?|recruiters?|trainers?)")
+# what a figure with an actor's name may count that is not people: "3 Afghan military posts", "a NATO airstrike",
+# "a militant tunnel system", "2 Afghan Air Force strikes". Up to two modifiers may stand before the thing, but not a
+# word that ends the noun phrase ("5 policemen on patrol"); a thing followed by a person is a modifier of that person
+# ("a Taliban IED maker", "a Taliban weapons dealer", "Taliban Red Unit militants"). Matched at the end of the actor's
+# name (``.match(sent, pos)``: "^" would only match at the start of the sentence).
+_NOT_MODIFIER = (r"(?!(?:on|in|at|of|for|to|from|by|with|and|or|but|who|which|that|were|was|are|is|had|has|have|"
+                 r"also|while|when|after|before|during|following|against|under|over|into|through|across|as|near|"
+                 r"inside|including|among|between|killed|killing|wounded|injured|detained|arrested|captured|"
+                 r"attacked|targeted|launched|conducted|destroyed|seized|other|others|later|earlier|together|however|"
+                 r"whether|either|never|yesterday|border|water)\b)")
+_OBJECT_NOUN = re.compile(
+    r"[\s'’]*(?:" + _NOT_MODIFIER + r"[\w-]+\s+){0,2}?"
+    r"(?:posts?|bases?|check ?points?|vehicles?|tanks?|convoys?|patrols?|outposts?|positions?|compounds?|houses?|"
+    r"APCs?|humvees?|trucks?|cars?|units?|offices?|headquarters|stations?|camps?|hideouts?|weapons?|rifles?|"
+    r"motorbikes?|motorcycles?|caches?|centers?|centres?|helicopters?|aircraft|planes?|jets?|drones?|rounds?|"
+    r"vessels?|strikes?|airstrikes?|air strikes?|bombardments?|shelling|rockets?|mortars?|attacks?|assaults?|"
+    r"offensives?|ambush(?:es)?|operations?|raids?|missions?|tunnels?|systems?|facilit(?:y|ies)|depots?|"
+    r"warehouses?|strongholds?|prisons?|courts?|factor(?:y|ies)|workshops?|ammunition|explosives?|IEDs?|mines?|"
+    r"bombs?|sites?|routes?|roads?|bridges?)\b(?!-)"
+    r"(?![\s-]+(?:" + _NOT_MODIFIER + r"[\w-]+\s+){0,2}" + _NOT_MODIFIER + r"(?:militants?|soldiers?|policem[ae]n|troops|staff|guards?|"
+    r"insurgents?|team|cell|[a-z]+(?:ers?|ors?|ists?)|" + _ROLE + r")\b)",
+    re.IGNORECASE)
 _PASSIVE = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:was|were|has been|had been|have been|got)\s+(?:also\s+|reportedly\s+)?"
                       r"(?=\w)", re.IGNORECASE)
 # "24 were wounded", "two others": the figure counts the group named just before
@@ -300,15 +332,43 @@ _ELIDED = re.compile(r"^\s*(?:others?\b|more\b|were\b|was\b|of them\b|people\b|p
                      r"(?:others?|more)\s+were\b)", re.IGNORECASE)
 _DEFINITE = re.compile(r"\b(?:killed|killing|arrested|arresting|detained|detaining|captured|capturing|apprehended)"
                        r"\s+(the)\s+", re.IGNORECASE)
-# people a press release names by their role rather than by their group: "the targeted individual", "a suspected
-# weapons facilitator", "two men", "one person of interest"
-_ROLE = (r"(?:sub-?commanders?|commanders?|leaders?|facilitators?|financiers?|governors?|advis[eo]rs?|deputy|deputies|"
-         r"emplacers?|operatives?|members?|fighters?|individuals?|m[ae]n|persons?|detainees?|occupants|personnel|"
-         r"bombers?|planners?|experts?|chief|organi[sz]ers?|coordinators?|recruiters?|trainers?)")
 _ROLE_NEXT = re.compile(r"[\s'‘’\"“]*(?:(?:[\w-]+|\([A-Za-z]{2,6}\))\s+){0,3}?(" + _ROLE + r")\b", re.IGNORECASE)
 _ROLE_AFTER = re.compile(r"\s+(?:[a-z-]+\s+)?" + _ROLE + r"\b", re.IGNORECASE)
 _ANOTHER = re.compile(r"\banother\b", re.IGNORECASE)
 _ALONG_WITH = re.compile(r"\b(?:along with|together with|as well as)\s+$", re.IGNORECASE)
+# people counted by their occupation, not by a group: civilians unless a force is named with them ("2 engineers",
+# "a government official", "1 railroad worker"); "NDS employees", "police officers" are the force's own (actors.yaml)
+_CIVILIAN_NEXT = re.compile(r"[\s'‘’\"“]*(?:[\w-]+\s+){0,2}?(engineers?|workers?|employees?|officials?|prosecutors?|"
+                            r"judges?|teachers?|doctors?|nurses?|journalists?|reporters?|students?|contractors?|"
+                            r"drivers?|labou?rers?|deminers?|clerics?|staff(?:ers)?|aid workers?|(guards?|bodyguards?)|child|girls?|"
+                            r"boys?|woman|women|teenagers?|infants?|babies|baby|sons?|daughters?|brothers?|"
+                            r"relatives?)\b(?!-)",
+                            re.IGNORECASE)
+# "targeted a Taliban commander, killing him": the pronoun counts the person just named
+_PRONOUN = re.compile(r"\b(?:killing|killed|detaining|detained|arresting|arrested|capturing|captured|wounding|"
+                      r"wounded|injuring|injured)\s+(him|her)\b", re.IGNORECASE)
+# "militants shot and killed him": a verb of the figure's people, not their fate, when an object follows it and no
+# auxiliary stands before it
+_ACTIVE_OBJECT = re.compile(r"\s+(?:him|her|them|at least|a|an|the|one|two|three|four|five|\d+|his|their)\b", re.IGNORECASE)
+_AUX_BEFORE = re.compile(r"\b(?:was|were|been|being|be|got|is|are)\s+(?:[a-z]+ly\s+|also\s+)?(?:\w+\s+and\s+)?$",
+                         re.IGNORECASE)
+_THEN_KILLED = re.compile(r"\s+and\s+(?:then\s+|later\s+|subsequently\s+)?(?:killed|executed|shot dead|murdered|"
+                          r"beheaded)\b", re.IGNORECASE)
+# "1 civilian who was a government official", "2 civilians who were students": the people just counted, described
+_RESTATED = re.compile(r"\bwho\s+(?:was|were|is|are)\s+$", re.IGNORECASE)
+_ONE_BEFORE = re.compile(r"\b(?:a|an|the|one|1)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+# "the Jaji police district chief was killed", "the Taliban's shadow governor for Paktia and 6 commanders were killed":
+# one person, named by a group and a single role, with no number before them
+_SINGLE_ROLE = r"(?:sub-?commander|commander|leader|governor|chief|head|deputy|official|spokesman)"
+_GROUP_ROLE = re.compile(r"(?:['’]s)?\s+(?:(?!(?:and|or|of|in|on|at|by|for|with|was|were)\b)[\w-]+\s+){0,3}?"
+                         + _SINGLE_ROLE + r"\b(?!-)(?:\s+(?:for|of|in)\s+(?-i:[A-Z][\w-]+)(?:\s+(?:province|district))?)?",
+                         re.IGNORECASE)
+_SURFACE_ROLE = re.compile(r".*\b" + _SINGLE_ROLE + r"$", re.IGNORECASE)
+_BARE_START = re.compile(r"(?:^|[,;:]\s*|\band\s+|\bthe\s+|(?-i:[A-Z][\w-]*)\s+(?:(?:district|province|provincial|city|"
+                         r"deputy|former|acting)\s+)?)$")
+# what may stand between such a person and the passive verb they share: "for Paktia and 6 commanders including ..."
+_BARE_PASSIVE = re.compile(r"\s*(?:,?\s*(?:and|along with)\s+[^,;.]{1,60}?)?\s+(?:was|were|has been|had been|have been)"
+                           r"\s+(?:also\s+|reportedly\s+)?", re.IGNORECASE)
 _THE_ROLE = re.compile(r"\b(the)\s+(?:[\w-]+\s+){0,2}?" + _ROLE + r"\b", re.IGNORECASE)
 # "Qari Ziauddin, the Taliban shadow governor", "Sangari, an insurgent leader,": one named person
 _NAMED = re.compile(r"(?<![\w.])((?:(?:Mullah|Mawlawi|Maulawi|Maulvi|Mawlavi|Qari|Haji|Hajji|Mufti|Sheikh|Shaikh|"
@@ -334,7 +394,8 @@ _SUBSET = re.compile(r"\b(?:including|among them|among whom|of whom|such as)\b(?
                      r"injured|detained|arrested)\b)[^.;]{0,60}$", re.IGNORECASE)
 # a party's claim about its enemy's losses is kept as a claim but is not a credible figure
 _PARTISAN = re.compile(r"\bTaliban(?:'s)? (?:claimed|claims|said|says|disputed|denied|spokesm[ae]n)|"
-                       r"according to (?:the )?Taliban|\bMujahid\b|\bYousuf Ahmadi\b|Taliban (?:also )?(?:claim|say)",
+                       r"according to (?:the )?Taliban|\bMujahid\b|\bYousuf Ahmadi\b|Taliban (?:also )?(?:claim|say)|"
+                       r"\b(?:the )?(?:militants|insurgents) (?:also )?claim(?:ed|s)?\b",
                        re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[;:]|\b(?:said|says|told|according|claimed|while|after|before|but)\b", re.IGNORECASE)
 
@@ -342,7 +403,8 @@ _CLAUSE_BREAK = re.compile(r"[;:]|\b(?:said|says|told|according|claimed|while|af
 _SEQUEL = re.compile(r"\b(?:also|additionally|in addition|further)\b", re.IGNORECASE)
 _SEPARATE = re.compile(r"\b(?:another|separately|a separate)\b", re.IGNORECASE)  # "an attack on another base"
 _MORE_PEOPLE = re.compile(r"^(?:another\b|[\w-]+(?:\s+\w+){0,2}?\s+(?:other|others|additional|more)\b)", re.IGNORECASE)
-_PRECISE = re.compile(r"^(?:(?:at least|more than|over|about|around|nearly|almost|approximately|roughly)\s+)?"
+_PRECISE = re.compile(r"^(?:(?:at least|more than|over|about|around|nearly|almost|approximately|roughly|up to|"
+                      r"as many as)\s+)?"
                       r"(?:\d|(?:a\s+)?dozen\b|(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b)",
                       re.IGNORECASE)
 
@@ -376,7 +438,7 @@ def conservative_total(figures: Iterable[tuple[Casualty, str]], kind: str = "kil
         if c.kind != kind or (groups is not None and c.group not in groups) or _PARTISAN.search(sentence):
             continue
         bucket = per_sentence.setdefault(sentence, {})
-        bucket.setdefault(c.group, []).append((c.min, *_figure_traits(c, sentence)))
+        bucket.setdefault(c.group, []).append((figure_value(c.min, c.max), *_figure_traits(c, sentence)))
     lowest: dict[str, int] = {}
     bound: dict[str, int] = {}
     extra: dict[str, int] = {}
@@ -430,7 +492,11 @@ def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] 
     detained by nobody named as well; people an armed group takes are not counted by role. Its kind comes
     from the verb right before it (``killing 13``), else from the first casualty word after the group
     (``were killed``), else from the figure it is listed with (``killing 1 policeman and 2 militants``,
-    ``detained the leader along with three of his associates``).
+    ``detained the leader along with three of his associates``); a figure's own passive verb right after it wins
+    (``15 militants were killed and 5 others were wounded``). Also counted: a pronoun for the single person just
+    named (``targeted a Taliban commander, killing him``), a group's office holder with no number (``Jaji police
+    district chief was killed``), and people named by occupation or family (``2 engineers``, ``3 of his sons``).
+    A group naming a thing (``a NATO airstrike``, ``a militant tunnel system``) counts nobody.
     Ambiguous pairs (``killed or wounded``, ``killing and injuring``) are not counted as either."""
     skip = date_spans(sent)
     mentions = actors.find(sent) if mentions is None else mentions
@@ -448,11 +514,39 @@ def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] 
     quantities = [q for q in quantities if not any(a < q.start < b for a, b in named.items())]
     quantities += [Quantity(1, 1, False, a, b, sent[a:b]) for a, b in named.items()
                    if not any(q.start <= a < q.end for q in quantities)]
+    # people whose group is known before their figure is read: (group, end of their phrase, kind only from their own
+    # passive verb, where the person a pronoun stands for is named)
+    known: dict[int, tuple[str, int, bool, int]] = {}
+    for pm in _PRONOUN.finditer(sent):
+        # "targeted a Taliban commander, killing him": the last single person named before the verb
+        antecedent = next((x for x in reversed(mentions) if x.end <= pm.start() and
+                           _ONE_BEFORE.search(sent, max(0, x.start - 30), x.start) and
+                           (not _PLURAL.match(x.surface) or _SURFACE_ROLE.match(x.surface))), None)
+        if antecedent is not None:
+            quantities.append(Quantity(1, 1, False, pm.start(1), pm.end(1), pm.group(1)))
+            known[pm.start(1)] = (antecedent.name, pm.end(1), False, antecedent.start)
+    for x in mentions:
+        if _PLURAL.match(x.surface) and not _SURFACE_ROLE.match(x.surface) or \
+                not _BARE_START.search(sent, max(0, x.start - 40), x.start) or \
+                any(q.start <= x.start < q.end + 40 and _GROUP_GAP.match(sent[q.end:x.start]) for q in quantities):
+            continue
+        gm = _GROUP_ROLE.match(sent, x.end)
+        end = gm.end() if gm else x.end if _SURFACE_ROLE.match(x.surface) else None
+        if end is not None and not _PLURAL_NEXT.match(sent, end):
+            quantities.append(Quantity(1, 1, False, x.start, end, sent[x.start:end]))
+            known[x.start] = (x.name, end, True, -1)
     quantities.sort(key=lambda x: x.start)
+    civilians = next((n for n, side in actors.side.items() if side == "civilians"), None)
+    counted: list[tuple[int, int]] = []  # the phrases of the figures found so far
+    part_of: tuple[str, int] | None = None  # the group and end of the last figure read as a breakdown
     for q in quantities:
         article = q.text.lower() in ("a", "an", "the", "another")
-        group, gend, role = None, q.end, False
-        if q.start in named:
+        group, gend, role, roled = None, q.end, False, False
+        if q.start in known:
+            group, gend = known[q.start][:2]
+            if any(a <= known[q.start][3] < b for a, b in counted):
+                continue  # "1 soldier was killed when militants shot and killed him": counted already
+        elif q.start in named:
             gend, role = named[q.start], True
             inner = next((x for x in mentions if q.end <= x.start and x.end <= gend), None)
             group = inner.name if inner is not None else None
@@ -463,21 +557,42 @@ def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] 
                 group, gend = m.name, m.end
                 rm = _ROLE_AFTER.match(sent, gend)  # "a Taliban sub-commander": the phrase ends with the role
                 if rm:
-                    gend = rm.end()
+                    gend, roled = rm.end(), True
             else:
                 rm = _ROLE_NEXT.match(sent, q.end)
+                cm = _CIVILIAN_NEXT.match(sent, q.end) if civilians is not None else None
+                if cm and rm and cm.end(1) <= rm.start(1):
+                    rm = None  # "two NGO staff members": the occupation names them
                 if rm and not any(q.end <= x.start < rm.end(1) for x in mentions) and \
                         not (article and _is_plural(rm.group(1))) and \
                         not (q.text.lower() == "the" and _PLURAL_NEXT.match(sent, rm.end(1))):
                     gend, role = rm.end(1), True
+                    om = re.match(r"\s+of\s+(?:the\s+)?", sent[gend:])
+                    inner = next((x for x in mentions if om and x.start == gend + om.end()), None)
+                    if inner is not None:  # "the head of police counterterrorism": the force named with the role
+                        group, gend = inner.name, inner.end
+                elif civilians is not None and cm and \
+                        not any(q.end <= x.start < cm.end(1) for x in mentions) and \
+                        not (article and _is_plural(cm.group(1))):
+                    # guards stand at a force's posts: counted with its soldiers, not as civilians
+                    group, gend = (actors.soldiers if cm.group(2) else civilians), cm.end(1)
             if group is None and not role and q.text.lower() == "the":
                 continue
         if any(a <= q.start < b or a < q.end <= b for a, b in skip):
             continue
-        if _SUBSET.search(sent[max(0, q.start - 70):q.start]) or \
+        # a figure of another side is listed after the part, not inside it ("4 civilians including 3 aid staff,
+        # 1 policeman and 4 militants")
+        other_side = group is not None and prev is not None and actors.side.get(group) != actors.side.get(prev[1])
+        if _SUBSET.search(sent[max(0, q.start - 70):q.start]) and not other_side or \
                 (prev is not None and re.match(r"\s+of (?:them|whom)\b", sent[q.end:])):
             continue  # "13 militants including 2 commanders", "12 civilians, 6 of them women": a part of a whole
-        if article and q.text.lower() != "the" and prev is not None and \
+        if group is not None and not article and prev is not None and group == prev[1] and \
+                (re.fullmatch(r"\s*,\s*", sent[prev[2]:q.start]) or
+                 part_of is not None and part_of[0] == group and _LISTED.fullmatch(sent[part_of[1]:q.start])):
+            part_of = (group, gend)
+            continue  # "5 civilians, 3 women and 2 children, were killed": a breakdown of the figure just given
+        if prev is not None and _RESTATED.search(sent, max(0, q.start - 20), q.start) or \
+                article and q.text.lower() != "the" and prev is not None and \
                 re.fullmatch(r"\s*,\s*", sent[prev[2]:q.start]):
             continue  # "detained the man, an IED facilitator, and ...": the same person again
         elided = False
@@ -499,12 +614,26 @@ def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] 
             continue
         kind, ambiguous = None, False
         vb = _VERB_BEFORE.search(sent[max(0, q.start - 40):q.start])
-        if vb:
+        if vb and re.search(r"\b(?:was|were|been)\s+$", sent[max(0, q.start - 60):q.start - len(vb.group(0))]):
+            vb = None  # "6 militants were killed 5 militants and 3 police were wounded": a passive takes no object
+        own = _OWN_VERB.match(sent, gend)
+        if q.start in known and known[q.start][2]:
+            bp = _BARE_PASSIVE.match(sent, gend)
+            km = _KIND_RE.match(sent, bp.end()) if bp else None
+            if km is None:
+                continue
+            kind = _KIND_WORD[km.group(0).lower()]
+            ambiguous = bool(re.match(r"\s+(?:or|and/or)\s+(?!" + re.escape(km.group(0)) + r")", sent[km.end():]))
+        elif own:  # "killed and 5 others were wounded": the figure's own verb wins over the one before it
+            kind = _KIND_WORD[own.group(1).lower()]
+            if kind == "captured" and _THEN_KILLED.match(sent, own.end()):
+                kind = "killed"  # "was abducted and killed"
+        elif vb:
             kind = _KIND_WORD[vb.group(1).lower()]
             if vb.group(2) and _KIND_WORD.get(vb.group(2).lower(), kind) != kind:
                 ambiguous = True
         if kind is None and prev is not None and _LISTED.fullmatch(sent[prev[2]:q.start]) and \
-                not _KIND_RE.match(sent, gend) and not re.match(r"\s*(?:were|was)\b", sent[gend:]):
+                not _KIND_NEXT.match(sent, gend) and not re.match(r"\s*(?:were|was)\b", sent[gend:]):
             kind = prev[0]  # "killing 1 policeman and 2 Taliban militants"
         if kind is None and prev is not None and _ALONG_WITH.search(sent[:q.start]):
             kind = prev[0]  # "detained the leader, who ..., along with one suspected insurgent"
@@ -512,22 +641,30 @@ def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] 
             after = sent[gend:gend + 110]
             km = _KIND_RE.search(after)
             if km and article and not (_PASSIVE.match(after) and _PASSIVE.match(after).end() == km.start()) and \
-                    not ((role or _LISTED_START.match(after)) and _ROLE_PASSIVE.fullmatch(after[:km.start()])):
+                    not ((role or roled or _LISTED_START.match(after)) and _ROLE_PASSIVE.fullmatch(after[:km.start()])):
                 km = None  # "an Arbaki base, killing 6": only "an insurgent was killed" counts one
-            if km and not _CLAUSE_BREAK.search(after[:km.start()]) and not _OBJECT_NOUN.search(after[:km.start()]):
+            if km and _ACTIVE_OBJECT.match(after, km.end()) and not _AUX_BEFORE.search(after, 0, km.start()):
+                km = None  # "2 militants on a motorbike shot and killed him": they did the killing
+            if km and not _CLAUSE_BREAK.search(after[:km.start()]) and not _OBJECT_NOUN.match(after[:km.start()]):
                 kind = _KIND_WORD[km.group(0).lower()]
+                if kind == "captured" and _THEN_KILLED.match(after, km.end()):
+                    kind = "killed"  # "was kidnapped and killed", "detained and later executed"
                 alt = re.match(r"\s+(?:or|and/or)\s+(\w+)", after[km.end():])
                 if alt:
                     ambiguous = _KIND_WORD.get(alt.group(1).lower(), kind) != kind
         if kind is None and not article and not elided:
             near = sent[max(0, q.start - 15):q.start]
-            kind = next((k for k, rx in _KIND if rx.search(near)), None)
+            if not re.search(r"\b(?:when|after|as|while|because|before)\s+$", near, re.IGNORECASE):
+                kind = next((k for k, rx in _KIND if rx.search(near)), None)  # not "was killed when 2 militants"
         if kind is None and not elided:
             cv = _CLAUSE_VERB.search(sent[max(0, q.start - 100):q.start])
             if cv:
                 kind = _KIND_WORD[cv.group(1).lower()]
         if kind is None:
             continue
+        if group is None and prev is not None and _LISTED_START.match(sent, prev[2]) and \
+                _LISTED.fullmatch(sent[prev[2]:q.start]):
+            group = prev[1]  # "the shadow governor and 8 commanders": a role listed with a figure shares its group
         if group is None:  # counted by role: whose people they are follows from who took or hit them
             subject = before[0].side if before else None
             if subject == "nonstate" or (kind != "captured" and subject not in ("state", "foreign")):
@@ -540,6 +677,7 @@ def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] 
             continue
         text = sent[q.start:min(len(sent), gend + 45)].strip()
         out.append(Casualty(group=group, kind=kind, min=q.min, max=q.max, lower_bound=q.lower_bound, text=text))
+        counted.append((q.start, gend))
         # "a Taliban leader and facilitator", "the commander, facilitator and two of their associates": one more
         # person for each role listed without a number
         pos = gend
@@ -630,17 +768,17 @@ class RuleExtractor:
                     # a province-level sentence about a district already reported joins that district's event
                     existing = [d for d in drafts.values() if d.place.admin1 == place.admin1]
                     if existing and not places:
-                        existing[0].sentences.append(info)
+                        existing[0].add(info)
                         continue
                 draft = _Draft(place, trig)
                 if trig.rank == 99:
                     same_place = [d for d in drafts.values()
                                   if d.place.admin1 == place.admin1 and d.place.admin2 == place.admin2]
                     if same_place:
-                        same_place[0].sentences.append(info)
+                        same_place[0].add(info)
                         continue
                 if draft.key in drafts:
-                    drafts[draft.key].sentences.append(info)
+                    drafts[draft.key].add(info)
                 else:
                     # a weaker trigger at the same place folds into the stronger one
                     same_place = [d for d in drafts.values()
@@ -648,7 +786,7 @@ class RuleExtractor:
                     # arrests a sentence reports without a place of its own were made in the operation just reported
                     if same_place and (trig.sub_event_type == "Armed clash" or
                                        trig.sub_event_type == "Arrests" and not places):
-                        same_place[0].sentences.append(info)
+                        same_place[0].add(info)
                         continue
                     draft.sentences.append(info)
                     drafts[draft.key] = draft

@@ -4,6 +4,10 @@
 ``two dozen`` -> 24; ``dozens`` -> 12 (the smallest plural of a dozen); ``tens`` -> 10;
 ``scores`` -> 40; ``a dozen`` -> 12; ``about 14`` -> 14; ``10 to 15`` -> 10..15.
 
+``up to 42`` / ``as many as 42`` -> 0..42: a ceiling; the text states no floor, so the minimum is unknown (0). DESIGN.md
+has no rule for it; as the only figure such a report gives, N is what the ACLED-rule total counts (see
+``figure_value``).
+
 Vague plurals are lower bounds at the smallest count the word can fairly mean: ``a couple of`` -> 2;
 ``a few``, ``several``, ``multiple``, ``a number of`` -> 3 (more than two); ``numerous``, ``many``
 -> 4 (more than "several"); a bare ``few`` or ``some`` -> 2.
@@ -88,7 +92,7 @@ def parse_quantity(match: re.Match) -> Quantity | None:
         return None
     floor = bool(mod) and re.fullmatch(_FLOOR_WORDS, mod) is not None
     if mod.startswith("up to") or mod.startswith("as many as"):
-        return Quantity(0 if v else 0, v, False, match.start(), match.end(), match.group(0).strip())
+        return Quantity(0, v, False, match.start(), match.end(), match.group(0).strip())
     return Quantity(v, None if floor else v, floor, match.start(), match.end(), match.group(0).strip())
 
 
@@ -101,3 +105,9 @@ def find_quantities(text: str) -> list[Quantity]:
         if q is not None:
             out.append(q)
     return out
+
+
+def figure_value(lo: int, hi: int | None) -> int:
+    """The count a (min, max) figure contributes to a conservative total: its minimum, except for a ceiling with no
+    floor (``up to 42`` -> 0..42), which counts its ceiling, the one figure the report gives."""
+    return hi if lo == 0 and hi else lo

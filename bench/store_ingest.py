@@ -88,7 +88,7 @@ def run_store(bootstrap: str, url: str, n_events: int, group: str) -> tuple[floa
         if got and t0 is None:
             t0 = started
         consumed += got
-    loop.settle()  # the last batch's write, still in flight
+    loop.drain()  # the last batches' write, still in flight or collected
     elapsed = time.perf_counter() - t0
     stored = repo.count()
     loop.close()

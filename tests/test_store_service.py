@@ -71,11 +71,11 @@ class _FlakyRepository(EventRepository):
 
     failures = 0
 
-    def upsert_many(self, events):
+    def upsert_prepared(self, reports):
         if self.failures:
             self.failures -= 1
             raise OperationalError("INSERT", {}, ConnectionError("server closed the connection"))
-        return super().upsert_many(events)
+        return super().upsert_prepared(reports)
 
 
 def test_a_database_outage_is_waited_out(kafka_settings, tmp_path):

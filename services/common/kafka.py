@@ -194,7 +194,9 @@ class ConsumeLoop:
     on a database: called in the loop's thread, it takes what the batch collected and returns the
     job that writes it. The job runs on one writer thread while the loop fetches and handles the
     next batch; its offsets are committed only after it has succeeded, and jobs run one at a time
-    in batch order. A failed job raises from the next ``run_batch`` with its offsets uncommitted,
+    in batch order. While a job is running, the batches handled meanwhile (up to ``max_collected``
+    records) are collected into the next job, so under load the database sees fewer, larger
+    transactions. A failed job raises from a later ``run_batch`` with its offsets uncommitted,
     exactly as a failed ``on_batch_done`` does.
     """
 
@@ -210,6 +212,7 @@ class ConsumeLoop:
         max_attempts: int = 3,
         metrics=None,
         write_behind: Callable[[], Callable[[], None]] | None = None,
+        max_collected: int = 10_000,
     ) -> None:
         self.stage = stage
         self.consumer = consumer
@@ -223,6 +226,9 @@ class ConsumeLoop:
         self.write_behind = write_behind
         self._writer = ThreadPoolExecutor(1, thread_name_prefix=f"{stage}-writer") if write_behind else None
         self._in_flight: tuple[Future, dict, int] | None = None
+        self.max_collected = max_collected
+        self._collected: dict[TopicPartition, OffsetAndMetadata] = {}
+        self._collected_count = 0
 
     def _process(self, record) -> None:
         for attempt in range(1, self.max_attempts + 1):
@@ -253,7 +259,7 @@ class ConsumeLoop:
         if self.on_progress:
             self.on_progress()
         if not batch:
-            self.settle()
+            self.drain()
             self._record_positions({})
             return 0
         commit: dict[TopicPartition, OffsetAndMetadata] = {}
@@ -265,14 +271,23 @@ class ConsumeLoop:
             commit[tp] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
         self.publisher.flush()
         if self._writer is not None:
-            job = self.write_behind()
-            self.settle()
-            self._in_flight = (self._writer.submit(job), commit, count)
+            self._collected.update(commit)  # offsets only grow within a partition
+            self._collected_count += count
+            busy = self._in_flight is not None and not self._in_flight[0].done()
+            if not busy or self._collected_count >= self.max_collected:
+                self.settle()
+                self._submit()
             return count
         if self.on_batch_done:
             self.on_batch_done()
         self._commit(commit, count)
         return count
+
+    def _submit(self) -> None:
+        if self._collected_count:
+            job = self.write_behind()
+            self._in_flight = (self._writer.submit(job), self._collected, self._collected_count)
+            self._collected, self._collected_count = {}, 0
 
     def settle(self) -> None:
         """Wait for the write in flight, if any, and commit its offsets (write-behind mode)."""
@@ -282,6 +297,12 @@ class ConsumeLoop:
         self._in_flight = None
         future.result()  # a failed write raises here, before its offsets are committed
         self._commit(commit, count)
+
+    def drain(self) -> None:
+        """Write and commit everything handled so far (write-behind mode)."""
+        self.settle()
+        self._submit()
+        self.settle()
 
     def _commit(self, commit: dict, count: int) -> None:
         try:
@@ -322,7 +343,7 @@ class ConsumeLoop:
         """Consume until ``stop`` is set; the batch in hand is finished and committed first."""
         while not stop.is_set():
             self.run_batch()
-        self.settle()
+        self.drain()
 
     def close(self) -> None:
         if self._writer is not None:

@@ -21,6 +21,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import orjson
 from sqlalchemy import Engine, text
@@ -119,6 +120,13 @@ MIGRATIONS = [
     [
         "DROP INDEX reports_place_date",
     ],
+    # 5: candidates are looked up by date precision too: a day-precision report can only match
+    # within its partner's tolerance (a day or so), so only week- and month-precision reports need
+    # the month-wide window; this scans a tenth of the index entries it did
+    [
+        "CREATE INDEX reports_candidates_precision ON reports (admin1, event_type, date_precision, event_date)",
+        "DROP INDEX reports_candidates",
+    ],
 ]
 
 _REPORT_COLUMNS = ("event_id", "story_id", "country", "admin1", "admin2", "event_type", "event_date",
@@ -170,6 +178,22 @@ _EVENT_COLUMNS = ("event_id", "event_date", "date_precision", "event_type", "sub
                   "n_sources", "confidence", "evidence_text", "payload")
 SORTS = {"-event_date": ("event_date", "DESC"), "event_date": ("event_date", "ASC"),
          "-fatalities": ("fatalities", "DESC"), "fatalities": ("fatalities", "ASC")}
+
+
+class PreparedReport(NamedTuple):
+    """An event as the store keeps it: its id, its stored JSON and that JSON decoded."""
+
+    event_id: str
+    payload: str
+    data: dict
+
+
+def prepare(event: Event) -> PreparedReport:
+    """Done once per message, by the consumer while the previous batch is being written. The
+    model's own JSON is the stored form: fields in declaration order and no free-form mappings, so
+    equal reports give equal text."""
+    payload = event.model_dump_json()
+    return PreparedReport(event.event_id, payload, orjson.loads(payload))
 
 
 class BadQuery(ValueError):
@@ -241,17 +265,20 @@ def _pairs_source(conn) -> str:
 
 
 # Stored reports that may be the same event as a changed one (one window per changed report).
-# The SQL is a superset of merge.same_event, exact on province, type and story, loose on the rest
-# (any date precision other than "day" may widen the tolerance; a 5 km radius becomes a box);
-# merge.same_event then decides. Served by the reports_candidates index.
-_CANDIDATES = (
-    "SELECT w.i AS i, {cols}, r.cluster_id FROM {windows} JOIN reports r ON {place} AND r.event_type = w.t "
-    "AND r.event_date >= w.lo AND r.event_date <= w.hi "
-    "WHERE r.story_id <> w.s "
-    "AND ((r.event_date >= w.lo2 AND r.event_date <= w.hi2) OR r.date_precision <> 'day') "
-    "AND (r.admin2 = w.d OR (r.admin2 IS NULL AND w.d IS NULL) "
+# The SQL is a superset of merge.same_event, exact on province, type and story, loose on the rest (a
+# 5 km radius becomes a box); merge.same_event then decides. Day-precision reports are looked for
+# within the changed report's own tolerance, coarser ones within the widest tolerance: three ranges
+# of the reports_candidates_precision index per window, one per precision.
+_CANDIDATE_FILTER = (
+    "r.story_id <> w.s AND (r.admin2 = w.d OR (r.admin2 IS NULL AND w.d IS NULL) "
     "OR (w.gp = 1 AND r.geo_precision = 1 AND r.latitude >= w.la AND r.latitude <= w.lb "
     "AND r.longitude >= w.oa AND r.longitude <= w.ob))"
+)
+_CANDIDATES = "WITH w AS (SELECT * FROM {windows}) " + " UNION ALL ".join(
+    "SELECT w.i AS i, {cols}, r.cluster_id FROM w JOIN reports r ON {place} AND r.event_type = w.t "
+    f"AND r.date_precision = '{precision}' AND r.event_date >= w.{lo} AND r.event_date <= w.{hi} "
+    "WHERE " + _CANDIDATE_FILTER
+    for precision, lo, hi in (("day", "lo2", "hi2"), ("week", "lo", "hi"), ("month", "lo", "hi"))
 )
 _ANY_TOLERANCE = timedelta(days=merge.CANDIDATE_WINDOW_DAYS)
 _BOX_DEG = (merge.MAX_DISTANCE_KM + 0.5) / 111.0  # degrees of latitude that cover the merge radius
@@ -288,10 +315,12 @@ class EventRepository:
 
     def upsert_many(self, events: list[Event]) -> WriteResult:
         """Write a batch of reports in one transaction and re-merge what they touch."""
+        return self.upsert_prepared([prepare(e) for e in events])
+
+    def upsert_prepared(self, reports: list[PreparedReport]) -> WriteResult:
+        """``upsert_many`` for reports already ``prepare``d."""
         result = WriteResult()
-        # The model's own JSON is the stored form: fields in declaration order and no free-form
-        # mappings, so equal reports give equal text; the last version in a batch wins.
-        latest = {e.event_id: e.model_dump_json() for e in events}
+        latest = {r.event_id: r for r in reports}  # the last version in a batch wins
         if not latest:
             return result
         with self.engine.begin() as conn:
@@ -299,15 +328,15 @@ class EventRepository:
                 conn, f"SELECT event_id, payload, cluster_id FROM reports WHERE {_any(conn, 'event_id', 'ids')}",
                 {"ids": _ids(conn, latest)})}
             changed: dict[str, dict] = {}
-            for eid, payload in latest.items():
+            for eid, report in latest.items():
                 if eid not in existing:
                     result.inserted += 1
-                elif existing[eid][0] != payload:
+                elif existing[eid][0] != report.payload:
                     result.updated += 1
                 else:
                     result.unchanged += 1
                     continue
-                changed[eid] = orjson.loads(payload)
+                changed[eid] = report.data
             if not changed:
                 return result
             old_assignment = {eid: existing[eid][1] if eid in existing else None for eid in changed}
@@ -317,7 +346,7 @@ class EventRepository:
             # changed reports are written with their new cluster, so only their neighbours move
             rows = []
             for eid, report in changed.items():
-                row = _report_row(report, latest[eid])
+                row = _report_row(report, latest[eid].payload)
                 row["cluster_id"] = current[eid] = cluster_of[eid]
                 rows.append(row)
             new_rows = [r for r in rows if r["event_id"] not in existing]

@@ -10,7 +10,7 @@ from services.common.contracts import EVENTS_TOPIC, STORIES_TOPIC, Event, Story
 from services.common.kafka import ConsumeLoop, PoisonMessage, Publisher, dead_letter
 
 from .metrics import StoreMetrics
-from .repository import EventRepository, WriteResult
+from .repository import EventRepository, PreparedReport, WriteResult, prepare
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ class StoreHandler:
         self.publisher = publisher
         self.metrics = metrics
         self.retry_s = retry_s
-        self._pending: list[tuple[object, Event]] = []
+        self._pending: list[tuple[object, PreparedReport]] = []
         self._links: list[Story] = []
         self.totals = WriteResult()
         self.links = 0
@@ -38,7 +38,7 @@ class StoreHandler:
             return
         if record.topic != EVENTS_TOPIC:
             raise PoisonMessage(f"unexpected topic {record.topic}")
-        self._pending.append((record, Event.from_bytes(record.value)))
+        self._pending.append((record, prepare(Event.from_bytes(record.value))))
 
     def detach(self) -> Callable[[], None]:
         """Take what the batch collected (in the consuming thread) and return the job that writes it
@@ -50,7 +50,7 @@ class StoreHandler:
     def flush(self) -> None:
         self.detach()()
 
-    def _write(self, pending: list[tuple[object, Event]], links: list[Story]) -> None:
+    def _write(self, pending: list[tuple[object, PreparedReport]], links: list[Story]) -> None:
         """Write one batch, waiting out a database that is unreachable for up to ``retry_s`` (the
         writes are idempotent, so a retried batch is harmless); after that the error propagates, the
         offsets stay uncommitted and a restarted consumer replays the batch."""
@@ -67,7 +67,7 @@ class StoreHandler:
                 time.sleep(delay)
                 delay = min(delay * 2, 15.0)
 
-    def _write_once(self, pending: list[tuple[object, Event]], links: list[Story]) -> None:
+    def _write_once(self, pending: list[tuple[object, PreparedReport]], links: list[Story]) -> None:
         """A batch the database refuses is retried row by row so that one bad event is dead-lettered
         instead of blocking its partition."""
         if links:
@@ -76,15 +76,15 @@ class StoreHandler:
             return
         t0 = time.perf_counter()
         try:
-            results = [self.repo.upsert_many([e for _, e in pending])]
+            results = [self.repo.upsert_prepared([r for _, r in pending])]
         except Exception as exc:
             if _transient(exc):
                 raise
             log.warning("store: batch of %d failed (%s); writing row by row", len(pending), exc)
             results = []
-            for record, event in pending:
+            for record, report in pending:
                 try:
-                    results.append(self.repo.upsert_many([event]))
+                    results.append(self.repo.upsert_prepared([report]))
                 except Exception as row_exc:
                     if _transient(row_exc):
                         raise  # the database went away mid-batch: the whole batch is retried

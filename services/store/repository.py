@@ -21,6 +21,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 import orjson
@@ -281,6 +282,15 @@ _CANDIDATES = "WITH w AS (SELECT * FROM {windows}) " + " UNION ALL ".join(
     for precision, lo, hi in (("day", "lo2", "hi2"), ("week", "lo", "hi"), ("month", "lo", "hi"))
 )
 _ANY_TOLERANCE = timedelta(days=merge.CANDIDATE_WINDOW_DAYS)
+
+
+@lru_cache(maxsize=8192)
+def _date_window(iso: str, precision: str) -> tuple[str, str, str, str]:
+    """The widest candidate window around a date, and its own tolerance window (ISO dates)."""
+    d = date.fromisoformat(iso)
+    own = timedelta(days=merge.DATE_TOLERANCE_DAYS.get(precision, 1))
+    return ((d - _ANY_TOLERANCE).isoformat(), (d + _ANY_TOLERANCE).isoformat(), (d - own).isoformat(),
+            (d + own).isoformat())
 _BOX_DEG = (merge.MAX_DISTANCE_KM + 0.5) / 111.0  # degrees of latitude that cover the merge radius
 
 
@@ -405,12 +415,10 @@ class EventRepository:
         merged JSON)."""
         windows, null_place = [], []
         for i, r in enumerate(changed.values()):
-            d = date.fromisoformat(r["event_date"])
-            own = timedelta(days=merge.DATE_TOLERANCE_DAYS.get(r["date_precision"], 1))
-            w = {"i": i, "s": r["story_id"], "a": r.get("admin1"), "t": r["event_type"],
-                 "lo": (d - _ANY_TOLERANCE).isoformat(), "hi": (d + _ANY_TOLERANCE).isoformat(),
-                 "lo2": (d - own).isoformat(), "hi2": (d + own).isoformat(), "d": r.get("admin2"),
-                 "gp": r.get("geo_precision"), "la": None, "lb": None, "oa": None, "ob": None}
+            lo, hi, lo2, hi2 = _date_window(r["event_date"], r["date_precision"])
+            w = {"i": i, "s": r["story_id"], "a": r.get("admin1"), "t": r["event_type"], "lo": lo, "hi": hi,
+                 "lo2": lo2, "hi2": hi2, "d": r.get("admin2"), "gp": r.get("geo_precision"),
+                 "la": None, "lb": None, "oa": None, "ob": None}
             lat, lon = r.get("latitude"), r.get("longitude")
             if lat is not None and lon is not None and r.get("geo_precision") == 1:
                 dlon = _BOX_DEG / max(math.cos(math.radians(lat)), 0.05)

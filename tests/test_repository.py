@@ -6,9 +6,11 @@ import hashlib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from services.common.contracts import Actor, Event, Source
+from services.store import merge
 from services.store.repository import MIGRATIONS, EventQuery, EventRepository
 
 DISTRICTS = [("Kunduz", "Dasht-e-Archi", 37.13, 69.17), ("Kunduz", "Imam Sahib", 37.18, 68.92),
@@ -179,5 +181,26 @@ def test_incremental_merging_matches_a_full_rebuild(database_url):
     incremental = dump(repo)
     merged = repo.count()
     assert 100 < merged < repo.count_reports() - 50  # the data set really does merge, and not into a few blobs
+    repo.rebuild()
+    assert dump(repo) == incremental
+
+
+@pytest.mark.parametrize("place_a,place_b", [
+    pytest.param(dict(admin2=""), dict(admin2=None), id="empty-district-is-no-district"),
+    pytest.param(dict(admin1="Chukotka", admin2="A", latitude=65.0, longitude=179.99),
+                 dict(admin1="Chukotka", admin2="B", latitude=65.0, longitude=-179.995), id="across-the-antimeridian"),
+    pytest.param(dict(admin1="North", admin2="A", latitude=88.0, longitude=10.0),
+                 dict(admin1="North", admin2="B", latitude=88.01, longitude=11.0), id="near-a-pole"),
+])
+def test_reports_arriving_apart_merge_as_a_rebuild_would(database_url, place_a, place_b):
+    """Edge places the candidate lookup must not miss: each pair is one event by merge.same_event."""
+    repo = EventRepository(database_url)
+    a = make_event(1, story_id="sa", geo_precision=1, **place_a)
+    b = make_event(1, event_id="other", story_id="sb", geo_precision=1, **place_b)
+    assert merge.same_event(a.model_dump(mode="json"), b.model_dump(mode="json"))
+    repo.upsert_many([a])
+    repo.upsert_many([b])
+    assert repo.count() == 1
+    incremental = dump(repo)
     repo.rebuild()
     assert dump(repo) == incremental

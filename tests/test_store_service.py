@@ -120,3 +120,20 @@ def test_a_write_that_keeps_failing_is_not_committed_and_is_replayed(kafka_setti
     assert _committed(kafka_settings, "g-flaky") == 25
     assert not _drain(kafka_settings, DEADLETTER_TOPIC, timeout_s=1)
     repo.close()
+
+
+def test_an_event_the_database_cannot_store_is_dead_lettered(kafka_settings, postgres_url):
+    # PostgreSQL text cannot hold NUL; the contract allows it, so only the database refuses it
+    events = [make_event(i) for i in range(10)] + [make_event(10, location="Dand\x00")]
+    _produce(kafka_settings, [(e.event_id.encode(), e.to_bytes()) for e in events])
+    repo = EventRepository(postgres_url)
+    loop, handler, publisher = _loop(kafka_settings, repo, "g-bad-row")
+    deadline = time.monotonic() + 30
+    while loop.stats.consumed < 11 and time.monotonic() < deadline:
+        loop.run_batch()
+    loop.close()
+    publisher.close()
+    assert repo.count_reports() == 10 and _committed(kafka_settings, "g-bad-row") == 11
+    dead = [DeadLetter.from_bytes(r.value) for r in _drain(kafka_settings, DEADLETTER_TOPIC)]
+    assert [d.key for d in dead] == ["e00010"] and dead[0].error_type == "DataError"
+    repo.close()

@@ -7,10 +7,11 @@ consumer). CPython's cycle collector nevertheless runs every 700 net allocations
 older generations, re-scans everything alive: with a batch of thousands of events in hand, that
 cost the store consumer 10-15% of its CPU (bench/store_ingest.py, paired runs).
 
-So the heap that exists once a service is set up (imported modules, pydantic schemas, the
-gazetteer) is frozen out of every scan, automatic collection is switched off, and one daemon
-thread collects every ``COLLECT_EVERY_S`` seconds instead: cycles are still reclaimed, at a
-bounded, small cost.
+So the heap that exists when a service command starts (the imported modules and their
+schemas) is frozen out of every scan, automatic collection is switched off, and one daemon thread
+collects every ``COLLECT_EVERY_S`` seconds instead: cycles are still reclaimed, at a bounded,
+small cost. Nothing here forks; a process that did would have to call ``tune_gc`` again in the
+child, which gets neither the thread nor automatic collection.
 """
 
 from __future__ import annotations

@@ -17,9 +17,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from kafka import (
+    ConsumerRebalanceListener,
+    KafkaAdminClient,
+    KafkaConsumer,
+    KafkaProducer,
+    OffsetAndMetadata,
+    TopicPartition,
+)
 from kafka.admin import NewTopic
-from kafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError, TopicAlreadyExistsError
 from pydantic import ValidationError
 
 from .contracts import ALL_TOPICS, DEADLETTER_TOPIC, DeadLetter
@@ -110,8 +117,9 @@ def ensure_topics(settings: CommonSettings, topics: Iterable[str] = ALL_TOPICS, 
 
 class Publisher:
     """Sends JSON messages and remembers the acknowledged offsets, so a caller can commit its own
-    progress only after every record it sent has been acknowledged. Safe to share between a
-    consume loop and its writer thread: each ``flush`` waits for the records sent before it."""
+    progress only after every record it sent has been acknowledged. ``send`` and ``flush`` may be
+    called from a consume loop and its writer thread alike; a ``flush`` waits for the records it
+    takes, which are all those sent before it that no other thread's ``flush`` has taken."""
 
     def __init__(self, producer: KafkaProducer, flush_timeout_s: float = 60.0) -> None:
         self.producer = producer
@@ -181,6 +189,18 @@ class LoopStats:
     positions: Offsets = field(default_factory=dict)
 
 
+class _DrainOnRevoke(ConsumerRebalanceListener):
+    def __init__(self, loop: ConsumeLoop) -> None:
+        self.loop = loop
+
+    def on_partitions_revoked(self, revoked) -> None:
+        if revoked:
+            self.loop.drain()
+
+    def on_partitions_assigned(self, assigned) -> None:
+        pass
+
+
 class ConsumeLoop:
     """poll -> handle each record -> flush the producer -> do the durable work -> commit.
 
@@ -229,6 +249,11 @@ class ConsumeLoop:
         self.max_collected = max_collected
         self._collected: dict[TopicPartition, OffsetAndMetadata] = {}
         self._collected_count = 0
+        self._failed: BaseException | None = None
+        if write_behind is not None and consumer.subscription():
+            # what was handled for a partition must be written and committed before the partition
+            # goes to another member, or the new owner could write older versions after ours
+            consumer.subscribe(topics=sorted(consumer.subscription()), listener=_DrainOnRevoke(self))
 
     def _process(self, record) -> None:
         for attempt in range(1, self.max_attempts + 1):
@@ -255,6 +280,8 @@ class ConsumeLoop:
             self.metrics.dead_lettered.labels(reason=type(exc).__name__).inc()
 
     def run_batch(self, timeout_ms: int = 500) -> int:
+        if self._failed is not None:
+            raise RuntimeError(f"{self.stage}: a write failed; restart the consumer") from self._failed
         batch = self.consumer.poll(timeout_ms=timeout_ms)
         if self.on_progress:
             self.on_progress()
@@ -295,11 +322,20 @@ class ConsumeLoop:
             return
         future, commit, count = self._in_flight
         self._in_flight = None
-        future.result()  # a failed write raises here, before its offsets are committed
+        try:
+            future.result()  # a failed write raises here, before its offsets are committed
+        except BaseException as exc:
+            # what was collected since must not be committed past the lost batch: only a restart,
+            # which replays from the last commit, may go on
+            self._failed = exc
+            self._collected, self._collected_count = {}, 0
+            raise
         self._commit(commit, count)
 
     def drain(self) -> None:
         """Write and commit everything handled so far (write-behind mode)."""
+        if self._failed is not None:
+            raise RuntimeError(f"{self.stage}: a write failed; restart the consumer") from self._failed
         self.settle()
         self._submit()
         self.settle()
@@ -307,7 +343,7 @@ class ConsumeLoop:
     def _commit(self, commit: dict, count: int) -> None:
         try:
             self.consumer.commit(commit)
-        except CommitFailedError as exc:
+        except (CommitFailedError, RebalanceInProgressError) as exc:
             # the group rebalanced while the batch was being written: the partitions' new owner
             # replays from the last commit, and the writes are idempotent
             log.warning("%s: offsets not committed, the group rebalanced: %s", self.stage, exc)
@@ -322,6 +358,10 @@ class ConsumeLoop:
         positions = dict(self.stats.positions)
         for tp, om in committed.items():
             positions[tp] = om.offset
+        if self._collected_count or self._in_flight is not None:
+            # the consumer's position counts records handled but not yet written
+            self.stats.positions = positions
+            return
         try:
             for tp in self.consumer.assignment():
                 if tp not in committed:

@@ -157,7 +157,7 @@ def _driver_query(conn, sql: str, params: dict | list[dict]):
 def _insert(conn, table: str, columns: tuple[str, ...], rows: list[dict]) -> None:
     """Insert new rows: COPY on PostgreSQL (a tenth of the per-row cost of an INSERT pipeline),
     executemany on SQLite. Both fail the same way on a duplicate key."""
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         with conn.connection.driver_connection.cursor() as cur, \
                 cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
@@ -271,7 +271,7 @@ def _pairs_source(conn) -> str:
 # within the changed report's own tolerance, coarser ones within the widest tolerance: three ranges
 # of the reports_candidates_precision index per window, one per precision.
 _CANDIDATE_FILTER = (
-    "r.story_id <> w.s AND (r.admin2 = w.d OR (r.admin2 IS NULL AND w.d IS NULL) "
+    "r.story_id <> w.s AND (r.admin2 = w.d OR (COALESCE(r.admin2, '') = '' AND COALESCE(w.d, '') = '') "
     "OR (w.gp = 1 AND r.geo_precision = 1 AND r.latitude >= w.la AND r.latitude <= w.lb "
     "AND r.longitude >= w.oa AND r.longitude <= w.ob))"
 )
@@ -421,8 +421,12 @@ class EventRepository:
                  "la": None, "lb": None, "oa": None, "ob": None}
             lat, lon = r.get("latitude"), r.get("longitude")
             if lat is not None and lon is not None and r.get("geo_precision") == 1:
-                dlon = _BOX_DEG / max(math.cos(math.radians(lat)), 0.05)
-                w.update(la=lat - _BOX_DEG, lb=lat + _BOX_DEG, oa=lon - dlon, ob=lon + dlon)
+                dlon = _BOX_DEG / max(math.cos(math.radians(min(abs(lat) + _BOX_DEG, 90.0))), 1e-9)
+                if abs(lat) > 85 or abs(lon) + dlon > 180:
+                    oa, ob = -180.0, 180.0  # near a pole or across the antimeridian: latitude alone bounds it
+                else:
+                    oa, ob = lon - dlon, lon + dlon
+                w.update(la=lat - _BOX_DEG, lb=lat + _BOX_DEG, oa=oa, ob=ob)
             (windows if w["a"] is not None else null_place).append(w)
         order = list(changed)
         clusters = {c for c in old_assignment.values() if c}

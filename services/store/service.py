@@ -55,11 +55,12 @@ class StoreHandler:
         writes are idempotent, so a retried batch is harmless); after that the error propagates, the
         offsets stay uncommitted and a restarted consumer replays the batch."""
         delay, deadline = 0.5, time.monotonic() + self.retry_s
+        dead: set[tuple] = set()  # dead-lettered by an earlier attempt: not sent twice
         while True:
             try:
-                return self._write_once(pending, links)
+                return self._write_once(pending, links, dead)
             except Exception as exc:
-                if not _transient(exc) or time.monotonic() + delay > deadline:
+                if _bad_row(exc) or time.monotonic() + delay > deadline:
                     raise
                 log.warning("store: database unavailable (%s); retrying the batch of %d in %.1fs",
                             type(exc).__name__, len(pending), delay)
@@ -67,9 +68,10 @@ class StoreHandler:
                 time.sleep(delay)
                 delay = min(delay * 2, 15.0)
 
-    def _write_once(self, pending: list[tuple[object, PreparedReport]], links: list[Story]) -> None:
-        """A batch the database refuses is retried row by row so that one bad event is dead-lettered
-        instead of blocking its partition."""
+    def _write_once(self, pending: list[tuple[object, PreparedReport]], links: list[Story], dead: set[tuple]) -> None:
+        """A batch the database refuses because of its data is retried row by row so that one bad
+        event is dead-lettered instead of blocking its partition. Any other failure (connection,
+        server, resources, a bug) is not the events' fault and is never dead-lettered."""
         if links:
             self.links += self.repo.link_duplicates(links)
         if not pending:
@@ -78,17 +80,21 @@ class StoreHandler:
         try:
             results = [self.repo.upsert_prepared([r for _, r in pending])]
         except Exception as exc:
-            if _transient(exc):
+            if not _bad_row(exc):
                 raise
             log.warning("store: batch of %d failed (%s); writing row by row", len(pending), exc)
             results = []
             for record, report in pending:
+                where = (record.topic, record.partition, record.offset)
+                if where in dead:
+                    continue
                 try:
                     results.append(self.repo.upsert_prepared([report]))
                 except Exception as row_exc:
-                    if _transient(row_exc):
+                    if not _bad_row(row_exc):
                         raise  # the database went away mid-batch: the whole batch is retried
                     dead_letter(self.publisher, "store", record, row_exc, 1)
+                    dead.add(where)
                     self.metrics.dead_lettered.labels(reason=type(row_exc).__name__).inc()
             self.publisher.flush()
         self.metrics.write_duration.observe(time.perf_counter() - t0)
@@ -101,10 +107,24 @@ class StoreHandler:
             self.metrics.events.labels(result="unchanged").inc(r.unchanged)
 
 
-def _transient(exc: Exception) -> bool:
-    from sqlalchemy.exc import DBAPIError, OperationalError
+def _bad_row(exc: Exception) -> bool:
+    """Whether the database refused the data itself (a constraint, a value it cannot store) or our
+    code could not process it, as opposed to the database being unreachable, out of resources or
+    shut down: only the former may dead-letter an event. Raw driver errors (PostgreSQL's COPY goes
+    straight through psycopg) count like SQLAlchemy's wrapped ones."""
+    import sqlite3
 
-    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+    from sqlalchemy.exc import DataError, IntegrityError
+
+    kinds: tuple[type, ...] = (DataError, IntegrityError, sqlite3.IntegrityError, sqlite3.DataError, ValueError,
+                               TypeError, KeyError)
+    try:
+        import psycopg
+
+        kinds += (psycopg.IntegrityError, psycopg.DataError)
+    except ImportError:  # the postgres extra is not installed
+        pass
+    return isinstance(exc, kinds) or isinstance(getattr(exc, "orig", None), kinds)
 
 
 STORE_TOPICS = (EVENTS_TOPIC, STORIES_TOPIC)

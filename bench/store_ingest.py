@@ -5,8 +5,8 @@ so merging does real work.
 
     .venv/bin/python bench/store_ingest.py [--events 50000] [--preload 0] [--postgres postgresql://...]
 
-``--preload N`` first writes N other reports of the same districts and year straight through the
-repository (untimed), so that the timed run merges into a populated store rather than an empty one.
+``--preload N`` first writes N other reports straight through the repository (untimed), 50,000 a
+year in the years before the timed events, so that the timed run writes into a store with history.
 """
 
 from __future__ import annotations
@@ -44,11 +44,10 @@ TYPES = [("Battles", "Armed clash"), ("Explosions/Remote violence", "Remote expl
          ("Battles", "Non-state actor overtakes territory"), ("Protests", "Peaceful protest")]
 
 
-def synthetic_events(n: int, seed: int = 5) -> list[Event]:
+def synthetic_events(n: int, seed: int = 5, start: date = date(2025, 1, 1)) -> list[Event]:
     rng = random.Random(seed)
     districts = [d for ds in default_gazetteer().districts_of.values() for d in ds]
     out: list[Event] = []
-    start = date(2025, 1, 1)
     while len(out) < n:
         d = rng.choice(districts)
         etype, sub = rng.choice(TYPES)
@@ -97,11 +96,16 @@ def run_store(bootstrap: str, url: str, n_events: int, group: str) -> tuple[floa
     return elapsed, stored, handler.totals.inserted
 
 
+PER_YEAR = 50_000
+
+
 def preload(url: str, n: int) -> None:
     t0 = time.perf_counter()
     repo = EventRepository(url)
     for start in range(0, n, 5000):
-        repo.upsert_many(synthetic_events(min(5000, n - start), seed=1000 + start))
+        # earlier years, each as busy as the timed one: a store with history, not a denser 2025
+        year = 2024 - start // PER_YEAR
+        repo.upsert_many(synthetic_events(min(5000, n - start), seed=1000 + start, start=date(year, 1, 1)))
     print(f"  ({url.split(':')[0]}: preloaded {repo.count_reports():,} reports in {time.perf_counter() - t0:.0f}s)")
     repo.close()
 

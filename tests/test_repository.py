@@ -204,3 +204,24 @@ def test_reports_arriving_apart_merge_as_a_rebuild_would(database_url, place_a, 
     incremental = dump(repo)
     repo.rebuild()
     assert dump(repo) == incremental
+
+
+def test_postgresql_writers_take_turns(postgres_url):
+    """A second writer (another store replica) waits for the first one's transaction to end."""
+    import threading
+
+    import psycopg
+
+    from services.store.repository import _WRITER_LOCK
+
+    repo = EventRepository(postgres_url)
+    with psycopg.connect(postgres_url) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITER_LOCK,))  # held until `other` commits
+        writer = threading.Thread(target=repo.upsert_many, args=([make_event(1)],))
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive() and repo.count_reports() == 0
+        other.commit()
+        writer.join(10)
+    assert not writer.is_alive() and repo.count_reports() == 1
+    repo.close()

@@ -154,6 +154,17 @@ def _driver_query(conn, sql: str, params: dict | list[dict]):
     return conn.exec_driver_sql(sql, params)
 
 
+# Merging reads a neighbourhood and rewrites it: two store replicas doing so at once under READ
+# COMMITTED could each miss the other's new reports. One transaction-scoped advisory lock makes
+# PostgreSQL writers take turns (SQLite allows one writer anyway); readers are never blocked.
+_WRITER_LOCK = 0x7769726577617463  # "wirewatc"
+
+
+def _serialise_writers(conn) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITER_LOCK})")
+
+
 def _insert(conn, table: str, columns: tuple[str, ...], rows: list[dict]) -> None:
     """Insert new rows: COPY on PostgreSQL (a tenth of the per-row cost of an INSERT pipeline),
     executemany on SQLite. Both fail the same way on a duplicate key."""
@@ -334,6 +345,7 @@ class EventRepository:
         if not latest:
             return result
         with self.engine.begin() as conn:
+            _serialise_writers(conn)
             existing = {eid: (payload, cluster) for eid, payload, cluster in _driver_query(
                 conn, f"SELECT event_id, payload, cluster_id FROM reports WHERE {_any(conn, 'event_id', 'ids')}",
                 {"ids": _ids(conn, latest)})}
@@ -379,6 +391,7 @@ class EventRepository:
         if not rows:
             return 0
         with self.engine.begin() as conn:
+            _serialise_writers(conn)
             known = {sid for (sid,) in _driver_query(
                 conn, f"SELECT story_id FROM story_links WHERE {_any(conn, 'story_id', 'ids')}",
                 {"ids": _ids(conn, [r["story_id"] for r in rows])})}
@@ -397,6 +410,7 @@ class EventRepository:
     def rebuild(self) -> int:
         """Recompute every cluster from the reports (admin use, and after migrations)."""
         with self.engine.begin() as conn:
+            _serialise_writers(conn)
             stored = dict(conn.execute(text("SELECT event_id, payload FROM reports")).all())
             reports = {eid: orjson.loads(p) for eid, p in stored.items()}
             conn.execute(text("DELETE FROM events"))

@@ -28,6 +28,21 @@ def _produce(settings, values: list[tuple[bytes, bytes]]) -> None:
     producer.close()
 
 
+def _produce_events(settings, events) -> None:
+    _produce(settings, [(e.event_id.encode(), e.to_bytes()) for e in events])
+
+
+def _consume(settings, repo, group: str, n: int):
+    """Run a store loop until it has committed ``n`` messages (or 30 s pass), then close it."""
+    loop, handler, publisher = _loop(settings, repo, group)
+    deadline = time.monotonic() + 30
+    while loop.stats.consumed < n and time.monotonic() < deadline:
+        loop.run_batch()
+    loop.close()
+    publisher.close()
+    return handler
+
+
 def _committed(settings, group: str) -> int:
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=group, enable_auto_commit=False)
     total = sum(consumer.committed(TopicPartition(EVENTS_TOPIC, p)) or 0 for p in range(settings.kafka_partitions))
@@ -80,15 +95,10 @@ class _FlakyRepository(EventRepository):
 
 def test_a_database_outage_is_waited_out(kafka_settings, tmp_path):
     events = [make_event(i) for i in range(25)]
-    _produce(kafka_settings, [(e.event_id.encode(), e.to_bytes()) for e in events])
+    _produce_events(kafka_settings, events)
     repo = _FlakyRepository(f"sqlite:///{tmp_path}/store.db")
     repo.failures = 2
-    loop, handler, publisher = _loop(kafka_settings, repo, "g-outage")
-    deadline = time.monotonic() + 30
-    while loop.stats.consumed < 25 and time.monotonic() < deadline:
-        loop.run_batch()
-    loop.close()
-    publisher.close()
+    handler = _consume(kafka_settings, repo, "g-outage", 25)
     assert repo.count_reports() == 25 and _committed(kafka_settings, "g-outage") == 25
     assert handler.metrics.write_retries._value.get() == 2
     assert not _drain(kafka_settings, DEADLETTER_TOPIC, timeout_s=1)  # an outage is not the events' fault
@@ -97,7 +107,7 @@ def test_a_database_outage_is_waited_out(kafka_settings, tmp_path):
 
 def test_a_write_that_keeps_failing_is_not_committed_and_is_replayed(kafka_settings, tmp_path):
     events = [make_event(i) for i in range(25)]
-    _produce(kafka_settings, [(e.event_id.encode(), e.to_bytes()) for e in events])
+    _produce_events(kafka_settings, events)
     repo = _FlakyRepository(f"sqlite:///{tmp_path}/store.db")
     repo.failures = 10**9
     loop, _, publisher = _loop(kafka_settings, repo, "g-flaky", retry_s=1.0)
@@ -110,12 +120,7 @@ def test_a_write_that_keeps_failing_is_not_committed_and_is_replayed(kafka_setti
     assert repo.count_reports() == 0 and _committed(kafka_settings, "g-flaky") == 0
 
     repo.failures = 0  # the database is back: a restarted consumer replays the batch
-    loop, handler, publisher = _loop(kafka_settings, repo, "g-flaky")
-    deadline = time.monotonic() + 30
-    while loop.stats.consumed < 25 and time.monotonic() < deadline:
-        loop.run_batch()
-    loop.close()
-    publisher.close()
+    handler = _consume(kafka_settings, repo, "g-flaky", 25)
     assert repo.count_reports() == 25 and handler.totals.inserted == 25
     assert _committed(kafka_settings, "g-flaky") == 25
     assert not _drain(kafka_settings, DEADLETTER_TOPIC, timeout_s=1)
@@ -125,14 +130,9 @@ def test_a_write_that_keeps_failing_is_not_committed_and_is_replayed(kafka_setti
 def test_an_event_the_database_cannot_store_is_dead_lettered(kafka_settings, postgres_url):
     # PostgreSQL text cannot hold NUL; the contract allows it, so only the database refuses it
     events = [make_event(i) for i in range(10)] + [make_event(10, location="Dand\x00")]
-    _produce(kafka_settings, [(e.event_id.encode(), e.to_bytes()) for e in events])
+    _produce_events(kafka_settings, events)
     repo = EventRepository(postgres_url)
-    loop, handler, publisher = _loop(kafka_settings, repo, "g-bad-row")
-    deadline = time.monotonic() + 30
-    while loop.stats.consumed < 11 and time.monotonic() < deadline:
-        loop.run_batch()
-    loop.close()
-    publisher.close()
+    _consume(kafka_settings, repo, "g-bad-row", 11)
     assert repo.count_reports() == 10 and _committed(kafka_settings, "g-bad-row") == 11
     dead = [DeadLetter.from_bytes(r.value) for r in _drain(kafka_settings, DEADLETTER_TOPIC)]
     assert [d.key for d in dead] == ["e00010"] and dead[0].error_type == "DataError"

@@ -280,8 +280,7 @@ class ConsumeLoop:
             self.metrics.dead_lettered.labels(reason=type(exc).__name__).inc()
 
     def run_batch(self, timeout_ms: int = 500) -> int:
-        if self._failed is not None:
-            raise RuntimeError(f"{self.stage}: a write failed; restart the consumer") from self._failed
+        self._refuse_after_failure()
         batch = self.consumer.poll(timeout_ms=timeout_ms)
         if self.on_progress:
             self.on_progress()
@@ -334,11 +333,14 @@ class ConsumeLoop:
 
     def drain(self) -> None:
         """Write and commit everything handled so far (write-behind mode)."""
-        if self._failed is not None:
-            raise RuntimeError(f"{self.stage}: a write failed; restart the consumer") from self._failed
+        self._refuse_after_failure()
         self.settle()
         self._submit()
         self.settle()
+
+    def _refuse_after_failure(self) -> None:
+        if self._failed is not None:
+            raise RuntimeError(f"{self.stage}: a write failed; restart the consumer") from self._failed
 
     def _commit(self, commit: dict, count: int) -> None:
         try:

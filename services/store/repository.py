@@ -134,11 +134,13 @@ _REPORT_COLUMNS = ("event_id", "story_id", "country", "admin1", "admin2", "event
                    "date_precision", "latitude", "longitude", "geo_precision", "actor1", "actor2", "payload")
 
 
-def _report_row(report: dict, payload: str | None = None) -> dict:
+def _report_row(report: dict, payload: str) -> dict:
+    """A report's row: the columns merging looks at, from ``report``, and its stored JSON ``payload``
+    as given (re-serialising it would change its form, and with it the replay guarantee)."""
     row = {c: report.get(c) for c in _REPORT_COLUMNS if c not in ("actor1", "actor2", "payload")}
     row["actor1"] = (report.get("actor1") or {}).get("name")
     row["actor2"] = (report.get("actor2") or {}).get("name")
-    row["payload"] = payload if payload is not None else _canonical_json(report)
+    row["payload"] = payload
     return row
 
 

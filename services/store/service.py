@@ -47,9 +47,6 @@ class StoreHandler:
         links, self._links = self._links, []
         return lambda: self._write(pending, links)
 
-    def flush(self) -> None:
-        self.detach()()
-
     def _write(self, pending: list[tuple[object, PreparedReport]], links: list[Story]) -> None:
         """Write one batch, waiting out a database that is unreachable for up to ``retry_s`` (the
         writes are idempotent, so a retried batch is harmless); after that the error propagates, the

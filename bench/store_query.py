@@ -81,7 +81,7 @@ def load(url: str, n: int, seed: int = 3) -> None:
                       "sources": [{"story_id": sid, "outlet": f"Outlet {rng.randrange(40)}",
                                    "url": f"https://news.example/{sid}", "published_at": f"{day}T08:00:00+00:00"}],
                       "evidence": [{"text": sentence, "start": 0, "end": len(sentence)}]}
-            batch.append(_event_row(merge.merge([report])))
+            batch.append(dict(zip(_EVENT_COLUMNS, _event_row(merge.merge([report])), strict=True)))
             if len(batch) == 20_000:
                 conn.execute(text(f"INSERT INTO events ({cols}) VALUES ({vals})"), batch)
                 batch = []

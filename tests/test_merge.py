@@ -130,3 +130,33 @@ def test_a_late_report_can_join_and_a_changed_one_split_a_cluster(tmp_path):
     for a, b in itertools.permutations(["e1", "e2"]):
         assert repo.get(a)["event_id"] != repo.get(b)["event_id"]
     repo.close()
+
+
+def test_components_equal_the_components_of_every_pair_compared():
+    """The sweep compares each precision within its own tolerance only; on crowded, mixed-precision
+    reports it must find exactly the clusters that comparing every pair finds."""
+    rng = random.Random(11)
+    for _ in range(200):
+        reports = {}
+        for k in range(rng.randrange(2, 50)):
+            eid = f"e{k:03d}"
+            reports[eid] = report(eid, f"s{rng.randrange(15)}", f"2020-01-{rng.randrange(1, 29):02d}",
+                                  admin2=rng.choice(["Dasht-e-Archi", "Imam Sahib", None]),
+                                  date_precision=rng.choice(["day", "day", "week", "month"]),
+                                  event_type=rng.choice(["Battles", "Protests"]), admin1=rng.choice(["Kunduz", "Takhar"]),
+                                  latitude=37.1 + rng.random() * 0.06, longitude=69.1 + rng.random() * 0.06,
+                                  geo_precision=rng.choice([1, 2]), actor1={"name": rng.choice(["Taliban", "ISKP"])})
+        parent = {i: i for i in reports}
+
+        def find(x, parent=parent):
+            while parent[x] != x:
+                x = parent[x]
+            return x
+
+        for a, b in itertools.combinations(sorted(reports), 2):
+            if merge.same_event(reports[a], reports[b]):
+                parent[max(find(a), find(b))] = min(find(a), find(b))
+        expected: dict[str, list[str]] = {}
+        for i in sorted(reports):
+            expected.setdefault(find(i), []).append(i)
+        assert merge.components(reports) == sorted(expected.values())

@@ -8,6 +8,7 @@ components of the "same event" relation, and every merged field is chosen by a t
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
@@ -79,32 +80,55 @@ def components(reports: dict[str, dict]) -> list[list[str]]:
             x = parent[x]
         return x
 
-    by_bucket: dict[tuple, list[str]] = {}
+    def join(x: str, y: str) -> None:
+        if same_event(reports[x], reports[y]):
+            rx, ry = find(x), find(y)
+            if rx != ry:
+                parent[max(rx, ry)] = min(rx, ry)
+
+    by_bucket: dict[tuple, dict[int, list[str]]] = {}
     for i in ids:
         r = reports[i]
-        by_bucket.setdefault((r.get("country"), r.get("admin1"), r["event_type"]), []).append(i)
-    for bucket in by_bucket.values():
-        # a sweep in date order: no pair further apart than the widest tolerance can match
-        bucket.sort(key=lambda i: (reports[i]["event_date"], i))
-        days = [_day(reports[i]) for i in bucket]
-        for x_pos, x in enumerate(bucket):
-            for y_pos in range(x_pos + 1, len(bucket)):
-                if days[y_pos] - days[x_pos] > CANDIDATE_WINDOW_DAYS:
-                    break
-                y = bucket[y_pos]
-                if same_event(reports[x], reports[y]):
-                    rx, ry = find(x), find(y)
-                    if rx != ry:
-                        parent[max(rx, ry)] = min(rx, ry)
+        by_bucket.setdefault((r.get("country"), r.get("admin1"), r["event_type"]), {}).setdefault(
+            DATE_TOLERANCE_DAYS.get(r["date_precision"], 1), []).append(i)
+    for by_tolerance in by_bucket.values():
+        # Only pairs within their tolerance can match, so each precision is swept apart: most
+        # reports are day-precise and are compared only with those a day or so away, not with
+        # everything within the widest (month) tolerance.
+        swept = []
+        for tolerance, members in sorted(by_tolerance.items()):
+            members.sort(key=lambda i: (reports[i]["event_date"], i))
+            days = [_day(reports[i]) for i in members]
+            for x_pos, x in enumerate(members):
+                for y_pos in range(x_pos + 1, len(members)):
+                    if days[y_pos] - days[x_pos] > tolerance:
+                        break
+                    join(x, members[y_pos])
+            for other, other_days in swept:  # finer precisions: the pair's tolerance is this one's
+                for x, day in zip(members, days, strict=True):
+                    for y_pos in range(bisect_left(other_days, day - tolerance), len(other)):
+                        if other_days[y_pos] > day + tolerance:
+                            break
+                        join(x, other[y_pos])
+            swept.append((members, days))
     groups: dict[str, list[str]] = {}
     for i in ids:
         groups.setdefault(find(i), []).append(i)
     return sorted(groups.values(), key=lambda g: g[0])
 
 
+_PRECISION_ORDER = {"day": 0, "week": 1, "month": 2}
+_PLACE_FIELDS = ("event_date", "date_precision", "event_type", "sub_event_type", "actor1", "actor2", "country",
+                 "admin1", "admin2", "location", "latitude", "longitude", "geo_precision")
+
+
 def _precision_rank(r: dict) -> tuple:
-    return ({"day": 0, "week": 1, "month": 2}.get(r["date_precision"], 3), r.get("geo_precision") or 9,
-            -r.get("confidence", 0), r["event_id"])
+    return (_PRECISION_ORDER.get(r["date_precision"], 3), r.get("geo_precision") or 9, -r.get("confidence", 0),
+            r["event_id"])
+
+
+def _event_id(r: dict) -> str:
+    return r["event_id"]
 
 
 def merge(members: Iterable[dict], extra_sources: Iterable[dict] = ()) -> dict:
@@ -114,36 +138,43 @@ def merge(members: Iterable[dict], extra_sources: Iterable[dict] = ()) -> dict:
     conservative credible figure (the lowest any report gives, among reports that give one), and
     the range of reported figures is kept; every source, claim and evidence sentence is kept.
     ``extra_sources`` are outlets that republished one of the stories (near-duplicates)."""
-    members = sorted(members, key=lambda r: r["event_id"])
-    best = min(members, key=_precision_rank)
-    figures = sorted({r["fatalities"] for r in members if r.get("fatalities")})
+    members = sorted(members, key=_event_id)
+    # most clusters are a single report: merging one is written out plainly, for speed
+    best = members[0] if len(members) == 1 else min(members, key=_precision_rank)
+    figures = sorted({f for r in members if (f := r.get("fatalities"))})
     sources = {}
     for r in members:
-        for s in r.get("sources", []):
+        for s in r.get("sources", ()):
             sources[s["url"]] = s
     for s in extra_sources:
         sources.setdefault(s["url"], s)
-    claims, seen_claims = [], set()
+    claims, seen_claims, evidence, casualties = [], set(), [], []
     for r in members:
-        for c in r.get("claims", []):
+        story_id = r["story_id"]
+        for c in r.get("claims", ()):
             key = (c.get("speaker"), c.get("statement"), c.get("figure"))
             if key not in seen_claims:
                 seen_claims.add(key)
-                claims.append({**c, "story_id": r["story_id"]})
-    evidence = [{**e, "story_id": r["story_id"]} for r in members for e in r.get("evidence", [])]
-    casualties = [{**c, "story_id": r["story_id"]} for r in members for c in r.get("casualties", [])]
-    merged = {k: best.get(k) for k in ("event_date", "date_precision", "event_type", "sub_event_type", "actor1",
-                                        "actor2", "country", "admin1", "admin2", "location", "latitude",
-                                        "longitude", "geo_precision")}
-    merged.update(
-        event_id=members[0]["event_id"],
-        fatalities=figures[0] if figures else 0,
-        fatalities_range=[figures[0], figures[-1]] if figures else None,
-        confidence=round(min(0.99, max(r.get("confidence", 0) for r in members) + 0.05 * (len(members) - 1)), 2),
-        reports=[r["event_id"] for r in members],
-        sources=sorted(sources.values(), key=lambda s: (s.get("published_at") or "", s["url"])),
-        claims=claims,
-        casualties=casualties,
-        evidence=evidence,
-    )
+                claims.append({**c, "story_id": story_id})
+    for r in members:
+        story_id = r["story_id"]
+        evidence.extend({**e, "story_id": story_id} for e in r.get("evidence", ()))
+    for r in members:
+        story_id = r["story_id"]
+        casualties.extend({**c, "story_id": story_id} for c in r.get("casualties", ()))
+    merged = {k: best.get(k) for k in _PLACE_FIELDS}
+    merged["event_id"] = members[0]["event_id"]
+    merged["fatalities"] = figures[0] if figures else 0
+    merged["fatalities_range"] = [figures[0], figures[-1]] if figures else None
+    merged["confidence"] = round(min(0.99, max(r.get("confidence", 0) for r in members) + 0.05 * (len(members) - 1)),
+                                 2)
+    merged["reports"] = [r["event_id"] for r in members]
+    merged["sources"] = sorted(sources.values(), key=_source_order) if len(sources) > 1 else list(sources.values())
+    merged["claims"] = claims
+    merged["casualties"] = casualties
+    merged["evidence"] = evidence
     return merged
+
+
+def _source_order(s: dict) -> tuple:
+    return (s.get("published_at") or "", s["url"])

@@ -16,9 +16,11 @@ replaying the events topic from offset 0, in any partition order, changes nothin
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -27,6 +29,7 @@ from typing import NamedTuple
 import orjson
 from sqlalchemy import Engine, text
 
+from services.common.codec import Codec
 from services.common.contracts import Event, Story
 from services.common.database import make_engine, migrate
 
@@ -134,14 +137,20 @@ _REPORT_COLUMNS = ("event_id", "story_id", "country", "admin1", "admin2", "event
                    "date_precision", "latitude", "longitude", "geo_precision", "actor1", "actor2", "payload")
 
 
-def _report_row(report: dict, payload: str) -> dict:
-    """A report's row: the columns merging looks at, from ``report``, and its stored JSON ``payload``
-    as given (re-serialising it would change its form, and with it the replay guarantee)."""
-    row = {c: report.get(c) for c in _REPORT_COLUMNS if c not in ("actor1", "actor2", "payload")}
-    row["actor1"] = (report.get("actor1") or {}).get("name")
-    row["actor2"] = (report.get("actor2") or {}).get("name")
-    row["payload"] = payload
-    return row
+_REPORT_ROW = (*_REPORT_COLUMNS, "cluster_id")
+
+
+def _report_row(report: dict, payload: str) -> tuple:
+    """A report's row (``_REPORT_ROW`` but the cluster id): the columns merging looks at, from
+    ``report``, and its stored JSON ``payload`` as given (re-serialising it would change its form,
+    and with it the replay guarantee). Rows are tuples: they go to the driver as they are,
+    thousands per batch."""
+    get = report.get
+    actor1, actor2 = get("actor1"), get("actor2")
+    return (report["event_id"], report["story_id"], get("country"), get("admin1"), get("admin2"),
+            report["event_type"], report["event_date"], report["date_precision"], get("latitude"),
+            get("longitude"), get("geo_precision"), actor1["name"] if actor1 else None,
+            actor2["name"] if actor2 else None, payload)
 
 
 _NAMED = re.compile(r":(\w+)")
@@ -167,17 +176,37 @@ def _serialise_writers(conn) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITER_LOCK})")
 
 
-def _insert(conn, table: str, columns: tuple[str, ...], rows: list[dict]) -> None:
-    """Insert new rows: COPY on PostgreSQL (a tenth of the per-row cost of an INSERT pipeline),
+def _placeholder(conn) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _insert(conn, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
+    """Insert new rows (tuples in ``columns`` order) and return how many: COPY on PostgreSQL (a
+    tenth of the per-row cost of an INSERT pipeline; the server stores rows as they are sent),
     executemany on SQLite. Both fail the same way on a duplicate key."""
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        count = 0
         with conn.connection.driver_connection.cursor() as cur, \
                 cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            write = copy.write_row
             for row in rows:
-                copy.write_row([row[c] for c in columns])
-        return
-    _driver_query(conn, f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})",
-                  rows)
+                write(row)
+                count += 1
+        return count
+    rows = list(rows)
+    if rows:
+        mark = _placeholder(conn)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(mark for _ in columns)})", rows)
+    return len(rows)
+
+
+def _update(conn, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Rewrite rows (tuples in ``columns`` order) by their key, the first column."""
+    mark = _placeholder(conn)
+    sets = ", ".join(f"{c} = {mark}" for c in columns[1:])
+    conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE {columns[0]} = {mark}",
+                         [row[1:] + row[:1] for row in rows])
 
 
 def _light(row) -> dict:
@@ -190,24 +219,57 @@ def _light(row) -> dict:
 _EVENT_COLUMNS = ("event_id", "event_date", "date_precision", "event_type", "sub_event_type", "actor1", "actor2",
                   "country", "admin1", "admin2", "location", "latitude", "longitude", "geo_precision", "fatalities",
                   "n_sources", "confidence", "evidence_text", "payload")
+_EVENT_TYPES = tuple((c, {"latitude": "float8", "longitude": "float8", "confidence": "float8", "geo_precision": "int",
+                         "fatalities": "int", "n_sources": "int"}.get(c, "text")) for c in _EVENT_COLUMNS)
+# merged events that changed, rewritten in one statement from one JSON parameter (an executemany
+# is a round trip per row)
+_UPDATE_EVENTS = ("UPDATE events SET " + ", ".join(f"{c} = v.{c}" for c in _EVENT_COLUMNS[1:])
+                  + " FROM {rows} WHERE events.event_id = v.event_id")
+
+
+def _stored_digests(conn, ids) -> dict[str, str]:
+    """What the stored merged events say, to skip rewriting those that did not change: over the
+    network an MD5 of each, not the JSON itself (a fortieth of the bytes to receive while the
+    consumer thread competes for the interpreter); SQLite, in-process, compares the text."""
+    column = "md5(payload)" if conn.dialect.name == "postgresql" else "payload"
+    return dict(_driver_query(conn, f"SELECT event_id, {column} FROM events WHERE {_any(conn, 'event_id', 'c')}",
+                              {"c": _ids(sorted(ids))}).all())
+
+
+def _digest(conn):
+    if conn.dialect.name == "postgresql":
+        return lambda payload: hashlib.md5(payload.encode(), usedforsecurity=False).hexdigest()
+    return lambda payload: payload
+
+
 SORTS = {"-event_date": ("event_date", "DESC"), "event_date": ("event_date", "ASC"),
          "-fatalities": ("fatalities", "DESC"), "fatalities": ("fatalities", "ASC")}
 
 
 class PreparedReport(NamedTuple):
-    """An event as the store keeps it: its id, its stored JSON and that JSON decoded."""
+    """An event as the store keeps it, with everything that depends on it alone worked out in
+    advance: ``prepare`` runs in the consuming thread while the previous batch is being written,
+    so the writer, which is the pipeline's bottleneck, is left with what needs the database."""
 
     event_id: str
-    payload: str
-    data: dict
+    payload: str  # the stored JSON
+    data: dict  # that JSON decoded
+    row: tuple  # its ``reports`` row without the cluster id
+    window: str  # where its candidates are (``_window``), as JSON
+    alone: tuple  # its ``events`` row for when it is an event of its own, with no republished copies
 
 
-def prepare(event: Event) -> PreparedReport:
-    """Done once per message, by the consumer while the previous batch is being written. The
-    model's own JSON is the stored form: fields in declaration order and no free-form mappings, so
-    equal reports give equal text."""
-    payload = event.model_dump_json()
-    return PreparedReport(event.event_id, payload, orjson.loads(payload))
+_EVENTS = Codec(Event)
+
+
+def prepare(raw: bytes) -> PreparedReport:
+    """Validate one ``Event`` message (pydantic's ``ValidationError`` if the contract refuses it)
+    and work out all that depends on it alone. The canonical JSON is the stored form: the model's
+    fields in declaration order and no free-form mappings, so equal reports give equal text."""
+    canonical, data = _EVENTS.decode(raw)
+    payload = canonical.decode()
+    return PreparedReport(data["event_id"], payload, data, _report_row(data, payload),
+                          orjson.dumps(_window(data)).decode(), _event_row(merge.merge([data])))
 
 
 class BadQuery(ValueError):
@@ -244,20 +306,21 @@ def _canonical_json(obj) -> str:
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
 
 
-# Lists travel as one parameter (a PostgreSQL array, or JSON that SQLite's json_each unpacks):
-# the statement text stays the same from batch to batch, so neither driver re-parses a statement
-# with thousands of placeholders, and PostgreSQL can keep it prepared.
+# Lists travel as one JSON parameter that the database unpacks: the statement text stays the
+# same from batch to batch, so neither driver re-parses a statement with thousands of
+# placeholders, and PostgreSQL can keep it prepared. (A Python list as a PostgreSQL array cost
+# psycopg a regular-expression match per element; orjson writes the JSON in one C call.)
 def _any(conn, column: str, name: str) -> str:
     if conn.dialect.name == "postgresql":
-        return f"{column} = ANY(:{name})"
+        return f"{column} = ANY(ARRAY(SELECT json_array_elements_text(CAST(:{name} AS json))))"
     return f"{column} IN (SELECT value FROM json_each(:{name}))"
 
 
-def _ids(conn, values) -> list | str:
-    return list(values) if conn.dialect.name == "postgresql" else orjson.dumps(list(values)).decode()
+def _ids(values) -> str:
+    return orjson.dumps(values if isinstance(values, list) else list(values)).decode()
 
 
-_WINDOW_FIELDS = (("i", "int"), ("s", "text"), ("a", "text"), ("t", "text"), ("lo", "text"), ("hi", "text"),
+_WINDOW_FIELDS = (("e", "text"), ("s", "text"), ("a", "text"), ("t", "text"), ("lo", "text"), ("hi", "text"),
                   ("lo2", "text"), ("hi2", "text"), ("d", "text"), ("gp", "int"), ("la", "float8"),
                   ("lb", "float8"), ("oa", "float8"), ("ob", "float8"))
 
@@ -289,7 +352,7 @@ _CANDIDATE_FILTER = (
     "AND r.longitude >= w.oa AND r.longitude <= w.ob))"
 )
 _CANDIDATES = "WITH w AS (SELECT * FROM {windows}) " + " UNION ALL ".join(
-    "SELECT w.i AS i, {cols}, r.cluster_id FROM w JOIN reports r ON {place} AND r.event_type = w.t "
+    "SELECT w.e AS wanted_by, {cols}, r.cluster_id FROM w JOIN reports r ON {place} AND r.event_type = w.t "
     f"AND r.date_precision = '{precision}' AND r.event_date >= w.{lo} AND r.event_date <= w.{hi} "
     "WHERE " + _CANDIDATE_FILTER
     for precision, lo, hi in (("day", "lo2", "hi2"), ("week", "lo", "hi"), ("month", "lo", "hi"))
@@ -305,6 +368,23 @@ def _date_window(iso: str, precision: str) -> tuple[str, str, str, str]:
     return ((d - _ANY_TOLERANCE).isoformat(), (d + _ANY_TOLERANCE).isoformat(), (d - own).isoformat(),
             (d + own).isoformat())
 _BOX_DEG = (merge.MAX_DISTANCE_KM + 0.5) / 111.0  # degrees of latitude that cover the merge radius
+
+
+def _window(r: dict) -> dict:
+    """Where to look for stored reports that may be the same event as ``r`` (``_WINDOW_FIELDS``)."""
+    lo, hi, lo2, hi2 = _date_window(r["event_date"], r["date_precision"])
+    w = {"e": r["event_id"], "s": r["story_id"], "a": r.get("admin1"), "t": r["event_type"], "lo": lo, "hi": hi,
+         "lo2": lo2, "hi2": hi2, "d": r.get("admin2"), "gp": r.get("geo_precision"),
+         "la": None, "lb": None, "oa": None, "ob": None}
+    lat, lon = r.get("latitude"), r.get("longitude")
+    if lat is not None and lon is not None and r.get("geo_precision") == 1:
+        dlon = _BOX_DEG / max(math.cos(math.radians(min(abs(lat) + _BOX_DEG, 90.0))), 1e-9)
+        if abs(lat) > 85 or abs(lon) + dlon > 180:
+            oa, ob = -180.0, 180.0  # near a pole or across the antimeridian: latitude alone bounds it
+        else:
+            oa, ob = lon - dlon, lon + dlon
+        w.update(la=lat - _BOX_DEG, lb=lat + _BOX_DEG, oa=oa, ob=ob)
+    return w
 
 
 def encode_cursor(sort_value, event_id: str) -> str:
@@ -338,7 +418,7 @@ class EventRepository:
 
     def upsert_many(self, events: list[Event]) -> WriteResult:
         """Write a batch of reports in one transaction and re-merge what they touch."""
-        return self.upsert_prepared([prepare(e) for e in events])
+        return self.upsert_prepared([prepare(e.to_bytes()) for e in events])
 
     def upsert_prepared(self, reports: list[PreparedReport]) -> WriteResult:
         """``upsert_many`` for reports already ``prepare``d."""
@@ -350,8 +430,8 @@ class EventRepository:
             _serialise_writers(conn)
             existing = {eid: (payload, cluster) for eid, payload, cluster in _driver_query(
                 conn, f"SELECT event_id, payload, cluster_id FROM reports WHERE {_any(conn, 'event_id', 'ids')}",
-                {"ids": _ids(conn, latest)})}
-            changed: dict[str, dict] = {}
+                {"ids": _ids(latest)})}
+            changed: dict[str, PreparedReport] = {}
             for eid, report in latest.items():
                 if eid not in existing:
                     result.inserted += 1
@@ -360,7 +440,7 @@ class EventRepository:
                 else:
                     result.unchanged += 1
                     continue
-                changed[eid] = report.data
+                changed[eid] = report
             if not changed:
                 return result
             old_assignment = {eid: existing[eid][1] if eid in existing else None for eid in changed}
@@ -368,21 +448,17 @@ class EventRepository:
             groups = merge.components(affected)
             cluster_of = {eid: g[0] for g in groups for eid in g}
             # changed reports are written with their new cluster, so only their neighbours move
-            rows = []
+            new_rows, old_rows = [], []
             for eid, report in changed.items():
-                row = _report_row(report, latest[eid].payload)
-                row["cluster_id"] = current[eid] = cluster_of[eid]
-                rows.append(row)
-            new_rows = [r for r in rows if r["event_id"] not in existing]
-            old_rows = [r for r in rows if r["event_id"] in existing]
-            columns = (*_REPORT_COLUMNS, "cluster_id")
+                current[eid] = cluster_of[eid]
+                (old_rows if eid in existing else new_rows).append((*report.row, cluster_of[eid]))
             if new_rows:
-                _insert(conn, "reports", columns, new_rows)
+                _insert(conn, "reports", _REPORT_ROW, new_rows)
             if old_rows:
-                sets = ", ".join(f"{c} = :{c}" for c in columns if c != "event_id")
-                _driver_query(conn, f"UPDATE reports SET {sets} WHERE event_id = :event_id", old_rows)
+                _update(conn, "reports", _REPORT_ROW, old_rows)
+            alone = {eid: r.alone for eid, r in changed.items()}
             result.clusters_written = self._write_components(conn, affected, groups, clusters, existing_rows,
-                                                             current)
+                                                             current, alone)
         return result
 
     def link_duplicates(self, stories: list[Story]) -> int:
@@ -396,7 +472,7 @@ class EventRepository:
             _serialise_writers(conn)
             known = {sid for (sid,) in _driver_query(
                 conn, f"SELECT story_id FROM story_links WHERE {_any(conn, 'story_id', 'ids')}",
-                {"ids": _ids(conn, [r["story_id"] for r in rows])})}
+                {"ids": _ids([r["story_id"] for r in rows])})}
             fresh = [r for r in rows if r["story_id"] not in known]
             if not fresh:
                 return 0
@@ -404,7 +480,7 @@ class EventRepository:
                                 "VALUES (:story_id, :original_story_id, :outlet, :url, :published_at)", fresh)
             clusters = {c for (c,) in _driver_query(
                 conn, f"SELECT DISTINCT cluster_id FROM reports WHERE {_any(conn, 'story_id', 'ids')}",
-                {"ids": _ids(conn, sorted({r["original_story_id"] for r in fresh}))}) if c}
+                {"ids": _ids(sorted({r["original_story_id"] for r in fresh}))}) if c}
             if clusters:
                 self._write_clusters(conn, clusters, None)
         return len(fresh)
@@ -416,88 +492,74 @@ class EventRepository:
             stored = dict(conn.execute(text("SELECT event_id, payload FROM reports")).all())
             reports = {eid: orjson.loads(p) for eid, p in stored.items()}
             conn.execute(text("DELETE FROM events"))
-            rows = [_report_row(r, stored[eid]) for eid, r in reports.items()]
+            rows = [(*_report_row(r, stored[eid]), None) for eid, r in reports.items()]
             if rows:
-                sets = ", ".join(f"{c} = :{c}" for c in _REPORT_COLUMNS if c != "event_id")
-                conn.execute(text(f"UPDATE reports SET {sets}, cluster_id = NULL WHERE event_id = :event_id"), rows)
+                _update(conn, "reports", _REPORT_ROW, rows)
             return self._write_components(conn, reports, merge.components(reports), set(), existing_rows={})
 
-    def _neighbourhood(self, conn, changed: dict[str, dict], old_assignment: dict[str, str | None]):
+    def _neighbourhood(self, conn, changed: dict[str, PreparedReport], old_assignment: dict[str, str | None]):
         """Everything the changed reports can affect: stored reports that are the same event as a
         changed one, every member of their clusters and of the changed reports' former clusters.
         Clusters are connected components, so no report outside this set can join one inside it.
 
         Returns (reports by id, the cluster each is in now, the clusters involved, their stored
         merged JSON)."""
-        windows, null_place = [], []
-        for i, r in enumerate(changed.values()):
-            lo, hi, lo2, hi2 = _date_window(r["event_date"], r["date_precision"])
-            w = {"i": i, "s": r["story_id"], "a": r.get("admin1"), "t": r["event_type"], "lo": lo, "hi": hi,
-                 "lo2": lo2, "hi2": hi2, "d": r.get("admin2"), "gp": r.get("geo_precision"),
-                 "la": None, "lb": None, "oa": None, "ob": None}
-            lat, lon = r.get("latitude"), r.get("longitude")
-            if lat is not None and lon is not None and r.get("geo_precision") == 1:
-                dlon = _BOX_DEG / max(math.cos(math.radians(min(abs(lat) + _BOX_DEG, 90.0))), 1e-9)
-                if abs(lat) > 85 or abs(lon) + dlon > 180:
-                    oa, ob = -180.0, 180.0  # near a pole or across the antimeridian: latitude alone bounds it
-                else:
-                    oa, ob = lon - dlon, lon + dlon
-                w.update(la=lat - _BOX_DEG, lb=lat + _BOX_DEG, oa=oa, ob=ob)
-            (windows if w["a"] is not None else null_place).append(w)
-        order = list(changed)
         clusters = {c for c in old_assignment.values() if c}
         wanted: set[str] = set()
-        for batch, place in ((windows, "r.admin1 = w.a"), (null_place, "r.admin1 IS NULL")):
-            if not batch:
+        placed = [r.window for r in changed.values() if r.data.get("admin1") is not None]
+        unplaced = [r.window for r in changed.values() if r.data.get("admin1") is None]
+        for windows, place in ((placed, "r.admin1 = w.a"), (unplaced, "r.admin1 IS NULL")):
+            if not windows:
                 continue
             sql = _CANDIDATES.format(windows=_windows_source(conn), place=place,
                                      cols=", ".join(f"r.{c}" for c in _REPORT_COLUMNS if c != "payload"))
-            for row in _driver_query(conn, sql, {"w": orjson.dumps(batch).decode()}):
+            for row in _driver_query(conn, sql, {"w": f"[{','.join(windows)}]"}):
                 if row.event_id in changed:
                     continue  # the stored, older version of a report this batch rewrites
-                if merge.same_event(_light(row), changed[order[row.i]]):
+                if merge.same_event(_light(row), changed[row.wanted_by].data):
                     if row.cluster_id:
                         clusters.add(row.cluster_id)
                     else:
                         wanted.add(row.event_id)
-        affected: dict[str, dict] = dict(changed)
+        affected: dict[str, dict] = {eid: r.data for eid, r in changed.items()}
         current: dict[str, str | None] = dict(old_assignment)
         if clusters:
             for eid, payload, cluster in _driver_query(
                     conn, f"SELECT event_id, payload, cluster_id FROM reports WHERE {_any(conn, 'cluster_id', 'c')}",
-                    {"c": _ids(conn, sorted(clusters))}):
+                    {"c": _ids(sorted(clusters))}):
                 if eid not in affected:
                     affected[eid] = orjson.loads(payload)
                     current[eid] = cluster
         if wanted - set(affected):
             for eid, payload in _driver_query(
                     conn, f"SELECT event_id, payload FROM reports WHERE {_any(conn, 'event_id', 'e')}",
-                    {"e": _ids(conn, sorted(wanted - set(affected)))}):
+                    {"e": _ids(sorted(wanted - set(affected)))}):
                 affected[eid] = orjson.loads(payload)
                 current[eid] = None
         existing_rows = {}
         if clusters:
-            existing_rows = {eid: p for eid, p in _driver_query(
-                conn, f"SELECT event_id, payload FROM events WHERE {_any(conn, 'event_id', 'c')}",
-                {"c": _ids(conn, sorted(clusters))})}
+            existing_rows = _stored_digests(conn, clusters)
         return affected, current, clusters, existing_rows
 
     def _write_components(self, conn, reports: dict[str, dict], groups: list[list[str]], old_clusters: set[str],
-                          existing_rows: dict, current: dict[str, str | None] | None = None) -> int:
+                          existing_rows: dict, current: dict[str, str | None] | None = None,
+                          alone: dict[str, tuple] | None = None) -> int:
         new_ids = {g[0] for g in groups}
         gone = sorted(old_clusters - new_ids)
         if gone:
-            _driver_query(conn, f"DELETE FROM events WHERE {_any(conn, 'event_id', 'g')}", {"g": _ids(conn, gone)})
+            _driver_query(conn, f"DELETE FROM events WHERE {_any(conn, 'event_id', 'g')}", {"g": _ids(gone)})
         current = current or {}
         moved = [{"e": eid, "c": g[0]} for g in groups for eid in g if current.get(eid) != g[0]]
         if moved:
             _driver_query(conn, f"UPDATE reports SET cluster_id = v.c FROM {_pairs_source(conn)} "
                                 f"WHERE reports.event_id = v.e", {"v": orjson.dumps(moved).decode()})
         return self._write_clusters(conn, new_ids, {g[0]: [reports[e] for e in g] for g in groups},
-                                    existing_rows)
+                                    existing_rows, alone)
 
     def _write_clusters(self, conn, cluster_ids: set[str], members: dict[str, list[dict]] | None,
-                        existing_rows: dict | None = None) -> int:
+                        existing_rows: dict | None = None, alone: dict[str, tuple] | None = None) -> int:
+        """(Re)write the merged events of these clusters. ``alone`` has the rows of reports already
+        merged on their own (``PreparedReport.alone``), for clusters of one report."""
         ids = sorted(cluster_ids)
         if not ids:
             return 0
@@ -505,39 +567,44 @@ class EventRepository:
             members = {}
             for payload, cluster in _driver_query(
                     conn, f"SELECT payload, cluster_id FROM reports WHERE {_any(conn, 'cluster_id', 'c')}",
-                    {"c": _ids(conn, ids)}):
+                    {"c": _ids(ids)}):
                 members.setdefault(cluster, []).append(orjson.loads(payload))
         if existing_rows is None:
-            existing_rows = {eid: p for eid, p in _driver_query(
-                conn, f"SELECT event_id, payload FROM events WHERE {_any(conn, 'event_id', 'c')}",
-                {"c": _ids(conn, ids)})}
+            existing_rows = _stored_digests(conn, ids)
         stories = sorted({r["story_id"] for ms in members.values() for r in ms})
         links: dict[str, list[dict]] = {}
         if stories:
             for row in _driver_query(
                     conn, f"SELECT story_id, original_story_id, outlet, url, published_at FROM story_links "
-                          f"WHERE {_any(conn, 'original_story_id', 's')}", {"s": _ids(conn, stories)}).mappings():
+                          f"WHERE {_any(conn, 'original_story_id', 's')}", {"s": _ids(stories)}).mappings():
                 links.setdefault(row["original_story_id"], []).append(
                     {"story_id": row["story_id"], "outlet": row["outlet"], "url": row["url"],
                      "published_at": row["published_at"]})
-        inserts, updates = [], []
-        for cid in ids:
-            group = members.get(cid)
-            if not group:
-                continue
-            extra = [s for r in group for s in links.get(r["story_id"], [])]
-            merged = merge.merge(group, extra)
-            row = _event_row(merged)
-            if cid not in existing_rows:
-                inserts.append(row)
-            elif existing_rows[cid] != row["payload"]:
-                updates.append(row)
-        if inserts:
-            _insert(conn, "events", _EVENT_COLUMNS, inserts)
+        alone = alone or {}
+        updates = []
+
+        def inserts():
+            # a generator, so that PostgreSQL stores the first rows while the next are merged
+            for cid in ids:
+                group = members.get(cid)
+                if not group:
+                    continue
+                extra = [s for r in group for s in links.get(r["story_id"], ())]
+                if len(group) == 1 and not extra and cid in alone:
+                    row = alone[cid]
+                else:
+                    row = _event_row(merge.merge(group, extra))
+                if cid not in existing_rows:
+                    yield row
+                elif existing_rows[cid] != digest(row[-1]):
+                    updates.append(row)
+
+        digest = _digest(conn)
+        written = _insert(conn, "events", _EVENT_COLUMNS, inserts())
         if updates:
-            sets = ", ".join(f"{c} = :{c}" for c in _EVENT_COLUMNS if c != "event_id")
-            _driver_query(conn, f"UPDATE events SET {sets} WHERE event_id = :event_id", updates)
-        return len(inserts) + len(updates)
+            _driver_query(conn, _UPDATE_EVENTS.format(rows=_records(conn, "v", "v", _EVENT_TYPES)),
+                          {"v": orjson.dumps([dict(zip(_EVENT_COLUMNS, row, strict=True)) for row in updates]).decode()})
+        return written + len(updates)
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -632,18 +699,11 @@ class EventRepository:
             return conn.execute(text("SELECT COUNT(*) FROM reports")).scalar_one()
 
 
-def _event_row(merged: dict) -> dict:
-    def actor(key: str) -> str | None:
-        return (merged.get(key) or {}).get("name")
-
-    evidence_text = " ".join(e["text"] for e in merged.get("evidence", [])).lower()
-    return {
-        "event_id": merged["event_id"], "event_date": merged["event_date"],
-        "date_precision": merged["date_precision"], "event_type": merged["event_type"],
-        "sub_event_type": merged["sub_event_type"], "actor1": actor("actor1"), "actor2": actor("actor2"),
-        "country": merged.get("country"), "admin1": merged.get("admin1"), "admin2": merged.get("admin2"),
-        "location": merged.get("location"), "latitude": merged.get("latitude"),
-        "longitude": merged.get("longitude"), "geo_precision": merged.get("geo_precision"),
-        "fatalities": merged["fatalities"], "n_sources": len(merged["sources"]),
-        "confidence": merged["confidence"], "evidence_text": evidence_text, "payload": _canonical_json(merged),
-    }
+def _event_row(merged: dict) -> tuple:
+    """A merged event's row, in ``_EVENT_COLUMNS`` order (payload last)."""
+    actor1, actor2 = merged["actor1"], merged["actor2"]
+    return (merged["event_id"], merged["event_date"], merged["date_precision"], merged["event_type"],
+            merged["sub_event_type"], actor1["name"] if actor1 else None, actor2["name"] if actor2 else None,
+            merged["country"], merged["admin1"], merged["admin2"], merged["location"], merged["latitude"],
+            merged["longitude"], merged["geo_precision"], merged["fatalities"], len(merged["sources"]),
+            merged["confidence"], " ".join([e["text"] for e in merged["evidence"]]).lower(), _canonical_json(merged))

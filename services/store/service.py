@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from services.common.contracts import EVENTS_TOPIC, STORIES_TOPIC, Event, Story
+from services.common.contracts import EVENTS_TOPIC, STORIES_TOPIC, Story
 from services.common.kafka import ConsumeLoop, PoisonMessage, Publisher, dead_letter
 
 from .metrics import StoreMetrics
@@ -38,7 +38,7 @@ class StoreHandler:
             return
         if record.topic != EVENTS_TOPIC:
             raise PoisonMessage(f"unexpected topic {record.topic}")
-        self._pending.append((record, prepare(Event.from_bytes(record.value))))
+        self._pending.append((record, prepare(record.value)))
 
     def detach(self) -> Callable[[], None]:
         """Take what the batch collected (in the consuming thread) and return the job that writes it

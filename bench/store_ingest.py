@@ -77,7 +77,8 @@ def run_store(bootstrap: str, url: str, n_events: int, group: str) -> tuple[floa
     registry = CollectorRegistry()
     consumer = make_consumer(settings, "bench-store", group, [EVENTS_TOPIC])
     publisher = Publisher(make_producer(settings, "bench-store"))
-    loop, handler = make_loop(consumer, publisher, repo, StoreMetrics(registry), None, 3)
+    loop, handler = make_loop(consumer, publisher, repo, StoreMetrics(registry), None, 3,
+                              writers=settings.store_writers)
     # the clock starts with the first batch: the group join wait is Kafka's, not the store's
     t0 = None
     consumed = 0
@@ -91,6 +92,7 @@ def run_store(bootstrap: str, url: str, n_events: int, group: str) -> tuple[floa
     elapsed = time.perf_counter() - t0
     stored = repo.count()
     loop.close()
+    handler.close()
     publisher.close()
     repo.close()
     return elapsed, stored, handler.totals.inserted

@@ -179,8 +179,8 @@ class Pipeline:
             load_extractor(extract_s.extract_extractor), e_metrics, health, extract_s.max_attempts)
         store_loop, store_handler = make_store_loop(
             make_consumer(store_s, "store", store_s.store_group_id, list(STORE_TOPICS)), store_pub, repo, s_metrics,
-            health, store_s.max_attempts, store_s.store_write_retry_s)
-        self._closers += [extract_loop.close, store_loop.close]
+            health, store_s.max_attempts, store_s.store_write_retry_s, store_s.store_writers)
+        self._closers += [extract_loop.close, store_handler.close, store_loop.close]  # closed in reverse
         health.add_check("database", lambda: repo.count())
         if self.broker:
             health.add_check("broker", lambda: None if self.broker.alive() else (_ for _ in ()).throw(

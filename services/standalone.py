@@ -151,12 +151,13 @@ def _store(stop, registry) -> int:
                      s.store_api_port, "api").start()
     log.info("store: API and ops endpoints on %s", api.url)
     publisher = Publisher(make_producer(s, "store"))
-    loop, _ = make_loop(make_consumer(s, "store", s.store_group_id, list(STORE_TOPICS)), publisher, repo,
-                        metrics, health, s.max_attempts, s.store_write_retry_s)
+    loop, handler = make_loop(make_consumer(s, "store", s.store_group_id, list(STORE_TOPICS)), publisher, repo,
+                              metrics, health, s.max_attempts, s.store_write_retry_s, s.store_writers)
     try:
         loop.run(stop)
     finally:
         loop.close()
+        handler.close()
         publisher.close()
         api.stop()
         repo.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from services.common.contracts import Actor, Event, Source
+from services.common.contracts import Actor, Event, Source, Story
 from services.store import merge
 from services.store.repository import MIGRATIONS, EventQuery, EventRepository
 
@@ -171,6 +171,10 @@ def test_incremental_merging_matches_a_full_rebuild(database_url):
     revised = [r.model_copy(update={"event_date": r.event_date + timedelta(days=rng.choice([-9, 7, 20])),
                                     "admin2": None if rng.random() < 0.5 else r.admin2})
                for r in rng.sample(reports, 60)]
+    # and some move to another province or event type: their old clusters are in another bucket
+    revised += [r.model_copy(update={"admin1": "Kunduz" if r.admin1 != "Kunduz" else "Helmand"}
+                             if rng.random() < 0.5 else {"event_type": "Protests"})
+                for r in rng.sample(reports, 30)]
     arrivals = reports + revised
     rng.shuffle(arrivals)
     start = 0
@@ -206,22 +210,72 @@ def test_reports_arriving_apart_merge_as_a_rebuild_would(database_url, place_a, 
     assert dump(repo) == incremental
 
 
-def test_postgresql_writers_take_turns(postgres_url):
-    """A second writer (another store replica) waits for the first one's transaction to end."""
+def _held_while(postgres_url: str, lock_sql: str, write) -> tuple[bool, bool]:
+    """Whether ``write`` (run in a thread) was still waiting after half a second while another
+    connection held a lock, and whether it finished once the lock was released."""
     import threading
 
     import psycopg
 
-    from services.store.repository import _WRITER_LOCK
-
-    repo = EventRepository(postgres_url)
     with psycopg.connect(postgres_url) as other:
-        other.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITER_LOCK,))  # held until `other` commits
-        writer = threading.Thread(target=repo.upsert_many, args=([make_event(1)],))
+        other.execute(lock_sql)  # held until `other` commits
+        writer = threading.Thread(target=write)
         writer.start()
         writer.join(0.5)
-        assert writer.is_alive() and repo.count_reports() == 0
+        waited = writer.is_alive()
         other.commit()
         writer.join(10)
-    assert not writer.is_alive() and repo.count_reports() == 1
+    return waited, not writer.is_alive()
+
+
+def test_postgresql_writers_of_one_bucket_take_turns_and_of_others_do_not(postgres_url):
+    """Another writer (a second store shard or replica) holding a report's bucket makes a write of
+    that bucket wait; a write of a bucket in another lock slot goes ahead."""
+    from services.store.repository import _WRITER_LOCK, lock_slot
+
+    repo = EventRepository(postgres_url)
+    mine, theirs = make_event(1), make_event(2)  # Imam Sahib, Kunduz and Lashkar Gah, Helmand
+    slot = lock_slot(mine.model_dump(mode="json"))
+    assert slot != lock_slot(theirs.model_dump(mode="json"))
+    hold = f"SELECT pg_advisory_xact_lock_shared({_WRITER_LOCK}), pg_advisory_xact_lock({_WRITER_LOCK + 1 + slot})"
+    assert _held_while(postgres_url, hold, lambda: repo.upsert_many([mine])) == (True, True)
+    assert _held_while(postgres_url, hold, lambda: repo.upsert_many([theirs])) == (False, True)
+    # a revised report that leaves the held bucket waits for it too: its old cluster is there
+    moved = mine.model_copy(update={"admin1": "Helmand", "admin2": "Lashkar Gah"})
+    assert lock_slot(moved.model_dump(mode="json")) != slot
+    assert _held_while(postgres_url, hold, lambda: repo.upsert_many([moved])) == (True, True)
+    # a link may touch any bucket: it waits for the writers, which hold the store shared
+    dup = Story(story_id="mirror", url="https://mirror.example/1", canonical_url="https://mirror.example/1",
+                feed_id="f", outlet="Mirror", fetched_at=datetime(2026, 3, 2, tzinfo=UTC), content_hash="h",
+                duplicate_of=mine.story_id)
+    assert _held_while(postgres_url, hold, lambda: repo.link_duplicates([dup])) == (True, True)
+    assert repo.count_reports() == 2 and repo.get(mine.event_id)["admin1"] == "Helmand"
     repo.close()
+
+
+def test_concurrent_writers_give_what_one_writer_gives(postgres_url, tmp_path):
+    """Batches written by two PostgreSQL transactions at once, split by lock slot, end as the same
+    rows as writing them one at a time (here: in SQLite)."""
+    import random
+
+    from prometheus_client import CollectorRegistry
+
+    from services.store.metrics import StoreMetrics
+    from services.store.repository import prepare
+    from services.store.service import StoreHandler
+
+    rng = random.Random(5)
+    reports = _random_reports(rng, 300)
+    reports += [r.model_copy(update={"event_type": "Protests", "admin2": None}) for r in rng.sample(reports, 20)]
+    rng.shuffle(reports)
+    sharded = EventRepository(postgres_url)
+    handler = StoreHandler(sharded, None, StoreMetrics(CollectorRegistry()), writers=2)
+    single = EventRepository(f"sqlite:///{tmp_path}/single.db")
+    for start in range(0, len(reports), 50):
+        batch = reports[start:start + 50]
+        handler._write_shards([prepare(r.to_bytes()) for r in batch])
+        single.upsert_many(batch)
+    handler.close()
+    assert dump(sharded) == dump(single)
+    sharded.close()
+    single.close()

@@ -39,6 +39,7 @@ def _consume(settings, repo, group: str, n: int):
     while loop.stats.consumed < n and time.monotonic() < deadline:
         loop.run_batch()
     loop.close()
+    handler.close()
     publisher.close()
     return handler
 
@@ -51,9 +52,10 @@ def _committed(settings, group: str) -> int:
 
 
 def _loop(settings, repo, group: str, retry_s: float = 120.0):
+    """A store loop as the service makes it: on PostgreSQL, two writers share each batch."""
     publisher = Publisher(make_producer(settings, "store-test"))
     loop, handler = make_loop(make_consumer(settings, "store-test", group, list(STORE_TOPICS)), publisher, repo,
-                              StoreMetrics(CollectorRegistry()), None, 2, retry_s)
+                              StoreMetrics(CollectorRegistry()), None, 2, retry_s, writers=2)
     return loop, handler, publisher
 
 
@@ -72,6 +74,7 @@ def test_events_stored_and_poison_dead_lettered(kafka_settings, database_url):
     stop.set()
     runner.join(10)
     loop.close()
+    handler.close()
     publisher.close()
     assert loop.stats.consumed == 42 and loop.stats.dead_lettered == 2
     assert repo.count_reports() == 40 and handler.totals.inserted == 40
@@ -93,14 +96,15 @@ class _FlakyRepository(EventRepository):
         return super().upsert_prepared(reports)
 
 
-def test_a_database_outage_is_waited_out(kafka_settings, tmp_path):
+def test_a_database_outage_is_waited_out(kafka_settings, database_url):
     events = [make_event(i) for i in range(25)]
     _produce_events(kafka_settings, events)
-    repo = _FlakyRepository(f"sqlite:///{tmp_path}/store.db")
+    repo = _FlakyRepository(database_url)
     repo.failures = 2
     handler = _consume(kafka_settings, repo, "g-outage", 25)
     assert repo.count_reports() == 25 and _committed(kafka_settings, "g-outage") == 25
-    assert handler.metrics.write_retries._value.get() == 2
+    # two writers may both have met the outage in one attempt
+    assert 1 <= handler.metrics.write_retries._value.get() <= 2
     assert not _drain(kafka_settings, DEADLETTER_TOPIC, timeout_s=1)  # an outage is not the events' fault
     repo.close()
 
@@ -110,12 +114,13 @@ def test_a_write_that_keeps_failing_is_not_committed_and_is_replayed(kafka_setti
     _produce_events(kafka_settings, events)
     repo = _FlakyRepository(f"sqlite:///{tmp_path}/store.db")
     repo.failures = 10**9
-    loop, _, publisher = _loop(kafka_settings, repo, "g-flaky", retry_s=1.0)
+    loop, flaky_handler, publisher = _loop(kafka_settings, repo, "g-flaky", retry_s=1.0)
     with pytest.raises(OperationalError):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             loop.run_batch()  # the write gives up on the writer thread and raises from a later call
     loop.close()
+    flaky_handler.close()
     publisher.close()
     assert repo.count_reports() == 0 and _committed(kafka_settings, "g-flaky") == 0
 

@@ -20,6 +20,7 @@ import hashlib
 import json
 import math
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -165,15 +166,36 @@ def _driver_query(conn, sql: str, params: dict | list[dict]):
     return conn.exec_driver_sql(sql, params)
 
 
-# Merging reads a neighbourhood and rewrites it: two store replicas doing so at once under READ
-# COMMITTED could each miss the other's new reports. One transaction-scoped advisory lock makes
-# PostgreSQL writers take turns (SQLite allows one writer anyway); readers are never blocked.
-_WRITER_LOCK = 0x7769726577617463  # "wirewatc"
+# Merging reads a neighbourhood and rewrites it: two writers doing so at once under READ COMMITTED
+# could each miss the other's new reports. But reports can only be the same event within one
+# country, province and event type (``merge.same_event``), so clusters never span two of these
+# "buckets", and writers that touch different buckets cannot interfere. PostgreSQL writers take
+# transaction-scoped advisory locks: one per slot of buckets (``lock_slot``) they touch, after a
+# shared hold on the whole store, which the few writes that cross buckets (near-duplicate links,
+# rebuilds) take exclusively. Readers are never blocked; SQLite allows one writer anyway.
+_WRITER_LOCK = 0x7769726577617463  # "wirewatc"; slot n is locked as _WRITER_LOCK + 1 + n
+LOCK_SLOTS = 64  # a bounded number of locks per transaction, whatever the number of buckets
 
 
-def _serialise_writers(conn) -> None:
+def lock_slot(report: dict) -> int:
+    """The lock slot of a report's bucket: stable across processes (replicas must agree)."""
+    key = f"{report.get('country')}\x1f{report.get('admin1')}\x1f{report.get('event_type')}"
+    return zlib.crc32(key.encode()) % LOCK_SLOTS
+
+
+def _lock_store(conn) -> None:
+    """Wait for every bucket writer to finish, and keep new ones out, until the transaction ends."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITER_LOCK})")
+
+
+def _lock_slots(conn, slots: set[int]) -> None:
+    """Lock these slots until the transaction ends. Every writer takes all its locks at once, in
+    ascending order, before it reads what it will rewrite: no two writers can deadlock."""
+    if conn.dialect.name != "postgresql" or not slots:
+        return
+    keys = ", ".join(f"pg_advisory_xact_lock({_WRITER_LOCK + 1 + slot})" for slot in sorted(slots))
+    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock_shared({_WRITER_LOCK}), {keys}")
 
 
 def _placeholder(conn) -> str:
@@ -427,23 +449,37 @@ class EventRepository:
         if not latest:
             return result
         with self.engine.begin() as conn:
-            _serialise_writers(conn)
-            existing = {eid: (payload, cluster) for eid, payload, cluster in _driver_query(
-                conn, f"SELECT event_id, payload, cluster_id FROM reports WHERE {_any(conn, 'event_id', 'ids')}",
-                {"ids": _ids(latest)})}
+            # Which reports are stored, as what and where, is read before any lock: a report is
+            # written only by the consumer its partition is assigned to, so that cannot change meanwhile.
+            existing: dict[str, str] = {}
             changed: dict[str, PreparedReport] = {}
+            slots: set[int] = set()
+            for eid, payload, *bucket in _driver_query(
+                    conn, "SELECT event_id, payload, country, admin1, event_type FROM reports "
+                          f"WHERE {_any(conn, 'event_id', 'ids')}", {"ids": _ids(latest)}):
+                existing[eid] = payload
+                if payload != latest[eid].payload:
+                    # a revised report's old cluster changes too, and may be in another bucket
+                    slots.add(lock_slot(dict(zip(("country", "admin1", "event_type"), bucket, strict=True))))
             for eid, report in latest.items():
                 if eid not in existing:
                     result.inserted += 1
-                elif existing[eid][0] != report.payload:
+                elif existing[eid] != report.payload:
                     result.updated += 1
                 else:
                     result.unchanged += 1
                     continue
                 changed[eid] = report
+                slots.add(lock_slot(report.data))
             if not changed:
                 return result
-            old_assignment = {eid: existing[eid][1] if eid in existing else None for eid in changed}
+            _lock_slots(conn, slots)  # all at once, in order, before the neighbourhood is read
+            old_assignment = dict.fromkeys(changed)
+            revised = [eid for eid in changed if eid in existing]
+            if revised:  # clusters change with other writers' merges: read under the locks
+                old_assignment.update(_driver_query(
+                    conn, f"SELECT event_id, cluster_id FROM reports WHERE {_any(conn, 'event_id', 'ids')}",
+                    {"ids": _ids(revised)}).all())
             affected, current, clusters, existing_rows = self._neighbourhood(conn, changed, old_assignment)
             groups = merge.components(affected)
             cluster_of = {eid: g[0] for g in groups for eid in g}
@@ -462,14 +498,15 @@ class EventRepository:
         return result
 
     def link_duplicates(self, stories: list[Story]) -> int:
-        """Remember near-duplicate stories; their outlets join the original's events as sources."""
+        """Remember near-duplicate stories; their outlets join the original's events as sources.
+        (An original story's events may be in any bucket: this locks the whole store.)"""
         rows = [{"story_id": s.story_id, "original_story_id": s.duplicate_of, "outlet": s.outlet, "url": s.url,
                  "published_at": s.published_at.isoformat() if s.published_at else None}
                 for s in stories if s.duplicate_of]
         if not rows:
             return 0
         with self.engine.begin() as conn:
-            _serialise_writers(conn)
+            _lock_store(conn)
             known = {sid for (sid,) in _driver_query(
                 conn, f"SELECT story_id FROM story_links WHERE {_any(conn, 'story_id', 'ids')}",
                 {"ids": _ids([r["story_id"] for r in rows])})}
@@ -488,7 +525,7 @@ class EventRepository:
     def rebuild(self) -> int:
         """Recompute every cluster from the reports (admin use, and after migrations)."""
         with self.engine.begin() as conn:
-            _serialise_writers(conn)
+            _lock_store(conn)
             stored = dict(conn.execute(text("SELECT event_id, payload FROM reports")).all())
             reports = {eid: orjson.loads(p) for eid, p in stored.items()}
             conn.execute(text("DELETE FROM events"))

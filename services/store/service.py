@@ -5,23 +5,33 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from services.common.contracts import EVENTS_TOPIC, STORIES_TOPIC, Story
 from services.common.kafka import ConsumeLoop, PoisonMessage, Publisher, dead_letter
 
 from .metrics import StoreMetrics
-from .repository import EventRepository, PreparedReport, WriteResult, prepare
+from .repository import EventRepository, PreparedReport, WriteResult, lock_slot, prepare
 
 log = logging.getLogger(__name__)
 
 
 class StoreHandler:
+    """Validates each event as it is consumed and writes them a batch at a time.
+
+    On PostgreSQL a batch is written by ``writers`` transactions at once, each taking the reports
+    of its own lock slots (``repository.lock_slot``): merging is bound by the database's work per
+    report, and two connections put the second core to use (bench/store_ingest.py). SQLite has
+    one writer."""
+
     def __init__(self, repo: EventRepository, publisher: Publisher, metrics: StoreMetrics,
-                 retry_s: float = 120.0) -> None:
+                 retry_s: float = 120.0, writers: int = 1) -> None:
         self.repo = repo
         self.publisher = publisher
         self.metrics = metrics
         self.retry_s = retry_s
+        self.writers = writers if repo.engine.dialect.name == "postgresql" else 1
+        self._shards = ThreadPoolExecutor(self.writers, thread_name_prefix="store-shard") if self.writers > 1 else None
         self._pending: list[tuple[object, PreparedReport]] = []
         self._links: list[Story] = []
         self.totals = WriteResult()
@@ -75,7 +85,7 @@ class StoreHandler:
             return
         t0 = time.perf_counter()
         try:
-            results = [self.repo.upsert_prepared([r for _, r in pending])]
+            results = self._write_shards([r for _, r in pending])
         except Exception as exc:
             if not _bad_row(exc):
                 raise
@@ -104,6 +114,26 @@ class StoreHandler:
             self.metrics.events.labels(result="unchanged").inc(r.unchanged)
 
 
+    def _write_shards(self, reports: list[PreparedReport]) -> list[WriteResult]:
+        if self._shards is None:
+            return [self.repo.upsert_prepared(reports)]
+        latest = {r.event_id: r for r in reports}  # a report's last version, in one shard only
+        shards: list[list[PreparedReport]] = [[] for _ in range(self.writers)]
+        for report in latest.values():
+            shards[lock_slot(report.data) % self.writers].append(report)
+        futures = [self._shards.submit(self.repo.upsert_prepared, shard) for shard in shards if shard]
+        wait(futures)  # every shard has finished, committed or not, before anything is retried
+        failed = [f.exception() for f in futures if f.exception() is not None]
+        if failed:
+            # a connection error outranks a data error: the batch is retried whole, not row by row
+            raise next((e for e in failed if not _bad_row(e)), failed[0])
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        if self._shards is not None:
+            self._shards.shutdown(wait=True)
+
+
 def _bad_row(exc: Exception) -> bool:
     """Whether the database refused the data itself (a constraint, a value it cannot store) or our
     code could not process it, as opposed to the database being unreachable, out of resources or
@@ -128,8 +158,8 @@ STORE_TOPICS = (EVENTS_TOPIC, STORIES_TOPIC)
 
 
 def make_loop(consumer, publisher: Publisher, repo: EventRepository, metrics: StoreMetrics, health,
-              max_attempts: int, retry_s: float = 120.0) -> tuple[ConsumeLoop, StoreHandler]:
-    handler = StoreHandler(repo, publisher, metrics, retry_s)
+              max_attempts: int, retry_s: float = 120.0, writers: int = 1) -> tuple[ConsumeLoop, StoreHandler]:
+    handler = StoreHandler(repo, publisher, metrics, retry_s, writers)
     loop = ConsumeLoop(stage="store", consumer=consumer, publisher=publisher, handle=handler,
                        write_behind=handler.detach,
                        on_progress=(lambda: health.beat("store")) if health else None,

@@ -20,6 +20,10 @@ class StoreSettings(CommonSettings):
         120.0, description="How long a batch write is retried while the database is unreachable before the "
                            "store exits (the batch is uncommitted and replayed on restart)"
     )
+    store_writers: int = Field(
+        2, ge=1, le=16, description="PostgreSQL transactions that write a batch at once, each for its own "
+                                    "provinces and event types (SQLite: always one)"
+    )
     store_admin_token: SecretStr | None = Field(
         None, description="Bearer token for admin endpoints (POST /admin/rebuild); unset: admin disabled"
     )

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import msgspec
 import orjson
 import pytest
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from services.common.codec import Codec, struct_for
 from services.common.contracts import CONTRACTS, Event
@@ -39,10 +39,19 @@ def _real_events() -> list[Event]:
     return events
 
 
+def _typed(value):
+    """A value with its JSON types spelled out: 5 and 5.0, or 0.0 and -0.0, compare unequal."""
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, repr(value))
+
+
 def _agrees_with_pydantic(raw: bytes) -> None:
     canonical, data = CODEC.decode(raw)
     reference = Event.model_validate_json(raw).model_dump_json()
-    assert orjson.loads(canonical) == orjson.loads(reference)
+    assert _typed(orjson.loads(canonical)) == _typed(orjson.loads(reference))
     assert data == orjson.loads(canonical)
     assert list(orjson.loads(canonical)) == list(Event.model_fields)  # every field, in the model's order
 
@@ -145,6 +154,29 @@ def test_what_pydantic_refuses_is_refused(change):
         CODEC.decode(raw)
 
 
+def _with(extra: bytes) -> bytes:
+    base = json.dumps(_random_event(random.Random(4)), default=lambda v: v.isoformat()).encode()
+    return base[:-1] + b", " + extra + b"}"
+
+
+@pytest.mark.parametrize("extra", [
+    b'"unknown": "\xff"', b'"\xfe": 1', b'"unknown": ' + b"[" * 300 + b"]" * 300, b'"unknown": ' + b"9" * 5000,
+], ids=["invalid-utf8-value", "invalid-utf8-key", "nested-too-deep", "huge-number"])
+def test_an_unknown_field_the_json_parser_refuses_is_refused(extra):
+    """Unknown fields are ignored, but only in a document pydantic can parse at all."""
+    with pytest.raises(ValidationError):
+        Event.model_validate_json(_with(extra))
+    with pytest.raises(ValidationError):
+        CODEC.decode(_with(extra))
+
+
+def test_times_finer_than_a_microsecond_are_truncated_as_pydantic_does():
+    when = "2021-08-08T23:59:59.9999995Z"  # msgspec alone would round it into the next day
+    raw = _with(b'"sources": [{"story_id": "s", "outlet": "o", "url": "u", "published_at": "%s"}]' % when.encode())
+    _agrees_with_pydantic(raw)
+    assert CODEC.decode(raw)[1]["sources"][0]["published_at"] == "2021-08-08T23:59:59.999999Z"
+
+
 @pytest.mark.parametrize("raw", [b"", b"{", b"[]", b"null", b'{"event_id": "x"}', b"\xff\xfe", b"{}"])
 def test_broken_messages_are_refused_with_pydantics_error(raw):
     with pytest.raises(ValidationError):
@@ -178,6 +210,18 @@ def test_a_model_the_derivation_cannot_mirror_fails_at_once():
     class Mapped(BaseModel):
         tags: dict[str, str]
 
-    for model in (Checked, Patterned, Mapped):
+    class Open(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        name: str
+
+    class Stripped(BaseModel):
+        model_config = ConfigDict(str_strip_whitespace=True)
+        name: str
+
+    class Hidden(BaseModel):
+        name: str
+        secret: str = Field("", exclude=True)
+
+    for model in (Checked, Patterned, Mapped, Open, Stripped, Hidden):
         with pytest.raises(TypeError):
             Codec(model)

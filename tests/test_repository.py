@@ -217,14 +217,23 @@ def _held_while(postgres_url: str, lock_sql: str, write) -> tuple[bool, bool]:
 
     import psycopg
 
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            write()
+        except BaseException as exc:  # reported below: a failed write is not a finished one
+            errors.append(exc)
+
     with psycopg.connect(postgres_url) as other:
         other.execute(lock_sql)  # held until `other` commits
-        writer = threading.Thread(target=write)
+        writer = threading.Thread(target=run)
         writer.start()
         writer.join(0.5)
         waited = writer.is_alive()
         other.commit()
         writer.join(10)
+    assert not errors, errors
     return waited, not writer.is_alive()
 
 
@@ -250,6 +259,7 @@ def test_postgresql_writers_of_one_bucket_take_turns_and_of_others_do_not(postgr
                 duplicate_of=mine.story_id)
     assert _held_while(postgres_url, hold, lambda: repo.link_duplicates([dup])) == (True, True)
     assert repo.count_reports() == 2 and repo.get(mine.event_id)["admin1"] == "Helmand"
+    assert "Mirror" in {s["outlet"] for s in repo.get(mine.event_id)["sources"]}
     repo.close()
 
 

@@ -4,12 +4,14 @@ The pydantic models in ``contracts.py`` are the contract. Validating a message w
 writing it back as JSON took about 20 µs of the store consumer's ~100 µs per event; msgspec does
 the same in about 6. So ``Codec`` derives msgspec structs from the pydantic models at import time
 (field order, types, defaults and bounds; there is no second copy of the contract to keep in
-step) and decodes with them in strict mode, which accepts a subset of what pydantic's lax mode
-does. Whatever msgspec refuses is handed to pydantic, the reference: a message pydantic accepts
-(a number in a string, a Unix timestamp for a date) is taken in its normalised form, and one it
-refuses raises pydantic's ``ValidationError``, as ``from_bytes`` would. A model feature this
-derivation cannot express (a validator, a constraint or a type it does not know) fails at import,
-not at run time: see ``tests/test_codec.py``.
+step) and decodes with them in strict mode, refusing unknown fields, which accepts a subset of
+what pydantic's lax mode does. Whatever msgspec refuses is handed to pydantic, the reference: a
+message pydantic accepts (a number in a string, a Unix timestamp for a date, a field a newer
+producer added, which pydantic ignores only once the whole document parses) is taken in its
+normalised form, and one it refuses raises pydantic's ``ValidationError``, as ``from_bytes``
+would. So are times with more than six decimals, which msgspec rounds and pydantic truncates. A
+model feature this derivation cannot express (a validator, a setting, a constraint or a type it
+does not know) fails at import, not at run time: see ``tests/test_codec.py``.
 
 Output is msgspec's JSON: the model's fields in declaration order, compact, like pydantic's,
 except that exponents are written ``1e16`` where pydantic writes ``1e+16``.
@@ -18,6 +20,7 @@ except that exponents are written ``1e16`` where pydantic writes ``1e+16``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import types
 import typing
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, get_origin
@@ -30,6 +33,8 @@ from pydantic_core import PydanticUndefined
 M = TypeVar("M", bound=BaseModel)
 
 _SCALARS = (str, int, float, bool, dt.date, dt.datetime, type(None))
+_MIRRORED_CONFIG = {"extra", "frozen", "title"}
+_SUBMICROSECOND = re.compile(rb":\d\d\.\d{7}")
 _BOUNDS = {annotated_types.Ge: "ge", annotated_types.Le: "le", annotated_types.Gt: "gt", annotated_types.Lt: "lt",
            annotated_types.MinLen: "min_length", annotated_types.MaxLen: "max_length"}
 
@@ -44,12 +49,16 @@ def struct_for(model: type[BaseModel], _made: dict | None = None) -> type[msgspe
             decorators.model_validators, decorators.field_serializers, decorators.model_serializers,
             decorators.computed_fields)):
         raise TypeError(f"{model.__name__} has validators or serializers that msgspec cannot mirror")
-    if model.model_config.get("extra") == "forbid" or model.model_config.get("strict"):
-        raise TypeError(f"{model.__name__}: only the lax, extra-ignoring configuration is mirrored")
+    unmirrored = set(model.model_config) - _MIRRORED_CONFIG
+    if unmirrored or model.model_config.get("extra", "ignore") != "ignore":
+        raise TypeError(f"{model.__name__}: only the default, extra-ignoring configuration is mirrored, "
+                        f"not {sorted(unmirrored) or model.model_config['extra']}")
     fields = []
     for name, info in model.model_fields.items():
         if info.alias not in (None, name) or info.validation_alias not in (None, name):
             raise TypeError(f"{model.__name__}.{name}: aliases are not mirrored")
+        if info.exclude or getattr(info, "default_factory_takes_data", False):
+            raise TypeError(f"{model.__name__}.{name}: exclusion and data-dependent defaults are not mirrored")
         kind = _translate(info.annotation, model, made)
         bounds = {}
         for meta in info.metadata:
@@ -66,7 +75,7 @@ def struct_for(model: type[BaseModel], _made: dict | None = None) -> type[msgspe
         else:
             fields.append((name, kind))
     # keyword-only: required fields may follow optional ones, as in the model, and keep its order
-    made[model] = msgspec.defstruct(model.__name__, fields, kw_only=True)
+    made[model] = msgspec.defstruct(model.__name__, fields, kw_only=True, forbid_unknown_fields=True)
     return made[model]
 
 
@@ -106,8 +115,10 @@ class Codec(Generic[M]):
         """(canonical JSON, its data: dates and times as ISO strings). Raises pydantic's
         ``ValidationError`` for a message the contract refuses."""
         try:
+            if _SUBMICROSECOND.search(raw):
+                raise ValueError("sub-microsecond times: pydantic truncates them, msgspec rounds")
             value = self._decoder.decode(raw)
-        except msgspec.MsgspecError:
+        except (msgspec.MsgspecError, ValueError):  # ValueError: also invalid UTF-8 in a string
             # the reference decides; its own output is strict JSON of the model, which msgspec takes
             value = self._decoder.decode(self.model.model_validate_json(raw).model_dump_json())
         return self._encoder.encode(value), msgspec.to_builtins(value)

@@ -207,10 +207,15 @@ def _insert(conn, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -
     tenth of the per-row cost of an INSERT pipeline; the server stores rows as they are sent),
     executemany on SQLite. Both fail the same way on a duplicate key."""
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        count = 0
+        rows = iter(rows)
+        first = next(rows, None)
+        if first is None:
+            return 0
+        count = 1
         with conn.connection.driver_connection.cursor() as cur, \
                 cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             write = copy.write_row
+            write(first)
             for row in rows:
                 write(row)
                 count += 1
@@ -253,7 +258,7 @@ def _stored_digests(conn, ids) -> dict[str, str]:
     """What the stored merged events say, to skip rewriting those that did not change: over the
     network an MD5 of each, not the JSON itself (a fortieth of the bytes to receive while the
     consumer thread competes for the interpreter); SQLite, in-process, compares the text."""
-    column = "md5(payload)" if conn.dialect.name == "postgresql" else "payload"
+    column = "md5(convert_to(payload, 'UTF8'))" if conn.dialect.name == "postgresql" else "payload"
     return dict(_driver_query(conn, f"SELECT event_id, {column} FROM events WHERE {_any(conn, 'event_id', 'c')}",
                               {"c": _ids(sorted(ids))}).all())
 
@@ -292,6 +297,10 @@ def prepare(raw: bytes) -> PreparedReport:
     payload = canonical.decode()
     return PreparedReport(data["event_id"], payload, data, _report_row(data, payload),
                           orjson.dumps(_window(data)).decode(), _event_row(merge.merge([data])))
+
+
+class ConcurrentRevision(RuntimeError):
+    """Another writer revised a report this batch revises: the batch is retried (it is idempotent)."""
 
 
 class BadQuery(ValueError):
@@ -454,12 +463,14 @@ class EventRepository:
             existing: dict[str, str] = {}
             changed: dict[str, PreparedReport] = {}
             slots: set[int] = set()
+            left: dict[str, tuple] = {}
             for eid, payload, *bucket in _driver_query(
                     conn, "SELECT event_id, payload, country, admin1, event_type FROM reports "
                           f"WHERE {_any(conn, 'event_id', 'ids')}", {"ids": _ids(latest)}):
                 existing[eid] = payload
                 if payload != latest[eid].payload:
                     # a revised report's old cluster changes too, and may be in another bucket
+                    left[eid] = tuple(bucket)
                     slots.add(lock_slot(dict(zip(("country", "admin1", "event_type"), bucket, strict=True))))
             for eid, report in latest.items():
                 if eid not in existing:
@@ -475,11 +486,15 @@ class EventRepository:
                 return result
             _lock_slots(conn, slots)  # all at once, in order, before the neighbourhood is read
             old_assignment = dict.fromkeys(changed)
-            revised = [eid for eid in changed if eid in existing]
-            if revised:  # clusters change with other writers' merges: read under the locks
-                old_assignment.update(_driver_query(
-                    conn, f"SELECT event_id, cluster_id FROM reports WHERE {_any(conn, 'event_id', 'ids')}",
-                    {"ids": _ids(revised)}).all())
+            if left:  # clusters change with other writers' merges: read under the locks
+                for eid, cluster, *bucket in _driver_query(
+                        conn, "SELECT event_id, cluster_id, country, admin1, event_type FROM reports "
+                              f"WHERE {_any(conn, 'event_id', 'ids')}", {"ids": _ids(left)}):
+                    if tuple(bucket) != left[eid]:
+                        # another writer revised it meanwhile (only when a key's versions reach two
+                        # consumers, e.g. after partitions were added): the locks taken may be wrong
+                        raise ConcurrentRevision(f"report {eid} was revised by another writer; retrying")
+                    old_assignment[eid] = cluster
             affected, current, clusters, existing_rows = self._neighbourhood(conn, changed, old_assignment)
             groups = merge.components(affected)
             cluster_of = {eid: g[0] for g in groups for eid in g}

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
+from pydantic import ValidationError
+
 from services.common.contracts import EVENTS_TOPIC, STORIES_TOPIC, Story
 from services.common.kafka import ConsumeLoop, PoisonMessage, Publisher, dead_letter
 
@@ -48,7 +50,15 @@ class StoreHandler:
             return
         if record.topic != EVENTS_TOPIC:
             raise PoisonMessage(f"unexpected topic {record.topic}")
-        self._pending.append((record, prepare(record.value)))
+        try:
+            prepared = prepare(record.value)
+        except ValidationError:
+            raise
+        except (ValueError, TypeError, OverflowError) as exc:
+            # preparing is pure computation: what fails once fails every time (a number no JSON
+            # writer or column holds), so it is dead-lettered at once, not retried
+            raise PoisonMessage(f"{type(exc).__name__}: {exc}") from exc
+        self._pending.append((record, prepared))
 
     def detach(self) -> Callable[[], None]:
         """Take what the batch collected (in the consuming thread) and return the job that writes it
@@ -143,8 +153,9 @@ def _bad_row(exc: Exception) -> bool:
 
     from sqlalchemy.exc import DataError, IntegrityError
 
+    # OverflowError: SQLite's driver refusing an integer beyond 64 bits, which the contract allows
     kinds: tuple[type, ...] = (DataError, IntegrityError, sqlite3.IntegrityError, sqlite3.DataError, ValueError,
-                               TypeError, KeyError)
+                               TypeError, KeyError, OverflowError)
     try:
         import psycopg
 

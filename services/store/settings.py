@@ -21,8 +21,8 @@ class StoreSettings(CommonSettings):
                            "store exits (the batch is uncommitted and replayed on restart)"
     )
     store_writers: int = Field(
-        2, ge=1, le=16, description="PostgreSQL transactions that write a batch at once, each for its own "
-                                    "provinces and event types (SQLite: always one)"
+        2, ge=1, le=4, description="PostgreSQL transactions that write a batch at once, each for its own "
+                                    "provinces and event types, 1-4 (SQLite: always one)"
     )
     store_admin_token: SecretStr | None = Field(
         None, description="Bearer token for admin endpoints (POST /admin/rebuild); unset: admin disabled"

@@ -7,6 +7,10 @@ so merging does real work.
 
 ``--preload N`` first writes N other reports straight through the repository (untimed), 50,000 a
 year in the years before the timed events, so that the timed run writes into a store with history.
+
+PostgreSQL runs twice, into an emptied database each time: with one writer, the baseline, and with
+``WIREWATCH_STORE_WRITERS`` (default 2) transactions writing each batch at once. Their ratio, taken
+in one run, does not depend on how fast the machine happens to be at the time.
 """
 
 from __future__ import annotations
@@ -70,15 +74,14 @@ def synthetic_events(n: int, seed: int = 5, start: date = date(2025, 1, 1)) -> l
     return out[:n]
 
 
-def run_store(bootstrap: str, url: str, n_events: int, group: str) -> tuple[float, int, int]:
+def run_store(bootstrap: str, url: str, n_events: int, group: str, writers: int) -> tuple[float, int, int]:
     settings = StoreSettings(kafka_bootstrap=bootstrap, kafka_session_timeout_ms=6000,
                              kafka_heartbeat_interval_ms=1000)
     repo = EventRepository(url)
     registry = CollectorRegistry()
     consumer = make_consumer(settings, "bench-store", group, [EVENTS_TOPIC])
     publisher = Publisher(make_producer(settings, "bench-store"))
-    loop, handler = make_loop(consumer, publisher, repo, StoreMetrics(registry), None, 3,
-                              writers=settings.store_writers)
+    loop, handler = make_loop(consumer, publisher, repo, StoreMetrics(registry), None, 3, writers=writers)
     # the clock starts with the first batch: the group join wait is Kafka's, not the store's
     t0 = None
     consumed = 0
@@ -134,19 +137,39 @@ def main() -> int:
         print(f"  (produced in {time.perf_counter() - t0:.1f}s)")
         n_events = len(events)
         del events  # the benchmark's own copy: not part of what a store process holds
+        writers = StoreSettings().store_writers
         with bench_databases(args.postgres, Path(tmp)) as targets:
             for name, url in targets:
-                if args.preload:
-                    preload(url, args.preload)
-                tune_gc()  # as `wirewatch store` and `wirewatch run` do on start
-                elapsed, stored, inserted = run_store(broker.bootstrap, url, n_events, f"bench-{name}")
-                results.append((name, elapsed, stored, inserted))
-    print(f"\n{'database':<12} {'seconds':>8} {'events/s':>9} {'reports':>8} {'merged events':>14}")
+                runs = [1, writers] if name == "PostgreSQL" and writers > 1 else [1]
+                for n in runs:
+                    empty(url)
+                    if args.preload:
+                        preload(url, args.preload)
+                    tune_gc()  # as `wirewatch store` and `wirewatch run` do on start
+                    elapsed, stored, inserted = run_store(broker.bootstrap, url, n_events, f"bench-{name}-{n}", n)
+                    results.append((f"{name} x{n}" if len(runs) > 1 else name, elapsed, stored, inserted))
+    print(f"\n{'database, writers':<18} {'seconds':>8} {'events/s':>9} {'reports':>8} {'merged events':>14}")
     for name, elapsed, stored, inserted in results:
-        print(f"{name:<12} {elapsed:>8.1f} {n_events / elapsed:>9.0f} {inserted:>8,} {stored:>14,}")
-    if len(results) == 2:
-        print(f"PostgreSQL / SQLite throughput: {results[1][1] / results[0][1]:.2f}")
+        print(f"{name:<18} {elapsed:>8.1f} {n_events / elapsed:>9.0f} {inserted:>8,} {stored:>14,}")
+    rate = {name: n_events / elapsed for name, elapsed, _, _ in results}
+    if f"PostgreSQL x{writers}" in rate:
+        print(f"PostgreSQL, {writers} writers / 1 writer: {rate[f'PostgreSQL x{writers}'] / rate['PostgreSQL x1']:.2f}")
+    best_pg = max((r for n, r in rate.items() if n.startswith("PostgreSQL")), default=None)
+    if best_pg and "SQLite" in rate:
+        print(f"PostgreSQL / SQLite throughput: {best_pg / rate['SQLite']:.2f}")
     return 0
+
+
+def empty(url: str) -> None:
+    """A store with nothing in it (the schema stays): each run starts from the same state."""
+    repo = EventRepository(url)
+    with repo.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("TRUNCATE reports, events, story_links")  # new files: no dead rows left
+        else:
+            for table in ("reports", "events", "story_links"):
+                conn.exec_driver_sql(f"DELETE FROM {table}")
+    repo.close()
 
 
 if __name__ == "__main__":

@@ -244,14 +244,14 @@ def test_postgresql_writers_of_one_bucket_take_turns_and_of_others_do_not(postgr
 
     repo = EventRepository(postgres_url)
     mine, theirs = make_event(1), make_event(2)  # Imam Sahib, Kunduz and Lashkar Gah, Helmand
-    slot = lock_slot(mine.model_dump(mode="json"))
-    assert slot != lock_slot(theirs.model_dump(mode="json"))
+    slot = lock_slot(merge.bucket(mine.model_dump(mode="json")))
+    assert slot != lock_slot(merge.bucket(theirs.model_dump(mode="json")))
     hold = f"SELECT pg_advisory_xact_lock_shared({_WRITER_LOCK}), pg_advisory_xact_lock({_WRITER_LOCK + 1 + slot})"
     assert _held_while(postgres_url, hold, lambda: repo.upsert_many([mine])) == (True, True)
     assert _held_while(postgres_url, hold, lambda: repo.upsert_many([theirs])) == (False, True)
     # a revised report that leaves the held bucket waits for it too: its old cluster is there
     moved = mine.model_copy(update={"admin1": "Helmand", "admin2": "Lashkar Gah"})
-    assert lock_slot(moved.model_dump(mode="json")) != slot
+    assert lock_slot(merge.bucket(moved.model_dump(mode="json"))) != slot
     assert _held_while(postgres_url, hold, lambda: repo.upsert_many([moved])) == (True, True)
     # a link may touch any bucket: it waits for the writers, which hold the store shared
     dup = Story(story_id="mirror", url="https://mirror.example/1", canonical_url="https://mirror.example/1",

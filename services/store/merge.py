@@ -55,6 +55,12 @@ def same_place(a: dict, b: dict) -> bool:
     return km is not None and km <= MAX_DISTANCE_KM and a.get("geo_precision") == b.get("geo_precision") == 1
 
 
+def bucket(report: dict) -> tuple:
+    """Reports in different buckets are never the same event (``same_event`` needs the same country,
+    province and event type), so clusters never cross buckets."""
+    return (report.get("country"), report.get("admin1"), report["event_type"])
+
+
 def same_event(a: dict, b: dict) -> bool:
     """Two reports from different stories are the same event when dates, place, type and actors agree."""
     if a["story_id"] == b["story_id"]:
@@ -89,7 +95,7 @@ def components(reports: dict[str, dict]) -> list[list[str]]:
     by_bucket: dict[tuple, dict[int, list[str]]] = {}
     for i in ids:
         r = reports[i]
-        by_bucket.setdefault((r.get("country"), r.get("admin1"), r["event_type"]), {}).setdefault(
+        by_bucket.setdefault(bucket(r), {}).setdefault(
             DATE_TOLERANCE_DAYS.get(r["date_precision"], 1), []).append(i)
     for by_tolerance in by_bucket.values():
         # Only pairs within their tolerance can match, so each precision is swept apart: most

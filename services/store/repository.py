@@ -167,9 +167,8 @@ def _driver_query(conn, sql: str, params: dict | list[dict]):
 
 
 # Merging reads a neighbourhood and rewrites it: two writers doing so at once under READ COMMITTED
-# could each miss the other's new reports. But reports can only be the same event within one
-# country, province and event type (``merge.same_event``), so clusters never span two of these
-# "buckets", and writers that touch different buckets cannot interfere. PostgreSQL writers take
+# could each miss the other's new reports. But clusters never span two buckets (``merge.bucket``),
+# so writers that touch different buckets cannot interfere. PostgreSQL writers take
 # transaction-scoped advisory locks: one per slot of buckets (``lock_slot``) they touch, after a
 # shared hold on the whole store, which the few writes that cross buckets (near-duplicate links,
 # rebuilds) take exclusively. Readers are never blocked; SQLite allows one writer anyway.
@@ -177,10 +176,9 @@ _WRITER_LOCK = 0x7769726577617463  # "wirewatc"; slot n is locked as _WRITER_LOC
 LOCK_SLOTS = 64  # a bounded number of locks per transaction, whatever the number of buckets
 
 
-def lock_slot(report: dict) -> int:
-    """The lock slot of a report's bucket: stable across processes (replicas must agree)."""
-    key = f"{report.get('country')}\x1f{report.get('admin1')}\x1f{report.get('event_type')}"
-    return zlib.crc32(key.encode()) % LOCK_SLOTS
+def lock_slot(bucket: tuple) -> int:
+    """The lock slot of a bucket (``merge.bucket``): stable across processes (replicas must agree)."""
+    return zlib.crc32("\x1f".join(map(str, bucket)).encode()) % LOCK_SLOTS
 
 
 def _lock_store(conn) -> None:
@@ -228,12 +226,19 @@ def _insert(conn, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -
     return len(rows)
 
 
-def _update(conn, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Rewrite rows (tuples in ``columns`` order) by their key, the first column."""
-    mark = _placeholder(conn)
-    sets = ", ".join(f"{c} = {mark}" for c in columns[1:])
-    conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE {columns[0]} = {mark}",
-                         [row[1:] + row[:1] for row in rows])
+_NOT_TEXT = {"latitude": "float8", "longitude": "float8", "confidence": "float8", "geo_precision": "int",
+             "fatalities": "int", "n_sources": "int"}
+
+
+def _update(conn, table: str, columns: tuple[str, ...], rows: list[tuple], chunk: int = 5000) -> None:
+    """Rewrite rows (tuples in ``columns`` order) by their key, the first column: one statement per
+    ``chunk`` rows, from one JSON parameter (an executemany is a round trip per row)."""
+    source = _records(conn, "v", "v", [(c, _NOT_TEXT.get(c, "text")) for c in columns])
+    sql = (f"UPDATE {table} SET {', '.join(f'{c} = v.{c}' for c in columns[1:])} FROM {source} "
+           f"WHERE {table}.{columns[0]} = v.{columns[0]}")
+    for start in range(0, len(rows), chunk):
+        _driver_query(conn, sql, {"v": orjson.dumps([dict(zip(columns, row, strict=True))
+                                                     for row in rows[start:start + chunk]]).decode()})
 
 
 def _light(row) -> dict:
@@ -246,12 +251,6 @@ def _light(row) -> dict:
 _EVENT_COLUMNS = ("event_id", "event_date", "date_precision", "event_type", "sub_event_type", "actor1", "actor2",
                   "country", "admin1", "admin2", "location", "latitude", "longitude", "geo_precision", "fatalities",
                   "n_sources", "confidence", "evidence_text", "payload")
-_EVENT_TYPES = tuple((c, {"latitude": "float8", "longitude": "float8", "confidence": "float8", "geo_precision": "int",
-                         "fatalities": "int", "n_sources": "int"}.get(c, "text")) for c in _EVENT_COLUMNS)
-# merged events that changed, rewritten in one statement from one JSON parameter (an executemany
-# is a round trip per row)
-_UPDATE_EVENTS = ("UPDATE events SET " + ", ".join(f"{c} = v.{c}" for c in _EVENT_COLUMNS[1:])
-                  + " FROM {rows} WHERE events.event_id = v.event_id")
 
 
 def _stored_digests(conn, ids) -> dict[str, str]:
@@ -471,7 +470,7 @@ class EventRepository:
                 if payload != latest[eid].payload:
                     # a revised report's old cluster changes too, and may be in another bucket
                     left[eid] = tuple(bucket)
-                    slots.add(lock_slot(dict(zip(("country", "admin1", "event_type"), bucket, strict=True))))
+                    slots.add(lock_slot(left[eid]))
             for eid, report in latest.items():
                 if eid not in existing:
                     result.inserted += 1
@@ -481,7 +480,7 @@ class EventRepository:
                     result.unchanged += 1
                     continue
                 changed[eid] = report
-                slots.add(lock_slot(report.data))
+                slots.add(lock_slot(merge.bucket(report.data)))
             if not changed:
                 return result
             _lock_slots(conn, slots)  # all at once, in order, before the neighbourhood is read
@@ -654,8 +653,7 @@ class EventRepository:
         digest = _digest(conn)
         written = _insert(conn, "events", _EVENT_COLUMNS, inserts())
         if updates:
-            _driver_query(conn, _UPDATE_EVENTS.format(rows=_records(conn, "v", "v", _EVENT_TYPES)),
-                          {"v": orjson.dumps([dict(zip(_EVENT_COLUMNS, row, strict=True)) for row in updates]).decode()})
+            _update(conn, "events", _EVENT_COLUMNS, updates)
         return written + len(updates)
 
     # -- reads -----------------------------------------------------------------------------------

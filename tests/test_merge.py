@@ -8,6 +8,8 @@ import json
 import random
 from datetime import UTC, datetime
 
+from sqlalchemy import text
+
 from services.common.contracts import Event
 from services.extract.extractor import RuleExtractor, story_from_text
 from services.store import merge
@@ -64,44 +66,91 @@ def _seed_events() -> dict[str, list[Event]]:
 
 
 def _find(events: list[Event], gold_event: dict) -> Event:
-    return next(e for e in events if e.admin1 == gold_event["admin1"] and e.sub_event_type == gold_event["sub_event_type"]
-                and (not gold_event.get("admin2") or e.admin2 in (gold_event["admin2"], None)
-                     or e.location == gold_event["admin2"]))
+    """The extracted event a gold one describes: same province, district and sub-type."""
+    return next(e for e in events if e.admin1 == gold_event["admin1"] and e.admin2 == gold_event["admin2"]
+                and e.sub_event_type == gold_event["sub_event_type"])
 
 
-def test_seed_pairs_merge_in_any_arrival_order(database_url):
+def test_seed_events_merge_as_the_gold_file_says_in_any_arrival_order(database_url):
+    """The seed pairs the gold file marks ``same_event`` become one event each, and nothing else
+    merges: the seeds also hold same-day clashes in other districts of one province (Baghlan) and
+    reports that know only the province, which must stay apart."""
     gold = json.loads(shared_path("gold", "seed-events.json").read_text(encoding="utf-8"))
     by_story = _seed_events()
     all_events = [e for events in by_story.values() for e in events]
     stories = {s["story"]: s for s in gold["stories"]}
-    pairs = []
+    pairs = set()
     for left, right in gold["same_event"]:
         (ls, li), (rs, ri) = left.split("#"), right.split("#")
-        pairs.append((_find(by_story[ls], stories[ls]["events"][int(li)]),
-                      _find(by_story[rs], stories[rs]["events"][int(ri)])))
+        pairs.add(frozenset((_find(by_story[ls], stories[ls]["events"][int(li)]).event_id,
+                             _find(by_story[rs], stories[rs]["events"][int(ri)]).event_id)))
+    assert len(pairs) == len(gold["same_event"]) == 4
     dumps = []
     for seed in range(3):
         order = list(all_events)
         random.Random(seed).shuffle(order)
         repo = EventRepository(database_url)
         with repo.engine.begin() as conn:  # a clean store for each order
-            from sqlalchemy import text
-
             for table in ("events", "reports", "story_links"):
                 conn.execute(text(f"DELETE FROM {table}"))
         for i in range(0, len(order), 3):  # arrive in small batches
             repo.upsert_many(order[i:i + 3])
-        for a, b in pairs:
-            merged_a, merged_b = repo.get(a.event_id), repo.get(b.event_id)
-            assert merged_a["event_id"] == merged_b["event_id"], (a.admin1, a.admin2, b.admin2)
-            assert {s["story_id"] for s in merged_a["sources"]} >= {a.story_id, b.story_id}
         with repo.engine.connect() as conn:
-            from sqlalchemy import text
-
+            merged = [json.loads(p) for (p,) in conn.execute(text("SELECT payload FROM events"))]
             dumps.append((conn.execute(text("SELECT * FROM events ORDER BY event_id")).all(),
                           conn.execute(text("SELECT * FROM reports ORDER BY event_id")).all()))
+        assert {frozenset(m["reports"]) for m in merged if len(m["reports"]) > 1} == pairs
+        assert sum(len(m["reports"]) for m in merged) == len(all_events)
+        for m in merged:
+            if len(m["reports"]) > 1:  # every outlet is credited
+                assert len({s["story_id"] for s in m["sources"]}) == 2
         repo.close()
     assert all(d == dumps[0] for d in dumps[1:])  # independent of arrival order
+
+
+def test_the_store_keeps_apart_what_must_not_merge(database_url):
+    """Through the repository, not only ``same_event``: each pair below reaches the store in one
+    order and then the other, and only the control pair merges."""
+    from services.common.contracts import Actor
+
+    def ev(eid, story, day, admin2, lat, lon, gp=1, admin1="Baghlan",
+           actors=("Taliban", "Military Forces of Afghanistan")):
+        return Event(event_id=eid, story_id=story, event_date=day, date_precision="day", event_type="Battles",
+                     sub_event_type="Armed clash", actor1=Actor(name=actors[0]),
+                     actor2=Actor(name=actors[1]), country="AF", admin1=admin1, admin2=admin2, latitude=lat, longitude=lon, geo_precision=gp,
+                     confidence=0.7, extractor="t")
+
+    apart = {
+        "same day, another district": (ev("a1", "s1", "2020-01-27", "Baghlan-e-Markazi", 36.21, 68.75),
+                                       ev("a2", "s2", "2020-01-27", "Pul-e-Khumri", 35.94, 68.71)),
+        "same place, another day": (ev("b1", "s1", "2020-01-20", "Pul-e-Khumri", 35.94, 68.71),
+                                    ev("b2", "s2", "2020-01-23", "Pul-e-Khumri", 35.94, 68.71)),
+        "both known only to the province": (ev("c1", "s1", "2020-02-10", None, 36.0, 68.5, gp=3),
+                                            ev("c2", "s2", "2020-02-10", None, 36.0, 68.5, gp=3)),
+        "another province, same day and type": (ev("d1", "s1", "2020-03-01", "Pul-e-Khumri", 35.94, 68.71),
+                                                ev("d2", "s2", "2020-03-01", "Kunduz", 36.73, 68.86,
+                                                   admin1="Kunduz")),
+        "no actor in common": (ev("e1", "s1", "2020-04-01", "Pul-e-Khumri", 35.94, 68.71),
+                               ev("e2", "s2", "2020-04-01", "Pul-e-Khumri", 35.94, 68.71,
+                                  actors=("Islamic State (Afghanistan)", "Police Forces of Afghanistan"))),
+    }
+    together = (ev("z1", "s1", "2020-05-01", "Pul-e-Khumri", 35.94, 68.71),
+                ev("z2", "s2", "2020-05-02", "Pul-e-Khumri", 35.94, 68.71))
+    for first, second in (0, 1), (1, 0):
+        repo = EventRepository(database_url)
+        with repo.engine.begin() as conn:
+            for table in ("events", "reports"):
+                conn.execute(text(f"DELETE FROM {table}"))
+        for pair in (*apart.values(), together):
+            repo.upsert_many([pair[first]])
+        for pair in (*apart.values(), together):
+            repo.upsert_many([pair[second]])
+        for why, (a, b) in apart.items():
+            assert repo.get(a.event_id)["reports"] == [a.event_id], why
+            assert repo.get(b.event_id)["reports"] == [b.event_id], why
+        assert repo.get("z2")["reports"] == ["z1", "z2"]
+        assert repo.count() == 2 * len(apart) + 1
+        repo.close()
 
 
 def test_events_of_one_story_never_merge(database_url):

@@ -46,11 +46,10 @@ def _actors(report: dict) -> set[str]:
 def same_place(a: dict, b: dict) -> bool:
     if a.get("admin1") != b.get("admin1") or a.get("country") != b.get("country"):
         return False
-    if a.get("admin2") and b.get("admin2"):
-        if a["admin2"] == b["admin2"]:
-            return True
-    elif not a.get("admin2") and not b.get("admin2"):
-        return True  # both known only to the province: the most either report can say
+    if a.get("admin2") and a.get("admin2") == b.get("admin2"):
+        return True
+    # Reports known only to their province are never the same place: they could be in any of its
+    # districts (two clashes in one province on one day are common; the seed articles have some).
     km = _km(a, b)
     return km is not None and km <= MAX_DISTANCE_KM and a.get("geo_precision") == b.get("geo_precision") == 1
 

@@ -132,6 +132,11 @@ MIGRATIONS = [
         "CREATE INDEX reports_candidates_precision ON reports (admin1, event_type, date_precision, event_date)",
         "DROP INDEX reports_candidates",
     ],
+    # 6: reports known only to their province no longer merge with each other (``merge.same_place``):
+    # their clusters are formed again on start
+    [
+        "UPDATE reports SET cluster_id = NULL WHERE admin2 IS NULL OR admin2 = ''",
+    ],
 ]
 
 _REPORT_COLUMNS = ("event_id", "story_id", "country", "admin1", "admin2", "event_type", "event_date",
@@ -377,7 +382,7 @@ def _pairs_source(conn) -> str:
 # within the changed report's own tolerance, coarser ones within the widest tolerance: three ranges
 # of the reports_candidates_precision index per window, one per precision.
 _CANDIDATE_FILTER = (
-    "r.story_id <> w.s AND (r.admin2 = w.d OR (COALESCE(r.admin2, '') = '' AND COALESCE(w.d, '') = '') "
+    "r.story_id <> w.s AND (r.admin2 = w.d "
     "OR (w.gp = 1 AND r.geo_precision = 1 AND r.latitude >= w.la AND r.latitude <= w.lb "
     "AND r.longitude >= w.oa AND r.longitude <= w.ob))"
 )

@@ -32,6 +32,16 @@ CSV_COLUMNS = ["event_id", "event_date", "date_precision", "event_type", "sub_ev
                "fatalities_min", "fatalities_max", "confidence", "sources", "source_urls"]
 
 
+# fatalities are a 4-byte integer in PostgreSQL: a larger bound would be a database error, not a 400
+MAX_FATALITIES = 2**31 - 1
+
+
+def _has_nul(request: Request) -> bool:
+    """PostgreSQL text cannot hold NUL: a parameter with one is refused before it reaches a query."""
+    return "\x00" in request.scope["path"] or any("\x00" in k or "\x00" in v
+                                                  for k, v in request.query_params.multi_items())
+
+
 def _route_label(app: FastAPI, request: Request) -> str:
     """The route's path template: a bounded metric label, never the raw URL."""
     for route in app.router.routes:
@@ -109,7 +119,10 @@ def create_app(repo: EventRepository, health: Health, registry: CollectorRegistr
     @app.middleware("http")
     async def _metrics(request: Request, call_next):
         t0 = time.perf_counter()
-        response = await call_next(request)
+        if _has_nul(request):
+            response = JSONResponse({"detail": "parameters must not contain NUL characters"}, status_code=400)
+        else:
+            response = await call_next(request)
         label = _route_label(app, request)
         metrics.api_requests.labels(route=label, status=str(response.status_code)).inc()
         metrics.api_duration.labels(route=label).observe(time.perf_counter() - t0)
@@ -138,7 +151,8 @@ def create_app(repo: EventRepository, health: Health, registry: CollectorRegistr
         actor: str | None = Query(None, description="Either actor, e.g. Taliban"),
         event_type: str | None = Query(None, description="ACLED event type, e.g. Battles"),
         sub_event_type: str | None = Query(None, description="ACLED sub-event type, e.g. Armed clash"),
-        min_fatalities: int | None = Query(None, ge=0, description="At least this many fatalities"),
+        min_fatalities: int | None = Query(None, ge=0, le=MAX_FATALITIES,
+                                            description="At least this many fatalities"),
         bbox: str | None = Query(None, description="min_lon,min_lat,max_lon,max_lat"),
         q: str | None = Query(None, min_length=2, max_length=200, description="Text in the evidence sentences"),
         sort: str = Query("-event_date", description=f"One of {', '.join(SORTS)}"),
@@ -176,11 +190,13 @@ def create_app(repo: EventRepository, health: Health, registry: CollectorRegistr
         since: date | None = Query(None), until: date | None = Query(None),
         country: str | None = Query(None), admin1: str | None = Query(None), admin2: str | None = Query(None),
         actor: str | None = Query(None), event_type: str | None = Query(None),
-        sub_event_type: str | None = Query(None), min_fatalities: int | None = Query(None, ge=0),
+        sub_event_type: str | None = Query(None),
+        min_fatalities: int | None = Query(None, ge=0, le=MAX_FATALITIES),
         bbox: str | None = Query(None),
+        q: str | None = Query(None, min_length=2, max_length=200, description="Text in the evidence sentences"),
     ) -> JSONResponse:
         query = _query(since, until, country, admin1, admin2, actor, event_type, sub_event_type, min_fatalities,
-                       bbox, None)
+                       bbox, q)
         return JSONResponse({"by": by, "counts": repo.stats(query, by)})
 
     @app.post("/admin/rebuild", summary="Recompute every merged event from the stored reports (admin token)")

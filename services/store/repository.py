@@ -430,11 +430,17 @@ def decode_cursor(cursor: str) -> tuple:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, event_id = json.loads(raw)
-        if not isinstance(event_id, str):
+        if not isinstance(event_id, str) or "\x00" in event_id or len(event_id) > 128:
             raise ValueError
         return value, event_id
     except Exception as exc:
         raise BadQuery("cursor is not one this API issued") from exc
+
+
+def _cursor_fits(column: str, value) -> bool:
+    if column == "fatalities":
+        return type(value) is int and -2**31 <= value < 2**31
+    return isinstance(value, str) and len(value) <= 32 and "\x00" not in value
 
 
 class EventRepository:
@@ -717,6 +723,8 @@ class EventRepository:
         where, params = self._where(q)
         if q.cursor:
             value, last_id = decode_cursor(q.cursor)
+            if not _cursor_fits(column, value):  # a cursor from another sort, or made up
+                raise BadQuery(f"cursor is not one this API issued for sort={q.sort}")
             op = "<" if direction == "DESC" else ">"
             where.append(f"({column} {op} :cv OR ({column} = :cv AND event_id > :cid))")
             params.update(cv=value, cid=last_id)

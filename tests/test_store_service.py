@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import OperationalError
 
-from services.common.contracts import DEADLETTER_TOPIC, EVENTS_TOPIC, DeadLetter
-from services.common.kafka import Publisher, make_consumer, make_producer
+from services.common.contracts import DEADLETTER_TOPIC, EVENTS_TOPIC, STORIES_TOPIC, DeadLetter, Source, Story
+from services.common.kafka import Publisher, client_config, make_consumer, make_producer
 from services.store.metrics import StoreMetrics
 from services.store.repository import EventRepository
 from services.store.service import STORE_TOPICS, make_loop
 from tests.test_extract_service import _drain
-from tests.test_repository import make_event
+from tests.test_merge import _seed_events
+from tests.test_repository import _file_hash, dump, make_event
 
 
 def _produce(settings, values: list[tuple[bytes, bytes]]) -> None:
@@ -158,4 +161,93 @@ def test_an_event_the_database_cannot_store_is_dead_lettered(kafka_settings, pos
     assert repo.count_reports() == 10 and _committed(kafka_settings, "g-bad-row") == 11
     dead = [DeadLetter.from_bytes(r.value) for r in _drain(kafka_settings, DEADLETTER_TOPIC)]
     assert [d.key for d in dead] == ["e00010"] and dead[0].error_type == "DataError"
+    repo.close()
+
+
+def _replay_topics() -> tuple[list, list[Story]]:
+    """What the topics hold: the seeds' real extractions (whose gold pairs merge across stories),
+    pairs of outlets reporting one event, later versions of some reports (one moves district, so
+    its cluster splits) and republished stories."""
+    seeds = [e for events in _seed_events().values() for e in events]
+    reports = []
+    for i in range(40):
+        first = make_event(i)
+        reports.append(first)
+        if i % 2 == 0:  # another outlet's story of the same event, a day later, another figure
+            reports.append(make_event(
+                i, event_id=f"x{i:05d}", story_id=f"t{i}", event_date=first.event_date + timedelta(days=1),
+                fatalities=i % 17 + 3, sources=[Source(story_id=f"t{i}", outlet="Other", url=f"https://other.example/{i}",
+                                                       published_at=datetime(2026, 3, 3, tzinfo=UTC))]))
+    revisions = [make_event(i, fatalities=50 + i) for i in range(0, 40, 7)]
+    revisions.append(make_event(4, admin2="Khanabad", location="Khanabad", latitude=36.68, longitude=69.11))
+    stories = [Story(story_id=f"mirror-{sid}", url=f"https://mirror.example/{sid}",
+                     canonical_url=f"https://mirror.example/{sid}", feed_id="m", outlet="Mirror",
+                     fetched_at=datetime(2026, 3, 4, tzinfo=UTC), content_hash=sid, duplicate_of=sid)
+               for sid in ("000_676fcc2cbcfd88d6", "s6", "t8")]
+    return seeds + reports + revisions, stories
+
+
+def _replay_partition_by_partition(settings, repo, order: list[tuple[str, int]], ends: dict) -> None:
+    """Consume each partition from offset 0 to its end, one partition after another, through the
+    store's own loop (two writers on PostgreSQL)."""
+    for topic, partition in order:
+        tp = TopicPartition(topic, partition)
+        consumer = KafkaConsumer(**client_config(settings, "store-test"), group_id=f"replay-{uuid.uuid4().hex}",
+                                 enable_auto_commit=False, auto_offset_reset="earliest")
+        consumer.assign([tp])
+        end = ends.get(tp, 0)
+        publisher = Publisher(make_producer(settings, "store-test"))
+        loop, handler = make_loop(consumer, publisher, repo, StoreMetrics(CollectorRegistry()), None, 2, writers=2)
+        deadline = time.monotonic() + 30
+        while consumer.position(tp) < end and time.monotonic() < deadline:
+            loop.run_batch(timeout_ms=500)
+        loop.drain()
+        assert consumer.position(tp) >= end, (topic, partition)
+        loop.close()
+        handler.close()
+        publisher.close()
+
+
+def test_replaying_the_topics_from_offset_0_in_any_partition_order_changes_nothing(kafka_settings, database_url):
+    events, stories = _replay_topics()
+    producer = KafkaProducer(bootstrap_servers=kafka_settings.kafka_bootstrap, enable_idempotence=True, acks="all")
+    sent = [producer.send(EVENTS_TOPIC, key=e.event_id.encode(), value=e.to_bytes()) for e in events]
+    sent += [producer.send(STORIES_TOPIC, key=s.story_id.encode(), value=s.to_bytes()) for s in stories]
+    producer.flush()
+    producer.close()
+    ends: dict[TopicPartition, int] = {}  # from what was written, not ListOffsets (Tansu's may be a batch's start)
+    for meta in (f.get(timeout=10) for f in sent):
+        tp = TopicPartition(meta.topic, meta.partition)
+        ends[tp] = max(ends.get(tp, 0), meta.offset + 1)
+    partitions = range(kafka_settings.kafka_partitions)
+
+    repo = EventRepository(database_url)
+    _consume(kafka_settings, repo, "store", len(events) + len(stories))  # as the service does: one group
+    first = dump(repo)
+    merged = [repo.get(e.event_id) for e in events]
+    assert sum(len(m["reports"]) > 1 for m in {m["event_id"]: m for m in merged}.values()) >= 20
+    assert repo.get("e00004")["reports"] == ["e00004"]  # moved district: left x00004 behind
+    assert repo.get("e00007")["fatalities"] == 57  # the last version of a revised report
+    assert "Mirror" in {s["outlet"] for s in repo.get("e00006")["sources"]}
+
+    # the same store, every partition replayed from 0, last partition first
+    if database_url.startswith("sqlite"):
+        with repo.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        file_hash = _file_hash(database_url)
+    _replay_partition_by_partition(kafka_settings, repo, [(t, p) for t in (EVENTS_TOPIC, STORIES_TOPIC)
+                                                          for p in reversed(partitions)], ends)
+    assert dump(repo) == first
+    if database_url.startswith("sqlite"):
+        with repo.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert _file_hash(database_url) == file_hash  # not a byte of the file changed
+
+    # an empty store built in another order, the republished stories before any event
+    with repo.engine.begin() as conn:
+        for table in ("events", "reports", "story_links"):
+            conn.exec_driver_sql(f"DELETE FROM {table}")
+    order = [(STORIES_TOPIC, p) for p in partitions] + [(EVENTS_TOPIC, p) for p in (2, 0, 3, 1)]
+    _replay_partition_by_partition(kafka_settings, repo, order, ends)
+    assert dump(repo) == first
     repo.close()

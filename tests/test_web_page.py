@@ -5,6 +5,7 @@ without any external tile server, and lists events with their sources and eviden
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import zlib
@@ -14,7 +15,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from services.common.ops import Health, HttpServer
-from services.store.api import create_app
+from services.store.api import PAGE, create_app
 from services.store.metrics import StoreMetrics
 from services.store.repository import EventRepository
 from tests.test_repository import make_event
@@ -22,11 +23,14 @@ from tests.test_repository import make_event
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--virtual-time-budget=5000"]
+         "--disable-dev-shm-usage", "--virtual-time-budget=5000",
+         # any host but loopback fails to resolve: the page must not need one (no tiles, fonts or CDNs)
+         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 
-def _png_pixels(path: Path) -> tuple[int, int, set]:
-    """Width, height and the set of distinct row samples of an 8-bit RGB(A) PNG, decoded with zlib."""
+def _png_rows(path: Path) -> tuple[int, int, list[bytes]]:
+    """Width, height and the RGB rows of an 8-bit RGB or RGBA PNG (what Chromium writes), with the
+    PNG row filters undone, so that colours can be checked where they are drawn."""
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, width, height, ctype = 8, b"", 0, 0, 0
@@ -36,18 +40,30 @@ def _png_pixels(path: Path) -> tuple[int, int, set]:
         body = data[pos + 8:pos + 8 + length]
         if kind == b"IHDR":
             width, height, ctype = int.from_bytes(body[:4], "big"), int.from_bytes(body[4:8], "big"), body[9]
+            assert body[8] == 8 and ctype in (2, 6) and body[12] == 0, "only 8-bit, non-interlaced RGB(A)"
         elif kind == b"IDAT":
             idat += body
         pos += 12 + length
-    raw = zlib.decompress(idat)
-    bpp = 4 if ctype == 6 else 3
-    stride = width * bpp + 1
-    colours = set()
-    for y in range(0, height, max(1, height // 60)):
-        row = raw[y * stride + 1:(y + 1) * stride]  # filter byte skipped; enough to see variety
-        for x in range(0, width * bpp, bpp * max(1, width // 80)):
-            colours.add(bytes(row[x:x + 3]))
-    return width, height, colours
+    raw, bpp = zlib.decompress(idat), 4 if ctype == 6 else 3
+    stride, prev, rows = width * bpp, bytearray(width * bpp), []
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + b) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 0xFF
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+        rows.append(bytes(x for j in range(0, stride, bpp) for x in line[j:j + 3]))
+        prev = line
+    return width, height, rows
 
 
 @pytest.fixture
@@ -80,13 +96,36 @@ def test_page_lists_events_with_sources_and_evidence(served, tmp_path):
     assert "<rect" in dom  # the timeline's bars
 
 
+def test_page_filters_come_from_the_address(served, tmp_path):
+    out = _chromium("--dump-dom", f"{served.url}/?admin1=Helmand&event_type=Battles", tmp_path=tmp_path)
+    dom = out.stdout
+    assert 'data-loaded="true"' in dom, out.stderr[-2000:]
+    wanted = [i for i in range(40) if i % 4 == 2 and i % 3]  # make_event: Helmand, and Battles
+    assert dom.count('class="event"') == len(wanted) > 0
+    assert all(f'data-event-id="e{i:05d}"' in dom for i in wanted)
+    assert f">{len(wanted)} events<" in dom  # the status line counts what the filtered API returned
+
+
+def test_page_refers_to_nothing_beyond_its_own_server():
+    html = PAGE.read_text(encoding="utf-8")
+    assert not re.search(r"""(?:src|href|action)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import""", html)
+    assert not re.search(r"""fetch\(\s*["'`](?:https?:)?//""", html)  # the API is fetched by path
+
+
 def test_screenshot_shows_the_page(served, tmp_path):
     shot = tmp_path / "page.png"
     _chromium(f"--screenshot={shot}", "--window-size=1280,900", f"{served.url}/", tmp_path=tmp_path)
     assert shot.exists() and shot.stat().st_size > 10_000
-    width, height, colours = _png_pixels(shot)
+    width, height, rows = _png_rows(shot)
     assert (width, height) == (1280, 900)
-    assert len(colours) > 20  # header, panels, map dots and text: not a blank or error page
+    pixels = [row[x:x + 3] for row in rows[::6] for x in range(0, len(row), 3 * 4)]
+    # the header's ink (#1d2733), the map's event dots (red, #b3261e half-transparent over the map's
+    # background) and the page's light background: drawn, not a blank or an error page
+    assert sum(1 for p in pixels if p == bytes.fromhex("1d2733")) > 500
+    reds = sum(1 for r, g, b in pixels if r > 150 and r - g > 60 and r - b > 60)
+    assert reds > 20, reds
+    assert sum(1 for r, g, b in pixels if min(r, g, b) > 235) > len(pixels) // 4
+    assert len(set(pixels)) > 50
     keep = os.environ.get("KEEP_SCREENSHOTS_IN")
     if keep:
         shutil.copy(shot, Path(keep) / "analyst-page.png")

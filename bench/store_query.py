@@ -32,7 +32,7 @@ from sqlalchemy import text  # noqa: E402
 from services.common.broker import free_port  # noqa: E402
 from services.extract.gazetteer import default_gazetteer  # noqa: E402
 from services.store import merge  # noqa: E402
-from services.store.repository import _EVENT_COLUMNS, EventRepository, _event_row  # noqa: E402
+from services.store.repository import _EVENT_COLUMNS, EventRepository, _event_row, encode_cursor  # noqa: E402
 
 TYPES = [("Battles", "Armed clash"), ("Explosions/Remote violence", "Remote explosive/landmine/IED"),
          ("Explosions/Remote violence", "Air/drone strike"), ("Violence against civilians", "Attack"),
@@ -99,7 +99,7 @@ def typical_queries(rng: random.Random, n: int) -> list[tuple[str, dict]]:
     out = []
     for _ in range(n):
         kind = rng.choice(["latest", "province+month", "province+type", "actor+year", "deadly", "bbox+month",
-                           "page 2"])
+                           "page 2", "deep page"])
         since = START + timedelta(days=rng.randrange(DAYS - 400))
         p = rng.choice(provinces).admin1
         params: dict = {
@@ -110,6 +110,8 @@ def typical_queries(rng: random.Random, n: int) -> list[tuple[str, dict]]:
             "deadly": {"min_fatalities": 8, "since": since, "until": since + timedelta(days=90)},
             "bbox+month": {"bbox": "68.0,36.0,70.0,38.0", "since": since, "until": since + timedelta(days=30)},
             "page 2": {"admin1": p},
+            # where paging through everything reaches, years back (a cursor as the API writes them)
+            "deep page": {"cursor": encode_cursor(since.isoformat(), "")},
         }[kind]
         out.append((kind, {k: str(v) for k, v in params.items()}))
     return out

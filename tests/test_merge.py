@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from services.common.contracts import Event
+from services.common.contracts import Actor, Event
 from services.extract.extractor import RuleExtractor, story_from_text
 from services.store import merge
 from services.store.repository import EventRepository
 from tests.conftest import shared_path
+from tests.test_repository import dump, empty
 
 
 def report(eid: str, story: str, day: str, admin2: str | None = "Dasht-e-Archi", **kw) -> dict:
@@ -90,15 +91,12 @@ def test_seed_events_merge_as_the_gold_file_says_in_any_arrival_order(database_u
         order = list(all_events)
         random.Random(seed).shuffle(order)
         repo = EventRepository(database_url)
-        with repo.engine.begin() as conn:  # a clean store for each order
-            for table in ("events", "reports", "story_links"):
-                conn.execute(text(f"DELETE FROM {table}"))
+        empty(repo)  # a clean store for each order
         for i in range(0, len(order), 3):  # arrive in small batches
             repo.upsert_many(order[i:i + 3])
         with repo.engine.connect() as conn:
             merged = [json.loads(p) for (p,) in conn.execute(text("SELECT payload FROM events"))]
-            dumps.append((conn.execute(text("SELECT * FROM events ORDER BY event_id")).all(),
-                          conn.execute(text("SELECT * FROM reports ORDER BY event_id")).all()))
+        dumps.append(dump(repo))
         assert {frozenset(m["reports"]) for m in merged if len(m["reports"]) > 1} == pairs
         assert sum(len(m["reports"]) for m in merged) == len(all_events)
         for m in merged:
@@ -111,8 +109,6 @@ def test_seed_events_merge_as_the_gold_file_says_in_any_arrival_order(database_u
 def test_the_store_keeps_apart_what_must_not_merge(database_url):
     """Through the repository, not only ``same_event``: each pair below reaches the store in one
     order and then the other, and only the control pair merges."""
-    from services.common.contracts import Actor
-
     def ev(eid, story, day, admin2, lat, lon, gp=1, admin1="Baghlan",
            actors=("Taliban", "Military Forces of Afghanistan")):
         return Event(event_id=eid, story_id=story, event_date=day, date_precision="day", event_type="Battles",
@@ -138,9 +134,7 @@ def test_the_store_keeps_apart_what_must_not_merge(database_url):
                 ev("z2", "s2", "2020-05-02", "Pul-e-Khumri", 35.94, 68.71))
     for first, second in (0, 1), (1, 0):
         repo = EventRepository(database_url)
-        with repo.engine.begin() as conn:
-            for table in ("events", "reports"):
-                conn.execute(text(f"DELETE FROM {table}"))
+        empty(repo)
         for pair in (*apart.values(), together):
             repo.upsert_many([pair[first]])
         for pair in (*apart.values(), together):
@@ -162,8 +156,6 @@ def test_events_of_one_story_never_merge(database_url):
 
 
 def test_a_late_report_can_join_and_a_changed_one_split_a_cluster(tmp_path):
-    from services.common.contracts import Actor
-
     def ev(eid, story, day, admin2, lat, lon):
         return Event(event_id=eid, story_id=story, event_date=day, date_precision="day", event_type="Battles",
                      sub_event_type="Armed clash", actor1=Actor(name="Taliban"), country="AF", admin1="Kunduz",

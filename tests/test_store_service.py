@@ -20,7 +20,7 @@ from services.store.repository import EventRepository
 from services.store.service import STORE_TOPICS, make_loop
 from tests.test_extract_service import _drain
 from tests.test_merge import _seed_events
-from tests.test_repository import _file_hash, dump, make_event
+from tests.test_repository import dump, empty, file_hash, make_event
 
 
 def _produce(settings, values: list[tuple[bytes, bytes]]) -> None:
@@ -54,11 +54,13 @@ def _committed(settings, group: str) -> int:
     return total
 
 
-def _loop(settings, repo, group: str, retry_s: float = 120.0):
-    """A store loop as the service makes it: on PostgreSQL, two writers share each batch."""
+def _loop(settings, repo, group: str, retry_s: float = 120.0, consumer=None):
+    """A store loop as the service makes it: on PostgreSQL, two writers share each batch. Its
+    consumer joins ``group`` unless one is given."""
     publisher = Publisher(make_producer(settings, "store-test"))
-    loop, handler = make_loop(make_consumer(settings, "store-test", group, list(STORE_TOPICS)), publisher, repo,
-                              StoreMetrics(CollectorRegistry()), None, 2, retry_s, writers=2)
+    consumer = consumer or make_consumer(settings, "store-test", group, list(STORE_TOPICS))
+    loop, handler = make_loop(consumer, publisher, repo, StoreMetrics(CollectorRegistry()), None, 2, retry_s,
+                              writers=2)
     return loop, handler, publisher
 
 
@@ -192,12 +194,12 @@ def _replay_partition_by_partition(settings, repo, order: list[tuple[str, int]],
     store's own loop (two writers on PostgreSQL)."""
     for topic, partition in order:
         tp = TopicPartition(topic, partition)
-        consumer = KafkaConsumer(**client_config(settings, "store-test"), group_id=f"replay-{uuid.uuid4().hex}",
+        group = f"replay-{uuid.uuid4().hex}"
+        consumer = KafkaConsumer(**client_config(settings, "store-test"), group_id=group,
                                  enable_auto_commit=False, auto_offset_reset="earliest")
         consumer.assign([tp])
         end = ends.get(tp, 0)
-        publisher = Publisher(make_producer(settings, "store-test"))
-        loop, handler = make_loop(consumer, publisher, repo, StoreMetrics(CollectorRegistry()), None, 2, writers=2)
+        loop, handler, publisher = _loop(settings, repo, group, consumer=consumer)
         deadline = time.monotonic() + 30
         while consumer.position(tp) < end and time.monotonic() < deadline:
             loop.run_batch(timeout_ms=500)
@@ -231,22 +233,15 @@ def test_replaying_the_topics_from_offset_0_in_any_partition_order_changes_nothi
     assert "Mirror" in {s["outlet"] for s in repo.get("e00006")["sources"]}
 
     # the same store, every partition replayed from 0, last partition first
-    if database_url.startswith("sqlite"):
-        with repo.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        file_hash = _file_hash(database_url)
+    before = file_hash(repo) if database_url.startswith("sqlite") else None
     _replay_partition_by_partition(kafka_settings, repo, [(t, p) for t in (EVENTS_TOPIC, STORIES_TOPIC)
                                                           for p in reversed(partitions)], ends)
     assert dump(repo) == first
-    if database_url.startswith("sqlite"):
-        with repo.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        assert _file_hash(database_url) == file_hash  # not a byte of the file changed
+    if before:
+        assert file_hash(repo) == before  # not a byte of the file changed
 
     # an empty store built in another order, the republished stories before any event
-    with repo.engine.begin() as conn:
-        for table in ("events", "reports", "story_links"):
-            conn.exec_driver_sql(f"DELETE FROM {table}")
+    empty(repo)
     order = [(STORIES_TOPIC, p) for p in partitions] + [(EVENTS_TOPIC, p) for p in (2, 0, 3, 1)]
     _replay_partition_by_partition(kafka_settings, repo, order, ends)
     assert dump(repo) == first

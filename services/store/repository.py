@@ -296,6 +296,7 @@ class PreparedReport(NamedTuple):
     row: tuple  # its ``reports`` row without the cluster id
     window: str  # where its candidates are (``_window``), as JSON
     alone: tuple  # its ``events`` row for when it is an event of its own, with no republished copies
+    slot: int  # its bucket's lock slot (``lock_slot``), which also picks its writer's shard
 
 
 _EVENTS = Codec(Event)
@@ -308,7 +309,8 @@ def prepare(raw: bytes) -> PreparedReport:
     canonical, data = _EVENTS.decode(raw)
     payload = canonical.decode()
     return PreparedReport(data["event_id"], payload, data, _report_row(data, payload),
-                          orjson.dumps(_window(data)).decode(), _event_row(merge.merge([data])))
+                          orjson.dumps(_window(data)).decode(), _event_row(merge.merge([data])),
+                          lock_slot(merge.bucket(data)))
 
 
 class ConcurrentRevision(RuntimeError):
@@ -499,7 +501,7 @@ class EventRepository:
                     result.unchanged += 1
                     continue
                 changed[eid] = report
-                slots.add(lock_slot(merge.bucket(report.data)))
+                slots.add(report.slot)
             if not changed:
                 return result
             _lock_slots(conn, slots)  # all at once, in order, before the neighbourhood is read

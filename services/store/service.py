@@ -12,9 +12,8 @@ from pydantic import ValidationError
 from services.common.contracts import EVENTS_TOPIC, STORIES_TOPIC, Story
 from services.common.kafka import ConsumeLoop, PoisonMessage, Publisher, dead_letter
 
-from .merge import bucket
 from .metrics import StoreMetrics
-from .repository import EventRepository, PreparedReport, WriteResult, lock_slot, prepare
+from .repository import EventRepository, PreparedReport, WriteResult, prepare
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +129,7 @@ class StoreHandler:
         latest = {r.event_id: r for r in reports}  # a report's last version, in one shard only
         shards: list[list[PreparedReport]] = [[] for _ in range(self.writers)]
         for report in latest.values():
-            shards[lock_slot(bucket(report.data)) % self.writers].append(report)
+            shards[report.slot % self.writers].append(report)
         futures = [self._shards.submit(self.repo.upsert_prepared, shard) for shard in shards if shard]
         wait(futures)  # every shard has finished, committed or not, before anything is retried
         failed = [f.exception() for f in futures if f.exception() is not None]

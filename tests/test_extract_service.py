@@ -22,6 +22,8 @@ from tests.conftest import ROOT
 
 TEXT = ("Taliban fighters stormed a police checkpoint in Dasht-e-Archi district of Kunduz province on "
         "Tuesday night, killing five policemen, officials said.")
+FRENCH = ("Des combattants talibans ont pris d'assaut un poste de police dans le district de Dasht-e-Archi, "
+          "dans la province de Kunduz, mardi soir, tuant cinq policiers, ont indiqué des responsables.")
 
 
 def _drain(settings, topic: str, timeout_s: float = 5.0) -> list:
@@ -45,6 +47,9 @@ def test_events_out_and_poison_dead_lettered(kafka_settings):
     producer.send(STORIES_TOPIC, key=b"bad1", value=b"{not json")
     producer.send(STORIES_TOPIC, key=b"bad2", value=b'{"story_id": "missing fields"}')
     producer.send(STORIES_TOPIC, key=b"s1", value=story.to_bytes())
+    # the same report in French: the extractor reads English only, so it is counted, not silently empty
+    french = story.model_copy(update={"story_id": "s2", "language": None, "text": FRENCH})
+    producer.send(STORIES_TOPIC, key=b"s2", value=french.to_bytes())
     producer.flush()
     producer.close()
 
@@ -54,11 +59,13 @@ def test_events_out_and_poison_dead_lettered(kafka_settings):
                               RuleExtractor(), ExtractMetrics(registry), None, 2)
     stop = threading.Event()
     deadline = time.monotonic() + 30
-    while loop.stats.consumed < 3 and time.monotonic() < deadline:
+    while loop.stats.consumed < 4 and time.monotonic() < deadline:
         loop.run_batch()
     loop.close()
     pub.close()
-    assert loop.stats.consumed == 3 and loop.stats.dead_lettered == 2
+    assert loop.stats.consumed == 4 and loop.stats.dead_lettered == 2
+    assert registry.get_sample_value("wirewatch_extract_unsupported_language_total", {"language": "fr"}) == 1
+    assert registry.get_sample_value("wirewatch_extract_stories_total", {"result": "unsupported_language"}) == 1
     events = [Event.from_bytes(r.value) for r in _drain(kafka_settings, EVENTS_TOPIC)]
     assert len(events) == 1
     e = events[0]

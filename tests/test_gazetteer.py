@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.extract.extractor import _places_in
+from services.extract.places import places_in as _places_in
 from services.extract.gazetteer import default_gazetteer
 
 
@@ -81,7 +81,7 @@ def test_afghan_names_resolve_through_the_curated_list_first():
 def test_common_words_and_unanchored_small_towns_are_not_world_places():
     # "Police" and "Reading" are towns somewhere; a small town needs its country named in the story
     assert _events("Police said the Reading of the charges was delayed after gunmen killed a guard.") == []
-    from services.extract.extractor import _world_places
+    from services.extract.places import world_places as _world_places
     from services.extract.world import default_world
     world = default_world()
     assert _world_places("A blast hit Mardan on Monday.", world, set()) == []

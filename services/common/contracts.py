@@ -115,6 +115,16 @@ class Event(_Message):
     longitude: float | None = None
     geo_precision: int | None = Field(None, ge=1, le=3)
     fatalities: int = Field(0, description="ACLED rule: most conservative credible figure")
+    disorder_type: Literal["Political violence", "Demonstrations", "Strategic developments"] | None = Field(
+        None, description="ACLED disorder type, following from the event type")
+    inter1: int | None = Field(None, ge=1, le=8, description="ACLED interaction code of actor1: 1 state forces, "
+                               "2 rebel groups, 3 political militias, 4 identity militias, 5 rioters, "
+                               "6 protesters, 7 civilians, 8 external/other forces")
+    inter2: int | None = Field(None, ge=1, le=8, description="ACLED interaction code of actor2")
+    interaction: int | None = Field(None, ge=10, le=88, description="ACLED interaction: the two codes, "
+                                    "lower first (17: state forces-civilians); one actor alone: its code * 10")
+    civilian_targeting: bool | None = Field(None, description="True when civilians were the target (ACLED's "
+                                            "'Civilian targeting'); None when not known")
     casualties: list[Casualty] = Field(default_factory=list)
     claims: list[Claim] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)

@@ -1,21 +1,58 @@
-"""Actor recognition: surface forms in the text -> canonical actor names (data/actors.yaml)."""
+"""Actor recognition: surface forms in the text -> canonical actor names in ACLED's naming, worldwide.
+
+Three data files (``data/``) every rule reads: ``actors.yaml`` (Afghanistan's named forces and the
+generic actors), ``organisations.yaml`` (named organisations worldwide, with their country, side and
+ACLED interaction code) and ``demonyms.yaml`` (the country adjectives and names that put a state force
+in a country: "Kenyan troops", "Yemen's army").
+
+A generic actor ("soldiers", "police", "protesters", "gunmen") is found with a template name holding
+``{country}``; ``ActorBook.resolve`` turns it into the name for the event's country ("Military Forces of
+Somalia", "Civilians (Mexico)"), so the same sentence gives the right name wherever it happened. The
+guarantee: ``find`` is deterministic and depends on the text only; ``resolve`` on the name and the
+country only.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-DEFAULT_ACTORS_FILE = Path(__file__).with_name("data") / "actors.yaml"
+DATA_DIR = Path(__file__).with_name("data")
+DEFAULT_ACTORS_FILE = DATA_DIR / "actors.yaml"
+ORGANISATIONS_FILE = DATA_DIR / "organisations.yaml"
+DEMONYMS_FILE = DATA_DIR / "demonyms.yaml"
+
+COUNTRY = "{country}"
+SIDES = ("nonstate", "state", "militia", "identity", "foreign", "civilians", "protesters", "rioters")
+# what a demonym may qualify: "Ethiopian troops", "Saudi-led coalition forces", "Israeli warplanes"
+_FORCE_WORDS = (r"(?:-led)?(?:\s+(?:government|national|security|armed|military|special|defen[cs]e|air|naval|"
+                r"regular|border|federal|state))?\s+(?:troops|soldiers?|forces|army|military|servicem[ae]n|"
+                r"commandos?|warplanes|jets|aircraft|drones?|navy|air force|artillery|tanks|units?|"
+                r"paratroopers?|marines|armed forces|defen[cs]e forces)")
+_POLICE_WORDS = r"\s+(?:police(?:men| officers?| forces)?|policem[ae]n|gendarmes?(?:rie)?|intelligence(?: services?| agents?)?)"
+_POSSESSIVE = r"['’]s\s+(?:(?:military|armed|security|defen[cs]e|national)\s+)?"
 
 
-_ACRONYMS: dict[str, set[str]] = {}
-for _a in ("ANA", "ANP", "ALP", "MoD", "ISIL", "ANSF", "ANDSF", "ISKP", "IS-K", "ISIS", "NATO", "ISAF", "ISIS-K", "NDS",
-           "AUP", "APPF", "PPF", "IMU", "HiG", "HIG"):
-    _ACRONYMS.setdefault(_a.lower(), set()).add(_a)
+@dataclass(frozen=True)
+class ActorSpec:
+    """One canonical actor: its name (a template when it holds ``{country}``), side and ACLED code."""
+
+    name: str
+    side: str
+    inter: int
+    country: str = ""
+    key: str = ""
+    default_in: tuple[str, ...] = ()
+    fallback: str = ""
+    overrides: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def generic(self) -> bool:
+        return COUNTRY in self.name
 
 
 @dataclass(frozen=True)
@@ -27,37 +64,171 @@ class ActorMention:
     surface: str
 
 
+def _check_pattern(pattern: str, where: str) -> None:
+    rx = re.compile(pattern, re.IGNORECASE)
+    if rx.groups:
+        raise ValueError(f"{where}: pattern {pattern!r} has a capturing group; use (?:...)")
+
+
 class ActorBook:
-    def __init__(self, path: Path = DEFAULT_ACTORS_FILE) -> None:
+    """Every actor the data files name, found in text by one compiled alternation."""
+
+    def __init__(self, path: Path = DEFAULT_ACTORS_FILE, organisations: Path | None = ORGANISATIONS_FILE,
+                 demonyms: Path | None = DEMONYMS_FILE) -> None:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        self.actors = data["actors"]
-        self.side = {a["name"]: a["side"] for a in self.actors}
+        orgs = yaml.safe_load(organisations.read_text(encoding="utf-8")) if organisations and \
+            organisations.exists() else {}
+        dem = yaml.safe_load(demonyms.read_text(encoding="utf-8")) if demonyms and demonyms.exists() else {}
+        self.country_names: dict[str, str] = dict((dem or {}).get("country_names") or {})
+        self._the = set((dem or {}).get("article") or ["US", "GB"])
+        self.demonyms: dict[str, list[str]] = {cc: list(v) for cc, v in ((dem or {}).get("demonyms") or {}).items()}
+        self.specs: list[ActorSpec] = []
+        entries: list[tuple[ActorSpec, list[str]]] = []
+        entries += self._demonym_entries()
+        for group in ((orgs or {}).get("organisations") or [], data.get("afghanistan") or [], data.get("generic") or []):
+            for a in group:
+                spec = ActorSpec(name=a["name"], side=a["side"], inter=int(a.get("inter") or 0),
+                                 country=a.get("country") or "", key=a.get("key") or "",
+                                 default_in=tuple(a.get("default_in") or ()), fallback=a.get("fallback") or "",
+                                 overrides=dict(a.get("overrides") or {}))
+                if spec.side not in SIDES:
+                    raise ValueError(f"actor {spec.name!r}: unknown side {spec.side!r}")
+                for p in a["patterns"]:
+                    _check_pattern(p, spec.name)
+                entries.append((spec, list(a["patterns"])))
+        self._build(entries)
+
+    def _demonym_entries(self) -> list[tuple[ActorSpec, list[str]]]:
+        out = []
+        for cc, forms in self.demonyms.items():
+            alt = "(?:" + "|".join(forms) + ")"
+            for p in forms:
+                _check_pattern(p, f"demonym {cc}")
+            out.append((ActorSpec(self._state_name("Police Forces of", cc), "state", 1, cc),
+                        [alt + _POLICE_WORDS, alt + _POSSESSIVE + r"police"]))
+            out.append((ActorSpec(self._state_name("Military Forces of", cc), "state", 1, cc),
+                        [alt + _FORCE_WORDS, alt + _POSSESSIVE + r"(?:army|military|forces|troops|air force|navy)"]))
+        return out
+
+    def _build(self, entries: list[tuple[ActorSpec, list[str]]]) -> None:
         parts = []
-        self._names = []
-        for i, actor in enumerate(self.actors):
-            parts.append(f"(?P<a{i}>" + "|".join(actor["patterns"]) + ")")
-            self._names.append(actor["name"])
-        # the group that people a security force detains or kills unnamed are counted in ("suspects")
-        self.suspects: str | None = next((a["name"] for a in self.actors if a["side"] == "nonstate" and
-                                          any(re.fullmatch(p, "suspects", re.IGNORECASE) for p in a["patterns"])),
-                                         None)
-        # the group that soldiers are counted in, for people a text names only by a post they guard
-        self.soldiers: str | None = next((a["name"] for a in self.actors if a["side"] == "state" and
-                                          any(re.fullmatch(p, "soldiers", re.IGNORECASE) for p in a["patterns"])),
-                                         None)
+        self._spec_of_group: list[ActorSpec] = []
+        seen: dict[str, ActorSpec] = {}
+        for i, (spec, patterns) in enumerate(entries):
+            parts.append(f"(?P<a{i}>" + "|".join(patterns) + ")")
+            self._spec_of_group.append(spec)
+            seen.setdefault(spec.name, spec)
+            self.specs.append(spec)
+        self.by_name: dict[str, ActorSpec] = seen
+        self.by_key: dict[str, ActorSpec] = {s.key: s for s in self.specs if s.key}
+        self._default_group = {cc: s.name for s in self.specs for cc in s.default_in}
         self._regex = re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])", re.IGNORECASE)
+        # the template each generic role goes by, for rules that name a side without a mention
+        self.suspects: str | None = self._key_name("insurgents")
+        self.soldiers: str | None = self._key_name("military")
+        self.police: str | None = self._key_name("police")
+        self.civilians: str | None = self._key_name("civilians")
+        self.unidentified: str | None = self._key_name("unidentified")
+        self.side: dict[str, str] = {s.name: s.side for s in reversed(self.specs)}
+        self._inter: dict[str, int] = {s.name: s.inter for s in reversed(self.specs)}
+        for s in self.specs:
+            for override in s.overrides.values():
+                self.side.setdefault(override, s.side)
+                self._inter.setdefault(override, s.inter)
+        # every generic actor's name in every country, so that resolved names have their side too
+        import pycountry
+
+        for s in self.specs:
+            if not s.generic:
+                continue
+            for c in pycountry.countries:
+                name = self.resolve(s.name, c.alpha_2)
+                if name is not None and name not in self.side:
+                    spec = self.by_name.get(name, s) if name in self.by_name else \
+                        (self.by_key[s.fallback] if s.fallback in self.by_key and name != s.name else s)
+                    self.side[name] = spec.side
+                    self._inter[name] = spec.inter
+
+    def _key_name(self, key: str) -> str | None:
+        spec = self.by_key.get(key)
+        return spec.name if spec else None
+
+    # -- names -----------------------------------------------------------------------------------
+
+    def country_name(self, cc: str | None) -> str | None:
+        """ACLED's English name of a country ("Somalia", "Democratic Republic of Congo")."""
+        if not cc:
+            return None
+        if cc in self.country_names:
+            return self.country_names[cc]
+        import pycountry
+
+        c = pycountry.countries.get(alpha_2=cc)
+        if c is None:
+            return None
+        return getattr(c, "common_name", None) or c.name.split(",")[0]
+
+    def _state_name(self, prefix: str, cc: str) -> str:
+        name = self.country_name(cc) or cc
+        return f"{prefix} {'the ' if cc in self._the else ''}{name}"
+
+    def resolve(self, name: str | None, cc: str | None) -> str | None:
+        """The name of ``name`` for an event in country ``cc``: a template gets the country's name (state forces
+        "Military Forces of the United States", others "Civilians (Mexico)"), unnamed insurgents the country's
+        dominant armed group where the data says there is one; a named actor stays as it is."""
+        if name is None or COUNTRY not in name:
+            return name
+        spec = self.by_name.get(name)
+        if spec is not None and cc:
+            if spec.key == "insurgents" and cc in self._default_group:
+                return self._default_group[cc]  # unnamed militants: the country's dominant armed group
+            if cc in spec.overrides:
+                return spec.overrides[cc]
+        if spec is not None and spec.fallback in self.by_key:
+            return self.resolve(self.by_key[spec.fallback].name, cc)
+        country = self.country_name(cc)
+        if country is None:
+            return name.replace(" ({country})", "").replace(" of {country}", "")
+        if name.endswith(" of {country}"):
+            return name.replace("{country}", ("the " if cc in self._the else "") + country)
+        return name.replace("{country}", country)
+
+    def side_of(self, name: str | None) -> str | None:
+        if name is None:
+            return None
+        if name in self.side:
+            return self.side[name]
+        return self._resolved_spec(name, "side")
+
+    def inter_of(self, name: str | None) -> int | None:
+        """ACLED's interaction code of a (resolved or template) actor name."""
+        if name is None:
+            return None
+        if name in self._inter:
+            return self._inter[name] or None
+        return self._resolved_spec(name, "inter")
+
+    def _resolved_spec(self, name: str, attr: str):
+        """A resolved generic name ("Civilians (Mexico)") is its template's; a state force of any country is state."""
+        if name.startswith(("Military Forces of", "Police Forces of")):
+            return "state" if attr == "side" else 1
+        for s in self.specs:
+            if s.generic:
+                head, _, tail = s.name.partition(COUNTRY)
+                if name.startswith(head) and name.endswith(tail) and len(name) > len(head) + len(tail):
+                    return getattr(s, attr)
+        return None
+
+    # -- finding ---------------------------------------------------------------------------------
 
     def find(self, text: str) -> list[ActorMention]:
         out = []
         for m in self._regex.finditer(text):
-            for i, name in enumerate(self._names):
-                if m.group(f"a{i}"):
-                    surface = m.group(f"a{i}")
-                    # acronyms count only as written: "ana" or "mod" in prose are not actors
-                    if surface.lower() in _ACRONYMS and surface not in _ACRONYMS[surface.lower()]:
-                        break
-                    out.append(ActorMention(name, self.side[name], m.start(), m.end(), surface))
-                    break
+            group = m.lastgroup
+            if group is None:
+                continue
+            spec = self._spec_of_group[int(group[1:])]
+            out.append(ActorMention(spec.name, spec.side, m.start(), m.end(), m.group(group)))
         return out
 
 

@@ -1,4 +1,11 @@
-"""ACLED event type and sub-event type from trigger phrases, most specific first."""
+"""ACLED event type and sub-event type of a sentence, from trigger phrases, most specific first.
+
+The whole ACLED taxonomy (``taxonomy.EVENT_TYPES``): battles, explosions and remote violence (chemical
+weapons and grenades included), violence against civilians, protests, riots and strategic developments.
+A sentence about something ACLED does not code (a natural or industrial disaster, an accident, a disease,
+sport, ordinary crime without a political actor) gets no trigger, so it yields no event. ``classify``
+depends on the sentence alone: the same sentence always gets the same trigger.
+"""
 
 from __future__ import annotations
 
@@ -14,53 +21,86 @@ RULES: list[tuple[str, str, str]] = [
      r"(?:base|bases|posts?|check ?points?|outposts?|district|headquarters)"),
     ("Battles", "Government regains territory",
      r"(?:retook|recaptured|retaken|regained(?: control)?|took back|liberated|cleared (?:\w+ ){0,3}of (?:the )?"
-     r"(?:Taliban|militants|insurgents))"),
+     r"(?:Taliban|militants|insurgents|rebels|jihadists|Al[- ]Shabaa?b|Islamic State|terrorists))"),
     ("Battles", "Non-state actor overtakes territory",
-     r"(?:fell|fallen|falling|fall) (?:in)?to (?:the )?(?:Taliban|militants|insurgents|extremists)|"
+     r"(?:fell|fallen|falling|fall) (?:in)?to (?:the )?(?:Taliban|militants|insurgents|extremists|rebels|jihadists|"
+     r"Al[- ]Shabaa?b|Islamic State|Houthis?)|"
      r"(?:captured|seized|overran|overrun|conquered|took control of|taken control of|stormed and seized)"
      r"(?: [\w-]+){0,4} (?:city|cities|capital|capitals|district centres?|district centers?|districts?|province|"
      r"provincial capitals?|headquarters|government buildings|governor's (?:office|compound)|territory|"
-     r"check ?points?|posts?|outposts?|bases?|villages?)|"
+     r"check ?points?|posts?|outposts?|bases?|villages?|towns?)|"
      r"(?:stormed|taken|took|entered)(?: [\w-]+){0,2} (?:city|cities|capitals?|provincial capitals?|headquarters|"
      r"government buildings|governor's (?:office|compound))|"
      r"under (?:the )?Taliban(?:'s)? control|(?:had|have|has) fallen|"
      r"(?:captured|seized|conquered|taken) (?:the )?(?:major |northern |southern |key )?(?:cities|city|capital)|"
      r"(?:conquered|overran|overtook|overtaken|overrun|seized control of|took over)"),
+    ("Explosions/Remote violence", "Chemical weapon",
+     r"chemical (?:weapons?|attacks?|agents?|munitions?|bombs?)|sarin|chlorine (?:gas|bombs?|barrels?|attacks?)|"
+     r"mustard gas|nerve (?:agent|gas)|poison(?:ous)? gas (?:attack|shells?|bombs?)|toxic gas (?:attack|shells?|bombs?)"),
     ("Explosions/Remote violence", "Suicide bomb",
      r"suicide (?:bomb(?:er|ing)?s?|attack(?:er)?s?|car bomb|blast|vest|bomber)|(?:self|him|her)self up"),
     ("Strategic developments", "Disrupted weapons use",
      r"detonated prematurely|premature(?:ly)? (?:detonat\w+|explo\w+)|defus(?:ed|ing)|diffus(?:ed|ing)|"
+     r"(?:bomb|explosives?) disposal|disarmed (?:a |an |the |\d+ )?(?:bombs?|mines?|explosives?|IEDs?|devices?)|"
      r"(?:while|as|when) (?:he was |they were |(?:the )?militants were |trying to |attempting to )?"
-     r"(?:planting|placing|emplacing|assembling|making|plant|place)\b(?! of)|(?:their|his) own (?:bomb|explosives|mine)"),
+     r"(?:planting|placing|emplacing|assembling|making|plant|place)\b(?! of)|(?:their|his) own (?:bomb|explosives|mine)|"
+     r"(?:intercepted|shot down|downed) (?:\w+ ){0,3}(?:drones?|missiles?|rockets?)"),
     ("Explosions/Remote violence", "Air/drone strike",
      r"air ?strikes?|air raids?|drone strikes?|airstrikes?|air[- ]?strike\(?s?\)?|(?:planes|aircraft|jets|drones?|"
-     r"helicopters?|gunships?) (?:are |were )?(?:bomb|struck|strike|fired|target)|"
-     r"bombing(?:s)? by (?:the )?(?:air|planes)|aerial (?:attack|bombardment|strikes?)|precision strike"),
+     r"helicopters?|gunships?|warplanes) (?:are |were |have |had )?(?:bomb|struck|strike|fired|target|pounded|attacked|hit)|"
+     r"bombing(?:s)? by (?:the )?(?:air|planes)|aerial (?:attack|bombardment|strikes?)|precision strike|"
+     r"(?:warplanes|drones?) (?:\w+ ){0,2}(?:bombed|struck|targeted|pounded)|bombarded from the air"),
     ("Explosions/Remote violence", "Shelling/artillery/missile attack",
      r"shelling|shelled|mortars?(?: shells?| rounds?| attack)?|artillery|rockets? (?:fire|attack|hit|landed|were fired)|"
      r"missiles?|rocket[- ]propelled grenades?|\bRPGs?\b|fired (?:\w+ ){0,2}rockets?|rockets? fired|"
-     r"fired heavy weapons|heavy weapons? fire|pounded"),
-    ("Explosions/Remote violence", "Grenade", r"(?<!propelled )grenades?"),
+     r"fired heavy weapons|heavy weapons? fire|pounded|projectiles?|katyushas?"),
+    ("Explosions/Remote violence", "Grenade", r"(?<!propelled )(?<!smoke )(?<!stun )grenades?"),
     ("Explosions/Remote violence", "Remote explosive/landmine/IED",
      r"roadside bomb|landmines?|\bIEDs?\b(?! (?:makers?|making|facilitators?|cells?|networks?|emplacers?|"
      r"materials?|factory|facilit))|improvised explosive(?! device (?:makers?|facilitators?|cells?|networks?))|"
      r"magnetic bomb|sticky bomb|car bomb|explosions?|blasts?|bomb (?:went off|exploded|blast)|explosive device|"
      r"mine (?:blast|explosion)|bombs? planted|planted (?:a |an |\d+ )?(?:bombs?|mines?|explosives?)|"
-     r"\bbombs?\b(?! (?:makers?|making|factory|materials?))|hit (?:a |an )?(?:mine|bomb)|detonated"),
+     r"\bbombs?\b(?! (?:makers?|making|factory|materials?|threats?|scares?))|hit (?:a |an )?(?:mine|bomb)|detonated|"
+     r"\bVBIEDs?\b|booby[- ]trap\w*"),
+    ("Riots", "Mob violence",
+     r"\bmobs?\b|lynch(?:ed|ing|ings)?|vigilante (?:justice|attack|killing)s?|"
+     r"(?:angry |irate )?(?:residents|villagers|locals|crowds?|neighbou?rs|a group of (?:people|residents|men|youths)) "
+     r"(?:(?!were\b|was\b|been\b|had\b)\w+ ){0,2}?(?:beat|stoned|lynched|set fire to|torched|burned|burnt)\b"),
+    ("Violence against civilians", "Sexual violence",
+     r"raped|rapes?\b|gang-?rap\w+|sexual(?:ly)? (?:assault\w*|abuse\w*|violence|exploit\w*)"),
+    ("Violence against civilians", "Abduction/forced disappearance",
+     r"abduct(?:ed|ion|s|ing)?|kidnapp?(?:ed|ing|ings)?|taken hostage|took (?:\w+ ){0,3}hostages?|"
+     r"forcibly disappeared|forced disappearance|went missing after (?:being )?(?:taken|seized)"),
     ("Battles", "Armed clash",
      r"clash(?:es|ed)?|fighting|fought|fights?|battles?|firefights?|gunfights?|offensive|ambush(?:ed|es)?|"
-     r"attack(?:ed|s|ing)?|stormed|besieg(?:ing|ed)|exchange of fire|engaged|skirmish(?:es)?|advanc(?:ed|es|ing)|"
-     r"raids?|raided|operations?|repelled|repulsed|fended off|snipers?|opened fire|fired (?:on|at|upon)|gunfire|"
-     r"shot|shooting|encounter|counter-?attack"),
+     r"attack(?:ed|s|ing)?|stormed|besieg(?:ing|ed)|exchange of fire|exchanged fire|engaged|skirmish(?:es)?|"
+     r"advanc(?:ed|es|ing)|raids?|raided|operations?|repelled|repulsed|fended off|snipers?|opened fire|"
+     r"fired (?:on|at|upon)|gunfire|shot|shooting|encounter|counter-?attack|shootout|gun battle"),
     ("Violence against civilians", "Attack",
-     r"shot dead|gunned down|assassinat(?:ed|ion)|executed|massacre|beheaded|lynched"),
-    ("Violence against civilians", "Sexual violence", r"raped|rapes?\b|sexual(?:ly)? (?:assault\w*|abuse\w*|violence)"),
-    ("Violence against civilians", "Abduction/forced disappearance",
-     r"abduct(?:ed|ion|s)?|kidnapp?(?:ed|ing)|taken hostage|took (?:\w+ ){0,3}hostages?"),
-    ("Strategic developments", "Arrests", r"arrest(?:ed|ing)|detain(?:ed|ing)|apprehended|captur(?:ed|ing)|detention|"
-                                          r"in(?:to)? custody"),
-    ("Protests", "Peaceful protest", r"protest(?:ed|ers|s)?|demonstrat(?:ion|ors|ed)|rall(?:y|ied)"),
-    ("Riots", "Violent demonstration", r"riot(?:s|ers|ing)?"),
+     r"shot dead|gunned down|assassinat(?:ed|ion)|executed|massacre|beheaded|murdered|stabbed|hacked to death|"
+     r"beat(?:en)? to death|tortured|burned alive"),
+    ("Strategic developments", "Arrests", r"arrest(?:ed|ing|s)?|detain(?:ed|ing)|apprehended|captur(?:ed|ing)|"
+                                          r"detention|in(?:to)? custody|rounded up"),
+    ("Strategic developments", "Agreement",
+     r"(?:reached|signed|struck|agreed|brokered|concluded|accepted) (?:on )?(?:an? |the )?(?:\w+ ){0,3}(?:agreement|"
+     r"deal|ceasefire|cease-fire|truce|accord|pact|peace)|peace (?:talks|conference|agreement|deal|accord|"
+     r"negotiations)|ceasefire|cease-fire|truce|prisoner (?:swap|exchange)|in exchange for the release|"
+     r"reconciliation (?:meeting|conference|talks)|peace (?:meeting|deal)"),
+    ("Strategic developments", "Headquarters or base established",
+     r"(?:established|set up|setting up|establishing|built|erected) (?:a |an |its |their |two |three |several |"
+     r"new |\d+ )*(?:new )?(?:military )?(?:bases?|camps?|headquarters|outposts?|military posts?|"
+     r"observation posts?|(?:military )?points?|garrisons?)\b|(?:point|base|post) was established"),
+    ("Strategic developments", "Change to group/activity",
+     r"movement of forces|(?:were|was|been) (?:seen|spotted|observed|reported) (?:\w+ ){0,2}(?:moving|gathering|"
+     r"regrouping|operating|patrolling|massing|mobili[sz]ing|heading|arriving|deploying|stationed|conducting)|"
+     r"reinforcements|deployed (?:\w+ ){0,4}(?:troops|forces|soldiers|fighters|units)|(?:troops|forces|soldiers) "
+     r"(?:were|have been|had been) deployed|mobili[sz]ed|(?:pull(?:ed)? back|withdr[ae]w|withdrawn|retreated) from|"
+     r"recruit(?:ed|ing|ment)|defect(?:ed|ion|ions)|curfew|training camp|graduation ceremony|"
+     r"(?:imposed|banned|announced) (?:\w+ ){0,3}(?:ban|restrictions|taxes|tax)|redeployed"),
+    ("Protests", "Peaceful protest", r"protest(?:ed|ers?|ors?|s|ing)?|demonstrat(?:ion|ions|ors?|ed|ing)|"
+                                     r"rall(?:y|ies|ied)|sit-?ins?|marched|took to the streets|(?:went|are|were) on "
+                                     r"strike|hunger strike|general strike|strikers|picket\w*|boycott\w*"),
+    ("Riots", "Violent demonstration", r"riot(?:s|ers|ing|ed)?|unrest"),
     ("Strategic developments", "Disrupted weapons use",
      r"(?:seized|confiscated|discovered|found|recovered|captured)(?: and (?:seized|destroyed|defused|confiscated))?"
      r"(?: [\w,-]+){0,8} (?:explosives|weapons|caches?|ammunitions?|munitions|IEDs|mines|RPGs|rockets|arms|"
@@ -68,11 +108,14 @@ RULES: list[tuple[str, str, str]] = [
     ("Strategic developments", "Looting/property destruction",
      r"loot(?:ed|ing)|torched|set (?:\w+ ){0,3}(?:on )?fire|set (?:\w+ ){0,3}ablaze|burn(?:ed|t) down|burned|"
      r"destroyed (?:a |an |the |\d+ )?(?:[\w-]+ ){0,3}(?:bridges?|schools?|clinics?|houses?|homes?|shops?|mosques?|"
-     r"property|properties|telecommunication|towers?|roads?|buildings?|prisons?|warehouses?|depots?|hideouts?)"),
+     r"property|properties|telecommunication|towers?|roads?|buildings?|prisons?|warehouses?|depots?|hideouts?|"
+     r"vehicles?|lorries|trucks?|crops|churches|offices?)|vandali[sz]\w+|plunder\w*|ransack\w*"),
 ]
 _COMPILED = [(t, s, re.compile(r"(?<![\w])(?:" + p + r")", re.IGNORECASE)) for t, s, p in RULES]
+_RANK = {sub: i for i, (_, sub, _) in reversed(list(enumerate(RULES)))}
+_RANK.update({sub: _RANK["Peaceful protest"] for sub in ("Protest with intervention", "Excessive force against protesters")})
+_RANK.setdefault("Violent demonstration", len(RULES))
 
-CASUALTY_ONLY = re.compile(r"\b(?:killed|killing|dead|died|wounded|injured|bodies|casualties)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -101,23 +144,125 @@ _OPERATION_ONLY = re.compile(r"operations?|raids?|raided", re.IGNORECASE)
 _ARREST = re.compile(r"\b(?:arrest(?:ed|ing)|detain(?:ed|ing)|apprehended|captur(?:ed|ing)|in(?:to)? custody)\b", re.IGNORECASE)
 _KILLED = re.compile(r"\b(?:killed|killing|dead|died|wounded|injured|casualties)\b", re.IGNORECASE)
 
+# -- demonstrations: what happened to (or was done by) the crowd decides the sub-type ----------------
+
+_CROWD = re.compile(r"\b(?:protest(?:ed|ers?|ors?|s|ing)?|demonstrat(?:ion|ions|ors?|ed|ing)|rall(?:y|ies|ied)|"
+                    r"sit-?ins?|marchers|marched|took to the streets|strikers|(?:went|were|are) on strike)\b",
+                    re.IGNORECASE)
+_FORCE = r"(?:police|policem[ae]n|security forces|soldiers|troops|army|forces|officers|gendarmes|guards|militia\w*|" \
+         r"authorities|agents)"
+_EXCESSIVE = re.compile(r"\b(?:opened fire|open fire|live (?:ammunition|rounds|bullets|fire)|shot (?:dead|and killed)|"
+                        r"fired (?:live |real )?(?:bullets|rounds|shots)? ?(?:on|at|into)|(?:killing|killed|shot|shooting)\b"
+                        r"(?:[^.;]{0,40}\b(?:protesters?|demonstrators?|people|civilians))|gunfire|beat(?:en|ing)? "
+                        r"(?:\w+ ){0,2}(?:protesters?|demonstrators?)|crackdown)", re.IGNORECASE)
+_RIOTING = re.compile(r"\b(?:burn(?:ed|t|ing)? (?:\w+ ){0,2}(?:tyres|tires|vehicles?|cars?|buildings?|offices?|police)|"
+                      r"threw (?:\w+ ){0,2}(?:stones|rocks|bricks|bottles|molotov\w*|petrol bombs|projectiles)|"
+                      r"stone-?pelting|pelted|hurled (?:\w+ ){0,2}(?:stones|rocks)|set (?:\w+ ){0,3}(?:on )?fire|"
+                      r"set (?:\w+ ){0,3}ablaze|torched|vandali[sz]\w*|looted|looting|smashed|clash(?:ed|es)? with|"
+                      r"attacked (?:\w+ ){0,2}(?:police|officers|security|soldiers|a police|the police)|stormed|"
+                      r"molotov\w*|petrol bombs?|violent (?:protests?|demonstrations?)|turned violent|riot(?:s|ers|ing|ed)?)",
+                      re.IGNORECASE)
+_INTERVENTION = re.compile(r"\b(?:dispers(?:ed|e|ing|al)|tear ?gas|teargas|rubber (?:bullets|rounds)|water cannons?|"
+                           r"pepper spray|baton\w*|broke up|break up|arrested|detained|removed|cleared|smoke grenades|"
+                           r"stun grenades|nonlethal|non-lethal|blocked by (?:the )?police|prevented (?:\w+ ){0,2}from)\b",
+                           re.IGNORECASE)
+_CROWD_VICTIMS = re.compile(r"\b(?:protesters?|demonstrators?|people|civilians|persons?|participants|students|residents)"
+                            r"\b[^.;]{0,40}\b(?:killed|died|dead|wounded|injured|hurt|shot)\b|\b(?:killed|killing|"
+                            r"wounded|wounding|injured|injuring|shot)\s+(?:\w+\s+){0,3}(?:protesters?|demonstrators?|"
+                            r"people|participants|students)", re.IGNORECASE)
+_FORCE_NEAR = re.compile(_FORCE, re.IGNORECASE)
+
+
+def _demonstration(sentence: str) -> tuple[str, str] | None:
+    """The protest or riot sub-type of a sentence about a crowd, or None when no crowd is there."""
+    m = _CROWD.search(sentence)
+    if m is None:
+        return None
+    if re.search(r"\briot(?:s|ers|ing|ed)?\b", sentence, re.IGNORECASE) and not _FORCE_NEAR.search(sentence):
+        return "Riots", "Violent demonstration"
+    force = _FORCE_NEAR.search(sentence) is not None
+    if force and (_EXCESSIVE.search(sentence) or _CROWD_VICTIMS.search(sentence)) and \
+            not re.search(r"\b(?:protesters?|demonstrators?|rioters?|crowds?) (?:\w+ ){0,2}(?:opened fire|shot|killed)",
+                          sentence, re.IGNORECASE):
+        return "Protests", "Excessive force against protesters"
+    if _RIOTING.search(sentence):
+        return "Riots", "Violent demonstration"
+    if force and _INTERVENTION.search(sentence):
+        return "Protests", "Protest with intervention"
+    return "Protests", "Peaceful protest"
+
+
+# -- what ACLED does not code ----------------------------------------------------------------------
+
+_NON_EVENT = re.compile(
+    r"\b(?:earthquakes?|quakes?|tremors?|floods?|flooding|flash floods|landslides?|mudslides?|cyclones?|hurricanes?|"
+    r"typhoons?|tornado(?:es)?|storms?|torrential rains?|heavy rains?|downpours?|droughts?|wildfires?|forest fires?|"
+    r"bushfires?|avalanches?|tsunamis?|volcan\w+|heat ?waves?|lightning|monsoon|"
+    r"accidents?|accidental(?:ly)?|crash(?:ed|es)?|collisions?|collided|derail\w*|capsi[sz]ed|sank|ran aground|"
+    r"(?:building|bridge|mine|roof|wall) collapse[ds]?|collapsed|gas (?:leak\w*|explosion|cylinder)|leakage|boilers?|"
+    r"short[- ]circuit|electrical fault|stampede|fire broke out|caught fire|drowned|drowning|food poisoning|"
+    r"poisoning|toxins?|consum(?:ed|ing)|contaminated|overdose|"
+    r"covid(?:-19)?|coronavirus|cases|outbreaks?|cholera|ebola|measles|epidemics?|pandemics?|infections?|infected|"
+    r"virus|vaccin\w+|heart attack|cardiac|natural causes|illness|disease|"
+    r"football|soccer|cricket|rugby|tennis|basketball|tournament|league|championship|World Cup|Olympic\w*|"
+    r"goals?|striker|midfielder|coach|matches|semi-?finals?|quarter-?finals?|wicket\w*|innings)\b",
+    re.IGNORECASE)
+# what makes a sentence about a disaster or crime still political violence
+_POLITICAL = re.compile(
+    r"\b(?:militants?|insurgents?|rebels?|jihadists?|terror\w*|Taliban|Shabaa?b|Islamic State|ISIS|ISIL|Daesh|"
+    r"Boko Haram|Houthis?|gunm[ae]n|armed (?:men|group)|soldiers|troops|army|police|security forces|militia\w*|"
+    r"air ?strikes?|drones?|shell(?:ing|ed)|suicide|bomb(?:er|ing|s)?|IEDs?|attack(?:ed|ers)?|insurgency|protest\w*|"
+    r"demonstrat\w+|riot\w*|opposition|activists?|journalists?|assassinat\w+|cartels?|gangs?)\b", re.IGNORECASE)
+# ordinary crime: arrests for it are not political
+_CRIME = re.compile(r"\b(?:smuggl\w+|traffick\w+|drugs?|narcotics?|cocaine|heroin|fraud\w*|corruption|embezzl\w+|"
+                    r"brib\w+|theft|thie(?:f|ves)|robber(?:y|ies|s)?|burglar\w*|stolen|poach\w+|counterfeit\w*|"
+                    r"illegal(?:ly)? (?:immigra\w+|migra\w+|fishing|mining|logging|crossing)|migrants|tried to flee|"
+                    r"scam\w*|money laundering|tax evasion|speeding|drunk)\b", re.IGNORECASE)
+_ARMED_ACTOR = re.compile(r"\b(?:militants?|insurgents?|rebels?|jihadists?|terror\w*|Taliban|Shabaa?b|Islamic State|"
+                          r"ISIS|ISIL|Daesh|Boko Haram|Houthis?|extremists?|protest\w*|demonstrat\w+|activists?|"
+                          r"journalists?|opposition|dissidents?|separatists?|spies|espionage|coup|IEDs?|explosives|"
+                          r"weapons|gang members|cartel)\b", re.IGNORECASE)
+# weak triggers: words that report violence only with a political context around them
+_WEAK = {"Remote explosive/landmine/IED", "Armed clash", "Looting/property destruction", "Attack"}
+
+
+def not_an_event(sentence: str, sub_event_type: str | None) -> bool:
+    """A sentence about a disaster, accident, disease or sport, or an arrest for ordinary crime: ACLED codes none
+    of these. A sentence that names an armed or political actor, or a specific weapon, is kept."""
+    if sub_event_type == "Arrests":
+        return bool(_CRIME.search(sentence)) and not _ARMED_ACTOR.search(sentence)
+    if sub_event_type is not None and sub_event_type not in _WEAK:
+        return False
+    return bool(_NON_EVENT.search(sentence)) and not _POLITICAL.search(sentence)
+
 
 def classify(sentence: str) -> Trigger | None:
+    demo = _demonstration(sentence)
     for rank, (etype, sub, rx) in enumerate(_COMPILED):
         m = rx.search(sentence)
-        if m:
-            if sub == "Non-state actor overtakes territory" and _DENIAL.search(sentence[:m.start()]):
-                continue  # "denied the Taliban had captured the city": a disputed claim, not a takeover
-            if etype == "Explosions/Remote violence" and sub != "Air/drone strike" and \
-                    (_NOT_AN_ATTACK.search(sentence[max(0, m.start() - 80):m.start()]) or
-                     _SEIZED_AFTER.match(sentence, m.end())):
-                continue
-            if sub == "Armed clash" and _OPERATION_ONLY.fullmatch(m.group(0)) and _ARREST.search(sentence) and \
-                    not _KILLED.search(sentence) and not _COMPILED[rank][2].search(sentence, m.end()):
-                continue  # "detained two suspects during an operation": the operation is the arrest
-            if sub in ("Arrests", "Looting/property destruction") and _KILLED.search(sentence) or \
-                    sub == "Disrupted weapons use" and rank > 5 and _KILLED.search(sentence):
-                # "5 militants were killed and 4 arrested": the arrests are part of the fighting
-                return Trigger("Battles", "Armed clash", m.start(), m.end(), m.group(0), rank)
-            return Trigger(etype, sub, m.start(), m.end(), m.group(0), rank)
+        if not m:
+            continue
+        if demo is not None and (etype in ("Battles", "Violence against civilians", "Protests", "Riots") or
+                                 sub in ("Arrests", "Looting/property destruction", "Grenade")):
+            # a crowd's sentence: the police firing on it, or its stones, are the demonstration's sub-type
+            return Trigger(demo[0], demo[1], m.start(), m.end(), m.group(0), _RANK[demo[1]])
+        if sub == "Non-state actor overtakes territory" and _DENIAL.search(sentence[:m.start()]):
+            continue  # "denied the Taliban had captured the city": a disputed claim, not a takeover
+        if etype == "Explosions/Remote violence" and sub not in ("Air/drone strike", "Chemical weapon") and \
+                (_NOT_AN_ATTACK.search(sentence[max(0, m.start() - 80):m.start()]) or
+                 _SEIZED_AFTER.match(sentence, m.end())):
+            continue
+        if sub == "Armed clash" and _OPERATION_ONLY.fullmatch(m.group(0)) and _ARREST.search(sentence) and \
+                not _KILLED.search(sentence) and not _COMPILED[rank][2].search(sentence, m.end()):
+            continue  # "detained two suspects during an operation": the operation is the arrest
+        if not_an_event(sentence, sub):
+            return None
+        if sub in ("Arrests", "Looting/property destruction") and _KILLED.search(sentence) or \
+                sub == "Disrupted weapons use" and rank > 6 and _KILLED.search(sentence):
+            # "5 militants were killed and 4 arrested": the arrests are part of the fighting
+            return Trigger("Battles", "Armed clash", m.start(), m.end(), m.group(0), rank)
+        return Trigger(etype, sub, m.start(), m.end(), m.group(0), rank)
+    if demo is not None:
+        m = _CROWD.search(sentence)
+        return Trigger(demo[0], demo[1], m.start(), m.end(), m.group(0), _RANK[demo[1]])
     return None

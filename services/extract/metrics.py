@@ -13,5 +13,9 @@ class ExtractMetrics:
                               ["event_type"], registry=registry)
         self.duration = Histogram("wirewatch_extract_duration_seconds", "Extraction time per story",
                                   registry=registry, buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5))
+        self.unsupported_language = Counter(
+            "wirewatch_extract_unsupported_language_total",
+            "Stories in a language the extractor does not read (no events), by language", ["language"],
+            registry=registry)
         self.dead_lettered = Counter("wirewatch_extract_deadletter_total", "Stories dead-lettered, by reason",
                                      ["reason"], registry=registry)

@@ -8,6 +8,7 @@ import time
 
 from services.common.contracts import EVENTS_TOPIC, Story
 from services.common.kafka import ConsumeLoop, PoisonMessage, Publisher
+from services.common.language import detect_language, language_label
 
 from .extractor import Extractor, RuleExtractor
 from .metrics import ExtractMetrics
@@ -39,6 +40,8 @@ class ExtractHandler:
             # the original's events stand for it; the store credits this outlet through duplicate_of
             self.metrics.stories.labels(result="duplicate_skipped").inc()
             return
+        if not self._reads(story):
+            return
         t0 = time.perf_counter()
         events = self.extractor.extract(story)
         self.metrics.duration.observe(time.perf_counter() - t0)
@@ -47,6 +50,23 @@ class ExtractHandler:
             self.metrics.events.labels(event_type=event.event_type).inc()
         self.events_published += len(events)
         self.metrics.stories.labels(result="with_events" if events else "no_events").inc()
+
+
+    def _reads(self, story: Story) -> bool:
+        """Whether the extractor reads the story's language. A story it cannot read yields no events, and says so:
+        counted by language and logged, never silently empty."""
+        languages = getattr(self.extractor, "languages", None)
+        if not languages:
+            return True  # an extractor that declares no languages reads them all
+        text = story.text or story.summary or ""
+        lang = story.language or detect_language(f"{story.title}. {text}")
+        if lang is None or lang in languages:
+            return True
+        self.metrics.stories.labels(result="unsupported_language").inc()
+        self.metrics.unsupported_language.labels(language=language_label(lang)).inc()
+        log.info("story %s (%s) is in %r, which extractor %s does not read: no events", story.story_id,
+                 story.outlet, lang, getattr(self.extractor, "name", "?"))
+        return False
 
 
 def make_loop(consumer, publisher: Publisher, extractor: Extractor, metrics: ExtractMetrics, health,

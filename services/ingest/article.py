@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import trafilatura
 from dateutil import parser as dateparser
 
+from services.common.language import detect_language
+
 log = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 200  # below this a page is navigation or a paywall stub, not an article
@@ -29,15 +31,6 @@ class NoArticleText(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
-
-
-def detect_language(text: str) -> str | None:
-    if not text.strip():
-        return None
-    import py3langid
-
-    lang, _score = py3langid.classify(text[:2000])
-    return lang
 
 
 def parse_date(value: str | None) -> datetime | None:

@@ -24,6 +24,7 @@ from lxml import html as lxml_html
 
 from services.common.contracts import STORIES_TOPIC, Story
 from services.common.kafka import Publisher
+from services.common.language import detect_language
 
 from . import dedup, schedule
 from .article import NoArticleText, decode_html, extract_article
@@ -311,8 +312,6 @@ class IngestService:
             log.warning("feed %s: no article text at %s (%s); publishing the feed's text", feed.id, link, exc)
         if source == "feed":
             text = summary
-            from .article import detect_language
-
             language = detect_language(f"{title}. {summary}") or feed.language
         body_for_hash = text or f"{title}\n{summary}"
         normalised = dedup.normalise_text(body_for_hash)  # one pass serves the hash and the fingerprint

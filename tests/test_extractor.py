@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from services.extract.extractor import RuleExtractor, story_from_text
-from services.extract.sentences import split_sentences
 from services.extract.gazetteer import default_gazetteer
+from services.extract.sentences import split_sentences
 from tests.conftest import shared_path
 
 

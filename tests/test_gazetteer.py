@@ -2,8 +2,8 @@
 
 import pytest
 
-from services.extract.places import places_in as _places_in
 from services.extract.gazetteer import default_gazetteer
+from services.extract.places import places_in as _places_in
 
 
 def test_separators_and_word_splits_meet_the_same_name():

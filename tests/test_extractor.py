@@ -135,8 +135,10 @@ def test_casualty_figures(sentence, expected):
      [("Taliban", "killed", 1), ("Taliban", "wounded", 2)]),
     ("Commandos detained an Islamic Movement of Uzbekistan (IMU) organiser.",
      [("Islamic Movement of Uzbekistan", "captured", 1)]),
-    # people an armed group takes are not counted by role
-    ("Gunmen killed two men at a wedding.", []),
+    # people an armed group takes are not counted by role ...
+    ("Gunmen abducted two men at a wedding.", []),
+    # ... but the people it kills are: the dead of a one-sided attack are civilians, as ACLED counts them
+    ("Gunmen killed two men at a wedding.", [("Civilians (Afghanistan)", "killed", 2)]),
 ])
 def test_casualty_figures_by_role(sentence, expected):
     assert _figures(sentence) == expected

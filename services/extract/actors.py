@@ -55,6 +55,31 @@ class ActorSpec:
         return COUNTRY in self.name
 
 
+class _SideMap(dict):
+    """Side by actor name; a name built from the text ("Dir Clan Militia (Somalia)") is looked up by rule."""
+
+    def __init__(self, fallback) -> None:
+        super().__init__()
+        self._fallback = fallback
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        found = self._fallback(key) if isinstance(key, str) else None
+        return default if found is None else found
+
+
+# an identity militia named by its clan, tribe or people: "Hawiye-Abgal sub-clan militia", "Dir clan militias",
+# "Fulani ethnic militia" -> ACLED's "<Name> Sub-Clan Militia (<Country>)"
+_NAMED_MILITIA = re.compile(r"(?<![\w-])((?-i:[A-Z][\w'’]+)(?:[- ](?-i:[A-Z][\w'’]+)){0,4})\s+"
+                            r"(sub-?clan|clan|tribal|tribe|ethnic|communal)\s+(?:militi?as?|militiam[ae]n|fighters|gunmen)\b",
+                            re.IGNORECASE)
+_MILITIA_KIND = {"subclan": "Sub-Clan", "sub-clan": "Sub-Clan", "clan": "Clan", "tribal": "Tribal", "tribe": "Tribal",
+                 "ethnic": "Ethnic", "communal": "Communal"}
+_NOT_A_PEOPLE = frozenset({"Unidentified", "Unknown", "Local", "Rival", "Armed", "The", "A", "An", "Two", "Several",
+                           "Other", "Another", "Opposing", "Both", "Allied", "Government", "Pro-Government"})
+
+
 @dataclass(frozen=True)
 class ActorMention:
     name: str
@@ -97,11 +122,13 @@ class ActorBook:
                     _check_pattern(p, spec.name)
                 entries.append((spec, list(a["patterns"])))
         self._build(entries)
+        groups = [f"(?P<c{cc}>" + "|".join(forms) + ")" for cc, forms in self.demonyms.items() if forms]
+        self._demonym_regex = re.compile(r"(?<![\w])(?:" + "|".join(groups) + r")(?![\w])") if groups else None
 
     def _demonym_entries(self) -> list[tuple[ActorSpec, list[str]]]:
         out = []
         for cc, forms in self.demonyms.items():
-            alt = "(?:" + "|".join(forms) + ")"
+            alt = "(?-i:" + "|".join(forms) + ")"  # a people's adjective is capitalised: "US", not "us"
             for p in forms:
                 _check_pattern(p, f"demonym {cc}")
             out.append((ActorSpec(self._state_name("Police Forces of", cc), "state", 1, cc),
@@ -129,7 +156,8 @@ class ActorBook:
         self.police: str | None = self._key_name("police")
         self.civilians: str | None = self._key_name("civilians")
         self.unidentified: str | None = self._key_name("unidentified")
-        self.side: dict[str, str] = {s.name: s.side for s in reversed(self.specs)}
+        self.side: dict[str, str] = _SideMap(self._named_side)
+        self.side.update({s.name: s.side for s in reversed(self.specs)})
         self._inter: dict[str, int] = {s.name: s.inter for s in reversed(self.specs)}
         for s in self.specs:
             for override in s.overrides.values():
@@ -204,6 +232,8 @@ class ActorBook:
         """ACLED's interaction code of a (resolved or template) actor name."""
         if name is None:
             return None
+        if self._named_side(name) == "identity":
+            return 4
         if name in self._inter:
             return self._inter[name] or None
         return self._resolved_spec(name, "inter")
@@ -221,14 +251,45 @@ class ActorBook:
 
     # -- finding ---------------------------------------------------------------------------------
 
-    def find(self, text: str) -> list[ActorMention]:
+    def demonym_countries(self, text: str) -> set[str]:
+        """The countries whose people's adjective or name the text uses ("Somali", "Yemen's")."""
+        if self._demonym_regex is None:
+            return set()
+        return {m.lastgroup[1:] for m in self._demonym_regex.finditer(text) if m.lastgroup}
+
+    @staticmethod
+    def _named_side(name: str) -> str | None:
+        if re.search(r" (?:Sub-Clan|Clan|Tribal|Ethnic|Communal) Militia \([^)]+\)$", name):
+            return "identity"
+        return None
+
+    def _named_militias(self, text: str) -> list[ActorMention]:
         out = []
+        for m in _NAMED_MILITIA.finditer(text):
+            people = m.group(1)
+            words = people.split()
+            while words and words[0] in _NOT_A_PEOPLE:
+                words = words[1:]
+            if not words:
+                continue
+            kind = _MILITIA_KIND[m.group(2).lower()]
+            name = f"{' '.join(words)} {kind} Militia ({{country}})"
+            self._inter.setdefault(name, 4)
+            out.append(ActorMention(name, "identity", m.start(1) + len(people) - len(" ".join(words)), m.end(), m.group(0)))
+        return out
+
+    def find(self, text: str) -> list[ActorMention]:
+        out = self._named_militias(text)
+        taken = [(x.start, x.end) for x in out]
         for m in self._regex.finditer(text):
+            if any(a <= m.start() < b for a, b in taken):
+                continue
             group = m.lastgroup
             if group is None:
                 continue
             spec = self._spec_of_group[int(group[1:])]
             out.append(ActorMention(spec.name, spec.side, m.start(), m.end(), m.group(group)))
+        out.sort(key=lambda x: x.start)
         return out
 
 

@@ -129,6 +129,8 @@ _LISTED_START = re.compile(r"\s*,?\s*(?:and|along with|together with|as well as)
 _LISTED_ROLE = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+)(?!(?:a|an|the|his|her|their|its|several|many|numerous|"
                           r"multiple|some|few|" + "|".join(NUMBER_WORDS) + r")\b)((?:[a-z-]+\s+)?"
                           + _ROLE + r")\b(?!\s+of\b)", re.IGNORECASE)
+_NEUTRAL_PERSON = re.compile(r"\s+(?:(?:young|old|elderly|local|unidentified|other|more)\s+)?(?:m[ae]n|persons?|"
+                             r"individuals?)\b(?!\s+(?:of|from|with|in)\s+(?:the\s+)?(?-i:[A-Z]))", re.IGNORECASE)
 _PLURAL = re.compile(r".*(?:[^s]s|men)$", re.IGNORECASE)  # "insurgents", "policemen"; not "Taliban"
 _PLURAL_NEXT = re.compile(r"\s+(?:[a-z-]+\s+)?(?:leaders|commanders|members|fighters|facilitators|operatives|"
                           r"suspects|men)\b", re.IGNORECASE)
@@ -413,9 +415,13 @@ def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] 
             group = prev[1]  # "the shadow governor and 8 commanders": a role listed with a figure shares its group
         if group is None:  # counted by role: whose people they are follows from who took or hit them
             subject = before[0].side if before else None
-            if subject == "nonstate" or (kind != "captured" and subject not in ("state", "foreign")):
+            if kind != "captured" and subject not in ("state", "foreign") and civilians is not None and \
+                    _NEUTRAL_PERSON.match(sent, q.end):
+                group = civilians  # "two men were shot dead", "a person was killed by gunmen": people, not fighters
+            elif subject == "nonstate" or (kind != "captured" and subject not in ("state", "foreign")):
                 continue
-            group = suspects
+            else:
+                group = suspects
             if group is None:
                 continue
         prev = (kind, group, gend)

@@ -77,8 +77,10 @@ RULES: list[tuple[str, str, str]] = [
      r"advanc(?:ed|es|ing)|raids?|raided|operations?|repelled|repulsed|fended off|snipers?|opened fire|"
      r"fired (?:on|at|upon)|gunfire|shot|shooting|encounter|counter-?attack|shootout|gun battle"),
     ("Violence against civilians", "Attack",
-     r"shot dead|gunned down|assassinat(?:ed|ion)|executed|massacre|beheaded|murdered|stabbed|hacked to death|"
-     r"beat(?:en)? to death|tortured|burned alive"),
+     r"shot dead|gunned down|assassinat(?:ed|ion)|executed|massacre|beheaded|decapitated|dismembered|murdered|stabbed|"
+     r"hacked to death|beat(?:en)? to death|tortured|burned alive|found dead|"
+     r"(?:human remains|human heads?|bod(?:y|ies)|corpses?|remains)\b[^.;]{0,40}?\b(?:was|were|had been|have been) "
+     r"(?:found|discovered|located|dumped|recovered)"),
     ("Strategic developments", "Arrests", r"arrest(?:ed|ing|s)?|detain(?:ed|ing)|apprehended|captur(?:ed|ing)|"
                                           r"detention|in(?:to)? custody|rounded up"),
     ("Strategic developments", "Agreement",
@@ -147,7 +149,11 @@ _KILLED = re.compile(r"\b(?:killed|killing|dead|died|wounded|injured|casualties)
 # -- demonstrations: what happened to (or was done by) the crowd decides the sub-type ----------------
 
 _CROWD = re.compile(r"\b(?:protest(?:ed|ers?|ors?|s|ing)?|demonstrat(?:ion|ions|ors?|ed|ing)|rall(?:y|ies|ied)|"
-                    r"sit-?ins?|marchers|marched|took to the streets|strikers|(?:went|were|are) on strike)\b",
+                    r"sit-?ins?|marchers|marched|took to the streets|strikers|(?:went|were|are) on strike|"
+                    r"(?:blocked|blockaded|cut off|closed|occupied|padlocked) (?:\w+ ){0,3}?(?:roads?|highways?|streets?|"
+                    r"avenues?|boulevards?|bridges?|entrances?|access|offices?|toll booths?)\b[^.;]{0,80}?\b(?:to )?"
+                    r"(?:demand\w*|protest\w*|denounc\w+|reject\w*|against|ask\w*|call\w* for|claim\w*)|"
+                    r"(?:gathered|assembled|rallied) (?:\w+ ){0,4}?(?:to )?(?:demand|protest|denounce|call for))\b",
                     re.IGNORECASE)
 _FORCE = r"(?:police|policem[ae]n|security forces|soldiers|troops|army|forces|officers|gendarmes|guards|militia\w*|" \
          r"authorities|agents)"
@@ -266,3 +272,29 @@ def classify(sentence: str) -> Trigger | None:
         m = _CROWD.search(sentence)
         return Trigger(demo[0], demo[1], m.start(), m.end(), m.group(0), _RANK[demo[1]])
     return None
+
+
+# -- one-sided violence: an armed side and people who are not one ------------------------------------
+
+_PERSON = (r"(?:man|men|woman|women|person|persons|people|civilians?|victims?|drivers?|family|families|boys?|girls?|"
+           r"child|children|teenagers?|youths?|residents?|workers?|merchants?|businessm[ae]n|couple|passengers?|"
+           r"farmers?|villagers?|shopkeepers?|vendors?|worshippers|students?|teachers?|journalists?|relatives?)")
+_PERSON_TARGET = re.compile(
+    r"\b(?:attack(?:ed|ing)|shot|shooting|kill(?:ed|ing)|stabb(?:ed|ing)|beat(?:en|ing)?|target(?:ed|ing)|against|"
+    r"murder(?:ed|ing)|execut(?:ed|ing)|opened fire (?:on|at)|fired (?:on|at))\s+(?:\w+\s+){0,3}?" + _PERSON + r"\b"
+    r"|\b(?:man|men|woman|women|person|people|bod(?:y|ies)|remains|heads?|corpses?)\b[^.;]{0,40}?\b(?:was|were|had "
+    r"been|have been) (?:found|discovered|located|recovered|dumped|left)\b", re.IGNORECASE)
+_ARMED_SIDES = ("nonstate", "identity", "state", "foreign", "militia")
+
+
+def one_sided(trigger: Trigger, texts: list[str], sides: list[str | None], hurt_sides: list[str | None]) -> Trigger:
+    """An armed clash needs two armed sides. Violence by one armed side (or by nobody named) on people who are not
+    one ("armed men attacked a man", "a body was found") is violence against civilians: ACLED's Attack."""
+    if trigger.sub_event_type != "Armed clash":
+        return trigger
+    armed = {s for s in sides if s in _ARMED_SIDES}
+    if len(armed) > 1 or any(s in _ARMED_SIDES for s in hurt_sides):
+        return trigger
+    if not any(_PERSON_TARGET.search(t) for t in texts):
+        return trigger
+    return Trigger("Violence against civilians", "Attack", trigger.start, trigger.end, trigger.text, trigger.rank)

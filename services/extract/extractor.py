@@ -20,17 +20,18 @@ from services.common.contracts import Actor, Casualty, Claim, Event, Evidence, S
 
 from .actors import ActorBook, ActorMention, default_actor_book
 from .casualties import casualty_figures, conservative_total
-from .classify import Trigger, classify
+from .classify import Trigger, classify, one_sided
 from .dates import DATELINE, DateRef, dateline_date, find_dates, is_background
 from .gazetteer import Gazetteer, Place, default_gazetteer
 from .lexicon import CASUALTY_ONLY
 from .numbers import find_quantities
-from .places import explicit_provinces, most_specific, places_in, world_places
+from .places import explicit_provinces, most_specific, places_in
 from .sentences import split_sentences
 from .taxonomy import DISORDER_TYPE, interaction_codes
 from .world import WorldGazetteer, default_world
+from .world_places import DATELINE_PLACE, WorldContext, story_context, world_places
 
-EXTRACTOR_NAME = "rules/0.3"
+EXTRACTOR_NAME = "rules/0.4"
 
 
 class Extractor(Protocol):
@@ -80,9 +81,14 @@ class _Draft:
 
     @property
     def key(self) -> tuple:
-        return (self.place.admin1, self.place.admin2 if self.place.kind != "province" else None,
+        return (self.place.country, self.place.admin1,
+                self.place.admin2 if self.place.kind not in ("province", "country") else None,
                 self.trigger.sub_event_type)
 
+
+
+# strategic developments that involve two sides even when the text names only one
+_OPPOSED = ("Non-violent transfer of territory", "Arrests", "Agreement")
 
 
 class RuleExtractor:
@@ -95,6 +101,7 @@ class RuleExtractor:
         self.actors = actors or default_actor_book()
         self._world = world
         self.use_world = use_world
+        self._curated = frozenset(p.country for p in self.gaz.provinces.values())
 
     @property
     def world(self) -> WorldGazetteer:
@@ -105,13 +112,19 @@ class RuleExtractor:
 
     # -- analysis ------------------------------------------------------------------------------
 
+    def world_context(self, text: str) -> WorldContext:
+        """Where a story outside Afghanistan is: the countries it names, by name, by their people's adjective
+        ("Somali troops") or in its dateline, and the countries its other place names point to."""
+        dl = DATELINE_PLACE.match(text)
+        return story_context(text, self.world, self.actors.demonym_countries(text), dl.group(1) if dl else None)
+
     def analyse(self, text: str, reference: date) -> list[SentenceInfo]:
         mentions = self.gaz.find(text)
         story_provs = explicit_provinces(mentions, text) | {
             m.candidates[0].admin1 for m in mentions if len({c.admin1 for c in m.candidates}) == 1}
         # a story the curated list finds no place in is read against the world gazetteer
         world = self.world if self.use_world and not mentions else None
-        story_countries = world.countries_in(text) if world is not None else set()
+        ctx = self.world_context(text) if world is not None else None
         infos = []
         paragraph = 0
         last_end = 0
@@ -121,9 +134,10 @@ class RuleExtractor:
             last_end = e
             sent = text[s:e]
             trig = classify(sent)
-            places = places_in(sent, self.gaz, trig, story_provs)
-            if not places and world is not None:
-                places = world_places(sent, world, story_countries)
+            # the curated list's fuzzy district matching is for Afghan stories only: a story it names nothing in is not one
+            places = places_in(sent, self.gaz, trig, story_provs) if mentions else []
+            if not places and world is not None and ctx is not None:
+                places = world_places(sent, world, ctx)
             infos.append(SentenceInfo(
                 start=s, end=e, text=sent, places=places, trigger=trig,
                 dates=find_dates(sent, reference), actors=self.actors.find(sent),
@@ -147,7 +161,8 @@ class RuleExtractor:
                 info.dates = [d for d in info.dates if not (info.start + d.start < dl.end() and
                                                             info.start + d.end > dl.start())]
         drafts: dict[tuple, _Draft] = {}
-        focus: list[Place] = []
+        # a story that names no place but a country ("Somali troops", "in Yemen") happened in that country
+        focus: list[Place] = self._country_focus(text) if not any(i.places for i in infos) else []
         for info in infos:
             if info.background:
                 continue
@@ -163,14 +178,16 @@ class RuleExtractor:
             for place in targets:
                 if place.kind == "province":
                     # a province-level sentence about a district already reported joins that district's event
-                    existing = [d for d in drafts.values() if d.place.admin1 == place.admin1]
+                    existing = [d for d in drafts.values() if d.place.admin1 == place.admin1 and
+                                d.place.country == place.country]
                     if existing and not places:
                         existing[0].add(info)
                         continue
                 draft = _Draft(place, trig)
                 if trig.rank == 99:
                     same_place = [d for d in drafts.values()
-                                  if d.place.admin1 == place.admin1 and d.place.admin2 == place.admin2]
+                                  if d.place.admin1 == place.admin1 and d.place.admin2 == place.admin2 and
+                                  d.place.country == place.country]
                     if same_place:
                         same_place[0].add(info)
                         continue
@@ -179,7 +196,8 @@ class RuleExtractor:
                 else:
                     # a weaker trigger at the same place folds into the stronger one
                     same_place = [d for d in drafts.values()
-                                  if d.place.admin1 == place.admin1 and d.place.admin2 == place.admin2]
+                                  if d.place.admin1 == place.admin1 and d.place.admin2 == place.admin2 and
+                                  d.place.country == place.country]
                     # arrests a sentence reports without a place of its own were made in the operation just reported
                     if same_place and (trig.sub_event_type == "Armed clash" or
                                        trig.sub_event_type == "Arrests" and not places):
@@ -198,12 +216,14 @@ class RuleExtractor:
                 host.sentences.extend(x for x in d.sentences if x not in host.sentences)
                 host.sentences.sort(key=lambda x: x.start)
                 del drafts[key]
-        # a province-level draft with nothing of its own folds into a district event of that province
+        # a province- (country-) level draft with nothing of its own folds into a more specific event within it
         for key, d in list(drafts.items()):
-            if d.place.kind != "province":
+            if d.place.kind not in ("province", "country"):
                 continue
-            host = next((o for o in drafts.values() if o.place.kind != "province"
-                         and o.place.admin1 == d.place.admin1 and o.trigger.event_type == d.trigger.event_type), None)
+            host = next((o for o in drafts.values() if o.place.kind not in ("province", "country") and
+                         o.place.country == d.place.country and
+                         (d.place.kind == "country" or o.place.admin1 == d.place.admin1) and
+                         o.trigger.event_type == d.trigger.event_type), None)
             has_figures = any(find_quantities(s.text) and s.casualty_words for s in d.sentences)
             if host is not None and not has_figures:
                 host.sentences.extend(x for x in d.sentences if x not in host.sentences)
@@ -223,6 +243,14 @@ class RuleExtractor:
         events = [self._event(story, d, reference, caveat_starts, shared) for d in drafts.values()]
         events.sort(key=lambda e: (e.evidence[0].start if e.evidence else 0, e.event_id))
         return events
+
+    def _country_focus(self, text: str) -> list[Place]:
+        if not self.use_world:
+            return []
+        ctx = self.world_context(text)
+        cc = ctx.leading if ctx.leading in ctx.named else None
+        country = self.world.countries.get(cc) if cc else None
+        return [country] if country is not None else []
 
     # -- one event -----------------------------------------------------------------------------
 
@@ -247,6 +275,9 @@ class RuleExtractor:
             # shooting in which only civilians were hurt is violence against civilians, not a battle
             trigger = Trigger("Violence against civilians", "Attack", trigger.start, trigger.end, trigger.text,
                               trigger.rank)
+        side = self.actors.side
+        trigger = one_sided(trigger, [i.text for i in sentences], [side.get(n) for n in actor_counts],
+                            [side.get(c.group) for c in casualties if c.kind in ("killed", "wounded")])
         a1, a2 = self._actor_pair(actor_counts, trigger, casualties)
         actor1 = self._actor(a1, cc, actor_counts)
         actor2 = self._actor(a2, cc, actor_counts)
@@ -254,13 +285,14 @@ class RuleExtractor:
             actor2 = None  # one side named twice ("landmine planted by Taliban ... 2 militants were killed")
         codes = interaction_codes(self.actors, actor1, actor2)
         broad = place.kind in ("province", "country")
-        geo_precision = 3 if broad else 1
+        # a curated district is its centre, a world district only its largest town: "part of a region"
+        geo_precision = 3 if broad else 2 if place.kind == "district" and place.country not in self._curated else 1
         confidence = 0.45 + (0 if broad else 0.2) + (0.15 if precision == "day" else 0) + \
             (0.1 if trigger.rank != 99 else 0) + (0.05 if actor1 and actor2 else 0)
         admin2 = None if broad else place.admin2
         location = place.name if place.kind != "province" else place.admin1
         # the id follows the draft's key (unique within the story), even when the type was refined
-        key = "|".join([story.story_id, place.admin1, admin2 or "", draft.trigger.sub_event_type])
+        key = "|".join([story.story_id, place.country, place.admin1, admin2 or "", draft.trigger.sub_event_type])
         return Event(
             event_id=hashlib.sha256(key.encode("utf-8")).hexdigest()[:32],
             story_id=story.story_id,
@@ -339,9 +371,9 @@ class RuleExtractor:
             a2 = civ_victims[0]
         if a1 is None and trigger.event_type in ("Battles", "Explosions/Remote violence"):
             a1 = book.suspects if trigger.sub_event_type != "Remote explosive/landmine/IED" else book.unidentified
-        if a2 is None and trigger.event_type in ("Battles", "Strategic developments") and a1 != book.soldiers and \
-                side.get(a1) not in ("state", "foreign"):
-            a2 = book.soldiers
+        if a2 is None and (trigger.event_type == "Battles" or trigger.sub_event_type in _OPPOSED) and \
+                a1 != book.soldiers and side.get(a1) not in ("state", "foreign"):
+            a2 = book.soldiers  # a battle, a takeover or an arrest has a counterpart; a movement of forces has not
         return a1, a2
 
     def _demonstration_pair(self, found: dict[str, list[str]], trigger: Trigger, gov: list[str],

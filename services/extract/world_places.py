@@ -1,0 +1,222 @@
+"""Places of a story outside Afghanistan: world-gazetteer names resolved by the words around them and the story.
+
+Many place names exist in several countries, and many village names are also English words or people's
+names. A name is therefore taken only with an anchor, and among the places it may be, the one that fits best:
+
+* its qualifiers: "Qandala (Bari)", "Talal village (Qandala, Bari)", "Marka district of Lower Shabelle",
+  "Mosul, Iraq", "Peshawar in Pakistan", "Iraq's Anbar province" — a place inside the division or country
+  written beside it wins, and the qualifier is not a second place;
+* a division word: "Sindh province", "the state of Jalisco", "Hiraan region";
+* the story: the countries it names (as countries, by their people's adjective, or in its dateline), and the
+  countries its other names point to, weighted (a name found in one country only counts fully);
+* its size: a name of several words, or a city of a million people, stands on its own.
+
+``story_context`` reads a whole story once; ``world_places`` a sentence against it. Both depend only on their
+arguments, so the same story always gives the same places.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .gazetteer import Mention, Place
+from .world import BIG_CITY, WorldGazetteer, WorldPlace
+
+_LANGUAGE = re.compile(r"[\s-]*(?:speaking|speakers?|language|dialect)\b", re.IGNORECASE)
+_DIVISION_AFTER = re.compile(r"^\s*(?:province|provinces|provincial|state|governorate|region|oblast|department|"
+                             r"county|prefecture|district|municipality|division|emirate|canton|parish|raion|"
+                             r"woreda|zone|LGA|local government area)\b", re.IGNORECASE)
+_DIVISION_BEFORE = re.compile(r"\b(?:province|state|governorate|region|department|county|district|municipality)"
+                              r" of\s+(?:the\s+)?$|\bprovinces? of\s*$", re.IGNORECASE)
+_TOWN_AFTER = re.compile(r"^\s*(?:city|town|village|villages|area|neighbou?rhood|suburb|camp|port|outskirts|"
+                         r"district|frontline|front|valley|airport|market)\b", re.IGNORECASE)
+_TOWN_BEFORE = re.compile(r"\b(?:city of|town of|village of|villages of|port (?:city )?of|outskirts of|near|nearby|"
+                          r"outside|around|suburbs? of|north of|south of|east of|west of|(?:north|south|east|west)"
+                          r"(?:ern)? of|in|at|from|into|towards|to)\s+(?:the\s+)?$", re.IGNORECASE)
+# "MOGADISHU, Somalia (AP) —", "SANAA, May 3 (Reuters) -": where the report was filed
+DATELINE_PLACE = re.compile(r"^\s*([A-Z][A-Z'’. -]{2,40}(?:,\s+[A-Z][\w'’. -]{2,30})?)(?=\s*(?:,|\(|[-—–]))")
+# a name in an address is a street's or a neighbourhood's, not a place of its own: "Colonia Benito Juarez"
+_ADDRESS_BEFORE = re.compile(r"\b(?:Colonia|Col\.|Calle|Avenida|Av\.|Barrio|Fraccionamiento|Boulevard|Blvd\.?|"
+                             r"Rue|Via|Plaza|Jalan|Street|Avenue|Road)\s+(?:de\s+(?:la\s+|los\s+|las\s+)?|del\s+)?$")
+_ADDRESS_AFTER = re.compile(r"^\s+(?:Street|St\.|Avenue|Ave\.|Road|Rd\.|Boulevard|Highway|Hospital|University|"
+                            r"School|Airport|Stadium|Hotel|Mosque|Church|Square|Bridge|Prison)\b")
+_IN_PAREN = re.compile(r"\w[\w'’.-]*\s*\((?:[^()]{0,60},\s*)?$")
+_NAME_RUN = re.compile(r"(?:(?-i:[A-Z][\w'’.-]*)|de|del|la|las|los|el|y|of|the)\s+$")
+
+
+def _in_address(sentence: str, start: int) -> bool:
+    """Whether the name at ``start`` ends a street's or neighbourhood's name ("Colonia Lomas de San Agustin")."""
+    pos = start
+    for _ in range(6):
+        if _ADDRESS_BEFORE.search(sentence, max(0, pos - 30), pos):
+            return True
+        m = _NAME_RUN.search(sentence, max(0, pos - 30), pos)
+        if m is None:
+            return False
+        pos = m.start()
+    return False
+
+
+_COUNTRY_AFTER = re.compile(r"^\s*(?:,|\bin\b)\s*")
+_COUNTRY_BEFORE = re.compile(r"(\w+)['’]s?\s*(?:\w+\s+)?$")
+_PAREN = re.compile(r"^\s*(?:(?:village|town|city|district|area|region)\s*)?\(([^()]{2,80})\)")
+# what may join a place to the division it lies in: "Marka district of Lower Shabelle", "Jowhar, Middle Shabelle"
+_IN_DIVISION = re.compile(r"^(?:\s+(?:district|village|town|city|area|municipality|region))?[\s,]*(?:(?:of|in)\s+)?"
+                          r"(?:the\s+)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class WorldContext:
+    """What a whole story says about where it is: the countries it names, and the weight its names give each."""
+
+    named: frozenset[str] = frozenset()
+    weight: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+
+    def score(self, cc: str) -> float:
+        return (10.0 if cc in self.named else 0.0) + self.weight.get(cc, 0.0)
+
+    @property
+    def leading(self) -> str | None:
+        """The country the story is most about, when one stands out."""
+        if not self.weight and not self.named:
+            return None
+        ranked = sorted({*self.named, *self.weight}, key=lambda cc: (-self.score(cc), cc))
+        return ranked[0]
+
+
+def story_context(text: str, world: WorldGazetteer, demonym_countries: set[str] | frozenset[str] = frozenset(),
+                  dateline: str | None = None) -> WorldContext:
+    """The countries a story names (as countries, by demonym, or in its dateline), and a vote of its other names:
+    each name gives its countries 1 / (the number of countries it may be in)."""
+    named = set(world.countries_in(text)) | set(demonym_countries)
+    if dateline:
+        for _m, cands in world.find(dateline.title()):
+            named.add(cands[0].place.country) if len({c.place.country for c in cands}) == 1 else None
+    weight: Counter = Counter()
+    for m, cands in world.find(text):
+        if m.surface.isupper() or cands[0].place.kind == "country":
+            continue
+        ccs = {c.place.country for c in cands}
+        for cc in ccs:
+            weight[cc] += 1.0 / len(ccs)
+    return WorldContext(frozenset(named), dict(weight))
+
+
+def _qualifier_pool(sentence: str, mentions: list[tuple[Mention, list[WorldPlace]]], i: int,
+                    world: WorldGazetteer) -> tuple[set[int], list[WorldPlace], str | None]:
+    """The mentions that qualify mention ``i`` (by their index), the divisions they may be, and a qualifying
+    country: a parenthesis right after it, a division or country written just after it, or a possessive country
+    before it."""
+    m, _ = mentions[i]
+    used: set[int] = set()
+    divisions: list[WorldPlace] = []
+    after = sentence[m.end:m.end + 80]
+    paren = _PAREN.match(after)
+    if paren:
+        lo, hi = m.end + paren.start(1), m.end + paren.end(1)
+        for j in range(i + 1, len(mentions)):
+            mj = mentions[j][0]
+            if lo <= mj.start and mj.end <= hi:
+                used.add(j)
+                divisions += [w for w in mentions[j][1] if w.place.kind in ("province", "district", "place")]
+    elif i + 1 < len(mentions):
+        nxt, cands = mentions[i + 1]
+        if _IN_DIVISION.match(sentence[m.end:nxt.start]) and any(w.place.kind in ("province", "district")
+                                                                  for w in cands):
+            divisions += [w for w in cands if w.place.kind in ("province", "district")]
+            used.add(i + 1)
+    qual = _COUNTRY_AFTER.match(after)
+    cc = world.country_named(after[qual.end():]) if qual else None
+    if cc is None and paren:
+        cc = next((w.place.country for j in used for w in mentions[j][1] if w.place.kind == "country"), None)
+    if cc is None:
+        owner = _COUNTRY_BEFORE.search(sentence[max(0, m.start - 40):m.start])  # "Iraq's Anbar province"
+        cc = world.country_named(owner.group(1)) if owner else None
+    return used, divisions, cc
+
+
+def _inside(w: WorldPlace, divisions: list[WorldPlace]) -> bool:
+    p = w.place
+    for d in divisions:
+        q = d.place
+        if q.country != p.country or q == p:
+            continue
+        if q.kind == "province" and p.admin1 == q.admin1:
+            return True
+        if q.kind == "district" and (p.admin2 == q.name or p.admin2 == q.admin2) and p.admin1 == q.admin1:
+            return True
+        if q.kind == "place" and p.kind in ("district", "province") and q.admin1 == p.admin1:
+            return False  # a town does not qualify a division
+    return False
+
+
+NONE, WEAK, STRONG = 0, 1, 2  # how a place is anchored: not at all, by the story or its size, by its own qualifiers
+
+
+def _choose(m: Mention, cands: list[WorldPlace], sentence: str, divisions: list[WorldPlace], cc: str | None,
+            ctx: WorldContext) -> tuple[WorldPlace, int] | None:
+    """The place a mention means and how it is anchored, or None when no candidate fits its qualifiers."""
+    before = sentence[max(0, m.start - 40):m.start]
+    after = sentence[m.end:m.end + 40]
+    # "Raizh district (Sadah)", "Talal village (Qandala, Bari)": names in parentheses after a place are its divisions
+    in_paren = _IN_PAREN.search(before) is not None and re.match(r"[^()]{0,60}\)", after) is not None
+    division = bool(_DIVISION_AFTER.match(after) or _DIVISION_BEFORE.search(before) or in_paren)
+    town = bool(_TOWN_AFTER.match(after)) or bool(re.search(r"\b(?:city|town|village) of\s+(?:the\s+)?$", before,
+                                                            re.IGNORECASE))
+    pool = [w for w in cands if w.place.country == cc] if cc else list(cands)
+    inside = [w for w in pool if _inside(w, divisions)]
+    if divisions and inside:
+        pool = inside
+    elif divisions and any(d.place.kind == "province" for d in divisions):
+        return None  # "Benito Juarez, Nuevo Leon" with no Benito Juarez there: the province says where, not a namesake
+    if not pool:
+        return None
+
+    def rank(w: WorldPlace) -> tuple:
+        kind = w.place.kind
+        kind_rank = {"province": 0, "district": 1, "place": 2}.get(kind, 3) if division else \
+            {"place": 0, "district": 1, "province": 2}.get(kind, 3) if town else \
+            {"place": 0, "district": 1, "province": 1}.get(kind, 3)
+        return (-ctx.score(w.place.country), kind_rank, -w.population, w.place.name)
+
+    best = min(pool, key=rank)
+    if cc is not None or (divisions and bool(inside)) or division:
+        return best, STRONG
+    weak = best.place.country in ctx.named or len(m.surface.split()) > 1 or "-" in m.surface or \
+        best.population >= BIG_CITY or \
+        (ctx.leading == best.place.country and (town or _TOWN_BEFORE.search(before) is not None))
+    return best, WEAK if weak else NONE
+
+
+def world_places(sentence: str, world: WorldGazetteer, ctx: WorldContext) -> list[Place]:
+    """Places of the world gazetteer in a sentence, each once, qualifiers folded into the place they qualify."""
+    mentions = [(m, c) for m, c in world.find(sentence)
+                if not m.surface.isupper() and not _LANGUAGE.match(sentence, m.end) and
+                not _in_address(sentence, m.start) and
+                not (c[0].place.kind != "country" and _ADDRESS_AFTER.match(sentence, m.end))]
+    places: list[Place] = []
+    strong: list[Place] = []
+    skip: set[int] = set()
+    for i, (m, cands) in enumerate(mentions):
+        if i in skip:
+            continue
+        if cands[0].place.kind == "country":
+            places.append(cands[0].place)
+            continue
+        used, divisions, cc = _qualifier_pool(sentence, mentions, i, world)
+        chosen = _choose(m, cands, sentence, divisions, cc, ctx)
+        if chosen is None:
+            continue
+        best, strength = chosen
+        if not strength:
+            continue
+        places.append(best.place)
+        if strength == STRONG:
+            strong.append(best.place)
+        if any(_inside(best, [d]) for d in divisions):
+            skip |= used  # "Qandala (Bari)": Bari names where Qandala is, not a second place
+    # a place the sentence qualifies ("Pesqueria, Nuevo Leon") outranks one taken on the story's word alone
+    keep = [p for p in places if p.kind == "country" or p in strong] if strong else places
+    return [p for k, p in enumerate(keep) if p not in keep[:k]]

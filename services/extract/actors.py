@@ -15,7 +15,7 @@ country only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -146,6 +146,12 @@ class ActorBook:
             self._spec_of_group.append(spec)
             seen.setdefault(spec.name, spec)
             self.specs.append(spec)
+        # the overrides and fallback of a template hold whichever entry of that name gives them
+        for spec in self.specs:
+            first = seen[spec.name]
+            if spec is not first and (spec.overrides or spec.fallback):
+                seen[spec.name] = replace(first, overrides={**spec.overrides, **first.overrides},
+                                          fallback=first.fallback or spec.fallback)
         self.by_name: dict[str, ActorSpec] = seen
         self.by_key: dict[str, ActorSpec] = {s.key: s for s in self.specs if s.key}
         self._default_group = {cc: s.name for s in self.specs for cc in s.default_in}
@@ -160,7 +166,8 @@ class ActorBook:
         self.side.update({s.name: s.side for s in reversed(self.specs)})
         self._inter: dict[str, int] = {s.name: s.inter for s in reversed(self.specs)}
         for s in self.specs:
-            for override in s.overrides.values():
+            for cc, override in s.overrides.items():
+                override = override.replace(COUNTRY, self.country_name(cc) or cc)
                 self.side.setdefault(override, s.side)
                 self._inter.setdefault(override, s.inter)
         # every generic actor's name in every country, so that resolved names have their side too
@@ -211,7 +218,8 @@ class ActorBook:
             if spec.key == "insurgents" and cc in self._default_group:
                 return self._default_group[cc]  # unnamed militants: the country's dominant armed group
             if cc in spec.overrides:
-                return spec.overrides[cc]
+                override = spec.overrides[cc]
+                return override.replace(COUNTRY, self.country_name(cc) or cc) if COUNTRY in override else override
         if spec is not None and spec.fallback in self.by_key:
             return self.resolve(self.by_key[spec.fallback].name, cc)
         country = self.country_name(cc)
@@ -251,6 +259,17 @@ class ActorBook:
 
     # -- finding ---------------------------------------------------------------------------------
 
+    def countries_named(self, text: str) -> set[str]:
+        """The countries a text points to through its actors: a people's adjective ("Somali troops", "Yemen's
+        army") or an organisation that fights in one country ("Al Shabaab")."""
+        found = self.demonym_countries(text)
+        for m in self._regex.finditer(text):
+            spec = self._spec_of_group[int(m.lastgroup[1:])] if m.lastgroup else None
+            if spec is not None and spec.country and not spec.generic and spec.side in ("nonstate", "identity",
+                                                                                        "militia"):
+                found.add(spec.country)
+        return found
+
     def demonym_countries(self, text: str) -> set[str]:
         """The countries whose people's adjective or name the text uses ("Somali", "Yemen's")."""
         if self._demonym_regex is None:
@@ -279,16 +298,19 @@ class ActorBook:
         return out
 
     def find(self, text: str) -> list[ActorMention]:
-        out = self._named_militias(text)
-        taken = [(x.start, x.end) for x in out]
+        """Actors in ``text``, in order. A named organisation wins over a militia named by its clan or people
+        ("Hawiye-Abgal sub-clan militia"), which wins over a generic actor at the same place."""
+        found = []
         for m in self._regex.finditer(text):
-            if any(a <= m.start() < b for a, b in taken):
-                continue
             group = m.lastgroup
             if group is None:
                 continue
             spec = self._spec_of_group[int(group[1:])]
-            out.append(ActorMention(spec.name, spec.side, m.start(), m.end(), m.group(group)))
+            found.append((spec, ActorMention(spec.name, spec.side, m.start(), m.end(), m.group(group))))
+        named = [x for x in self._named_militias(text)
+                 if not any(not s.generic and x.start < f.end and f.start < x.end for s, f in found)]
+        out = [f for s, f in found if not (s.generic and any(x.start < f.end and f.start < x.end for x in named))]
+        out += named
         out.sort(key=lambda x: x.start)
         return out
 

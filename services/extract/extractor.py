@@ -87,6 +87,17 @@ class _Draft:
 
 
 
+_POLITY = re.compile(r"^(?:Military|Police) Forces of (?:the )?|^Government of (?:the )?")
+
+
+def _polity(name: str) -> str:
+    """Whose force a state-side actor is: "Yemen (2016-) Supreme Political Council" and "Yemen (2012-)" are two
+    polities, the military and the police of one country one; a pro-government militia sides with any."""
+    if "Pro-Government" in name:
+        return ""
+    return _POLITY.sub("", name).replace("{country}", "")
+
+
 # strategic developments that involve two sides even when the text names only one
 _OPPOSED = ("Non-violent transfer of territory", "Arrests", "Agreement")
 
@@ -116,7 +127,7 @@ class RuleExtractor:
         """Where a story outside Afghanistan is: the countries it names, by name, by their people's adjective
         ("Somali troops") or in its dateline, and the countries its other place names point to."""
         dl = DATELINE_PLACE.match(text)
-        return story_context(text, self.world, self.actors.demonym_countries(text), dl.group(1) if dl else None)
+        return story_context(text, self.world, self.actors.countries_named(text), dl.group(1) if dl else None)
 
     def analyse(self, text: str, reference: date) -> list[SentenceInfo]:
         mentions = self.gaz.find(text)
@@ -369,12 +380,31 @@ class RuleExtractor:
             a2 = nonstate[1]  # "IS militants attacked Taliban militants"
         elif a2 is None and civ_victims:
             a2 = civ_victims[0]
+        elif a1 is None and trigger.event_type in ("Battles", "Explosions/Remote violence"):
+            a1, a2 = self._state_sides(gov, victims, civ_victims, trigger, a2)
         if a1 is None and trigger.event_type in ("Battles", "Explosions/Remote violence"):
             a1 = book.suspects if trigger.sub_event_type != "Remote explosive/landmine/IED" else book.unidentified
         if a2 is None and (trigger.event_type == "Battles" or trigger.sub_event_type in _OPPOSED) and \
                 a1 != book.soldiers and side.get(a1) not in ("state", "foreign"):
             a2 = book.soldiers  # a battle, a takeover or an arrest has a counterpart; a movement of forces has not
         return a1, a2
+
+    def _state_sides(self, gov: list[str], victims: list[str], civ_victims: list[str], trigger: Trigger,
+                     a2: str | None) -> tuple[str | None, str | None]:
+        """Fighting with no armed group named: two forces of different polities fought each other ("pro-Houthi
+        forces clashed with government forces"); a force that shelled or struck, hurting nobody of its own, acted
+        alone or on civilians. Otherwise nobody is named as the attacker (the caller's default)."""
+        polity = {n: _polity(self.actors.resolve(n, None) or n) for n in gov}
+        opposed = [n for n in gov[1:] if polity[n] != polity[gov[0]] and polity[n] and polity[gov[0]]]
+        if gov and opposed:
+            first = next((n for n in gov if n not in victims), gov[0])
+            other = next((n for n in gov if polity[n] != polity[first] and polity[n]), opposed[0])
+            return first, other
+        strikers = [n for n in gov if n not in victims]
+        if trigger.event_type == "Explosions/Remote violence" and strikers and \
+                trigger.sub_event_type != "Remote explosive/landmine/IED":
+            return strikers[0], civ_victims[0] if civ_victims else None
+        return None, a2
 
     def _demonstration_pair(self, found: dict[str, list[str]], trigger: Trigger, gov: list[str],
                             civilians: list[str]) -> tuple[str | None, str | None]:

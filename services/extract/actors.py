@@ -265,8 +265,7 @@ class ActorBook:
         found = self.demonym_countries(text)
         for m in self._regex.finditer(text):
             spec = self._spec_of_group[int(m.lastgroup[1:])] if m.lastgroup else None
-            if spec is not None and spec.country and not spec.generic and spec.side in ("nonstate", "identity",
-                                                                                        "militia"):
+            if spec is not None and spec.country and not spec.generic and spec.side != "foreign":
                 found.add(spec.country)
         return found
 

@@ -53,7 +53,9 @@ RULES: list[tuple[str, str, str]] = [
     ("Explosions/Remote violence", "Shelling/artillery/missile attack",
      r"shelling|shelled|mortars?(?: shells?| rounds?| attack)?|artillery|rockets? (?:fire|attack|hit|landed|were fired)|"
      r"missiles?|rocket[- ]propelled grenades?|\bRPGs?\b|fired (?:\w+ ){0,2}rockets?|rockets? fired|"
-     r"fired heavy weapons|heavy weapons? fire|pounded|projectiles?|katyushas?"),
+     r"fired heavy weapons|heavy weapons? fire|pounded|projectiles?|katyushas?|"
+     r"fired (?:[\w.,-]+ ){0,8}?(?:shells|heavy (?:and medium )?(?:weapons|machine ?guns)|(?:heavy |medium )?machine ?guns|"
+     r"cannons?|howitzers?|\d+(?:\.\d+)?mm(?: \w+)?) (?:at|on|towards|into)"),
     ("Explosions/Remote violence", "Grenade", r"(?<!propelled )(?<!smoke )(?<!stun )grenades?"),
     ("Explosions/Remote violence", "Remote explosive/landmine/IED",
      r"roadside bomb|landmines?|\bIEDs?\b(?! (?:makers?|making|facilitators?|cells?|networks?|emplacers?|"
@@ -77,11 +79,11 @@ RULES: list[tuple[str, str, str]] = [
      r"advanc(?:ed|es|ing)|raids?|raided|operations?|repelled|repulsed|fended off|snipers?|opened fire|"
      r"fired (?:on|at|upon)|gunfire|shot|shooting|encounter|counter-?attack|shootout|gun battle"),
     ("Violence against civilians", "Attack",
-     r"shot dead|gunned down|assassinat(?:ed|ion)|executed|massacre|beheaded|decapitated|dismembered|murdered|stabbed|"
+     r"shot dead|gunned down|assassinat(?:ed|ion|e)|executed|massacre|beheaded|decapitated|dismembered|murdered|stabbed|"
      r"hacked to death|beat(?:en)? to death|tortured|burned alive|found dead|"
      r"(?:human remains|human heads?|bod(?:y|ies)|corpses?|remains)\b[^.;]{0,40}?\b(?:was|were|had been|have been) "
      r"(?:found|discovered|located|dumped|recovered)"),
-    ("Strategic developments", "Arrests", r"arrest(?:ed|ing|s)?|detain(?:ed|ing)|apprehended|captur(?:ed|ing)|"
+    ("Strategic developments", "Arrests", r"arrest(?:ed|ing|s)?\b|detain(?:ed|ing)|apprehended|captur(?:ed|ing)|"
                                           r"detention|in(?:to)? custody|rounded up"),
     ("Strategic developments", "Agreement",
      r"(?:reached|signed|struck|agreed|brokered|concluded|accepted) (?:on )?(?:an? |the )?(?:\w+ ){0,3}(?:agreement|"
@@ -98,7 +100,9 @@ RULES: list[tuple[str, str, str]] = [
      r"reinforcements|deployed (?:\w+ ){0,4}(?:troops|forces|soldiers|fighters|units)|(?:troops|forces|soldiers) "
      r"(?:were|have been|had been) deployed|mobili[sz]ed|(?:pull(?:ed)? back|withdr[ae]w|withdrawn|retreated) from|"
      r"recruit(?:ed|ing|ment)|defect(?:ed|ion|ions)|curfew|training camp|graduation ceremony|"
-     r"(?:imposed|banned|announced) (?:\w+ ){0,3}(?:ban|restrictions|taxes|tax)|redeployed"),
+     r"(?:imposed|banned|announced) (?:\w+ ){0,3}(?:ban|restrictions|taxes|tax|lockdown)|redeployed|"
+     r"(?:established|built|dug|set up|reinforced) (?:\w+ ){0,3}(?:fortifications?|trenches|barricades|defensive "
+     r"(?:lines|positions))|fortified|recruitment campaign|reinforcements? (?:arrived|reached)"),
     ("Protests", "Peaceful protest", r"protest(?:ed|ers?|ors?|s|ing)?|demonstrat(?:ion|ions|ors?|ed|ing)|"
                                      r"rall(?:y|ies|ied)|sit-?ins?|marched|took to the streets|(?:went|are|were) on "
                                      r"strike|hunger strike|general strike|strikers|picket\w*|boycott\w*"),
@@ -298,3 +302,19 @@ def one_sided(trigger: Trigger, texts: list[str], sides: list[str | None], hurt_
     if not any(_PERSON_TARGET.search(t) for t in texts):
         return trigger
     return Trigger("Violence against civilians", "Attack", trigger.start, trigger.end, trigger.text, trigger.rank)
+
+
+# -- fire returned: one side's shelling answered by the other is a battle ---------------------------------
+
+_RECIPROCAL = re.compile(r"\b(?:exchang(?:ed|ing|e of) (?:\w+ ){0,2}(?:fire|artillery|shells|shelling|gunfire|rockets)|"
+                         r"respond(?:ed|ing) (?:to the (?:fire|attack|shelling)|by firing|with (?:fire|artillery))|"
+                         r"fired back|returned fire|retaliated|clash(?:ed|es)|fighting|gun ?battles?|firefights?)\b",
+                         re.IGNORECASE)
+
+
+def reciprocal(trigger: Trigger, texts: list[str]) -> Trigger:
+    """Shelling that the other side answered ("fired mortar shells at them; they responded to the fire") is an
+    armed clash, as ACLED codes an exchange in which both sides fire."""
+    if trigger.sub_event_type != "Shelling/artillery/missile attack" or not any(_RECIPROCAL.search(t) for t in texts):
+        return trigger
+    return Trigger("Battles", "Armed clash", trigger.start, trigger.end, trigger.text, trigger.rank)

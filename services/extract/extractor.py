@@ -20,7 +20,7 @@ from services.common.contracts import Actor, Casualty, Claim, Event, Evidence, S
 
 from .actors import ActorBook, ActorMention, default_actor_book
 from .casualties import casualty_figures, conservative_total
-from .classify import Trigger, classify, one_sided
+from .classify import Trigger, classify, one_sided, reciprocal
 from .dates import DATELINE, DateRef, dateline_date, find_dates, is_background
 from .gazetteer import Gazetteer, Place, default_gazetteer
 from .lexicon import CASUALTY_ONLY
@@ -287,6 +287,7 @@ class RuleExtractor:
             trigger = Trigger("Violence against civilians", "Attack", trigger.start, trigger.end, trigger.text,
                               trigger.rank)
         side = self.actors.side
+        trigger = reciprocal(trigger, [i.text for i in sentences])
         trigger = one_sided(trigger, [i.text for i in sentences], [side.get(n) for n in actor_counts],
                             [side.get(c.group) for c in casualties if c.kind in ("killed", "wounded")])
         a1, a2 = self._actor_pair(actor_counts, trigger, casualties)

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import yaml
 
+from .alternation import Alternation
+
 DATA_DIR = Path(__file__).with_name("data")
 DEFAULT_ACTORS_FILE = DATA_DIR / "actors.yaml"
 ORGANISATIONS_FILE = DATA_DIR / "organisations.yaml"
@@ -138,11 +140,9 @@ class ActorBook:
         return out
 
     def _build(self, entries: list[tuple[ActorSpec, list[str]]]) -> None:
-        parts = []
         self._spec_of_group: list[ActorSpec] = []
         seen: dict[str, ActorSpec] = {}
-        for i, (spec, patterns) in enumerate(entries):
-            parts.append(f"(?P<a{i}>" + "|".join(patterns) + ")")
+        for spec, _patterns in entries:
             self._spec_of_group.append(spec)
             seen.setdefault(spec.name, spec)
             self.specs.append(spec)
@@ -155,7 +155,7 @@ class ActorBook:
         self.by_name: dict[str, ActorSpec] = seen
         self.by_key: dict[str, ActorSpec] = {s.key: s for s in self.specs if s.key}
         self._default_group = {cc: s.name for s in self.specs for cc in s.default_in}
-        self._regex = re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])", re.IGNORECASE)
+        self._regex = Alternation(["|".join(patterns) for _spec, patterns in entries])
         # the template each generic role goes by, for rules that name a side without a mention
         self.suspects: str | None = self._key_name("insurgents")
         self.soldiers: str | None = self._key_name("military")

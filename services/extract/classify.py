@@ -212,6 +212,10 @@ _NON_EVENT = re.compile(
     r"(?:building|bridge|mine|roof|wall) collapse[ds]?|collapsed|gas (?:leak\w*|explosion|cylinder)|leakage|boilers?|"
     r"short[- ]circuit|electrical fault|stampede|fire broke out|caught fire|drowned|drowning|food poisoning|"
     r"poisoning|toxins?|consum(?:ed|ing)|contaminated|overdose|"
+    r"(?:chemical|power|industrial|fertili[sz]er|gas|oil|nuclear|treatment|cement|steel|iron|petrochemical) "
+    r"(?:plants?|works|factory|facility)|factory|factories|warehouse|refinery|furnace|pipeline|fireworks|"
+    r"(?:gas|oil|fuel) (?:tanks?|tankers?|containers?|station)|cooking gas|cylinders?|firefighters|blaze|"
+    r"chemicals|solvents|combustible|ammonium nitrate|"
     r"covid(?:-19)?|coronavirus|cases|outbreaks?|cholera|ebola|measles|epidemics?|pandemics?|infections?|infected|"
     r"virus|vaccin\w+|heart attack|cardiac|natural causes|illness|disease|"
     r"football|soccer|cricket|rugby|tennis|basketball|tournament|league|championship|World Cup|Olympic\w*|"
@@ -220,9 +224,9 @@ _NON_EVENT = re.compile(
 # what makes a sentence about a disaster or crime still political violence
 _POLITICAL = re.compile(
     r"\b(?:militants?|insurgents?|rebels?|jihadists?|terror\w*|Taliban|Shabaa?b|Islamic State|ISIS|ISIL|Daesh|"
-    r"Boko Haram|Houthis?|gunm[ae]n|armed (?:men|group)|soldiers|troops|army|police|security forces|militia\w*|"
-    r"air ?strikes?|drones?|shell(?:ing|ed)|suicide|bomb(?:er|ing|s)?|IEDs?|attack(?:ed|ers)?|insurgency|protest\w*|"
-    r"demonstrat\w+|riot\w*|opposition|activists?|journalists?|assassinat\w+|cartels?|gangs?)\b", re.IGNORECASE)
+    r"Boko Haram|Houthis?|gunm[ae]n|armed (?:men|groups?)|militia\w*|air ?strikes?|shell(?:ing|ed)|suicide|"
+    r"bomb(?:er|ers|ing|ings)|IEDs?|explosive devices?|insurgency|protest\w*|demonstrat\w+|riot\w*|"
+    r"assassinat\w+|cartels?|opened fire|shot dead|gunfire|sabotage)\b", re.IGNORECASE)
 # ordinary crime: arrests for it are not political
 _CRIME = re.compile(r"\b(?:smuggl\w+|traffick\w+|drugs?|narcotics?|cocaine|heroin|fraud\w*|corruption|embezzl\w+|"
                     r"brib\w+|theft|thie(?:f|ves)|robber(?:y|ies|s)?|burglar\w*|stolen|poach\w+|counterfeit\w*|"
@@ -234,6 +238,24 @@ _ARMED_ACTOR = re.compile(r"\b(?:militants?|insurgents?|rebels?|jihadists?|terro
                           r"weapons|gang members|cartel)\b", re.IGNORECASE)
 # weak triggers: words that report violence only with a political context around them
 _WEAK = {"Remote explosive/landmine/IED", "Armed clash", "Looting/property destruction", "Attack"}
+
+
+# a claim or denial of who did it: the sentence is about the attribution, not a report of the event
+_ATTRIBUTION = re.compile(r"\b(?:claim(?:ed|s|ing)? responsibility|(?:was|were|is|are) (?:not )?responsible|"
+                          r"den(?:y|ied|ies|ying) (?:\w+ ){0,4}?(?:responsib\w+|involvement|involved|its|their|that|"
+                          r"carrying)|rejected (?:the )?(?:accusations?|allegations?|claims?|reports?)|"
+                          r"accus(?:ed|ing|ation) \w+ (?:\w+ ){0,3}?of|blamed|holding \w+ (?:\w+ ){0,3}?responsible)\b",
+                          re.IGNORECASE)
+# diplomacy: sanctions, expulsions, summits and appeals that name violence without reporting it
+_DIPLOMACY = re.compile(r"\b(?:sanctions?|diplomats?|expel(?:s|led|ling)?|expulsions?|embass(?:y|ies)|ambassadors?|"
+                        r"foreign minist\w+|summit|urged?|urges|pledge[sd]?|condemn\w*|resolutions?|nuclear tests?)\b",
+                        re.IGNORECASE)
+
+
+def attribution(sentence: str, at: int) -> bool:
+    """Whether the trigger at ``at`` is the object of a claim or denial of responsibility, or of diplomacy."""
+    head = sentence[:at]
+    return bool(_ATTRIBUTION.search(head) or (_DIPLOMACY.search(sentence) and not _POLITICAL.search(sentence)))
 
 
 def not_an_event(sentence: str, sub_event_type: str | None) -> bool:
@@ -265,7 +287,7 @@ def classify(sentence: str) -> Trigger | None:
         if sub == "Armed clash" and _OPERATION_ONLY.fullmatch(m.group(0)) and _ARREST.search(sentence) and \
                 not _KILLED.search(sentence) and not _COMPILED[rank][2].search(sentence, m.end()):
             continue  # "detained two suspects during an operation": the operation is the arrest
-        if not_an_event(sentence, sub):
+        if not_an_event(sentence, sub) or attribution(sentence, m.start()):
             return None
         if sub in ("Arrests", "Looting/property destruction") and _KILLED.search(sentence) or \
                 sub == "Disrupted weapons use" and rank > 6 and _KILLED.search(sentence):

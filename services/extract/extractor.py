@@ -20,7 +20,7 @@ from services.common.contracts import Actor, Casualty, Claim, Event, Evidence, S
 
 from .actors import ActorBook, ActorMention, default_actor_book
 from .casualties import casualty_figures, conservative_total
-from .classify import Trigger, classify, one_sided, reciprocal
+from .classify import Trigger, attribution, classify, not_an_event, one_sided, reciprocal
 from .dates import DATELINE, DateRef, dateline_date, find_dates, is_background
 from .gazetteer import Gazetteer, Place, default_gazetteer
 from .lexicon import CASUALTY_ONLY
@@ -97,6 +97,9 @@ def _polity(name: str) -> str:
         return ""
     return _POLITY.sub("", name).replace("{country}", "")
 
+
+# where an event happened when neither gazetteer knows: no country, no coordinates, geo_precision None
+UNKNOWN_PLACE = Place("", "unknown", "", "", None, 0.0, 0.0)
 
 # strategic developments that involve two sides even when the text names only one
 _OPPOSED = ("Non-violent transfer of territory", "Arrests", "Agreement")
@@ -181,11 +184,17 @@ class RuleExtractor:
             if places:
                 focus = places
             trig = info.trigger
-            if trig is None and info.casualty_words and (info.places or focus):
+            if trig is None and info.casualty_words and (info.places or focus) and \
+                    not not_an_event(info.text, None) and not attribution(info.text, len(info.text)):
                 trig = Trigger("Battles", "Armed clash", 0, 0, "", 99)  # casualties without a verb of violence
             if trig is None:
                 continue
             targets = places or focus[:1]
+            if not targets and trig.rank != 99 and not any(d.place is UNKNOWN_PLACE for d in drafts.values()) and \
+                    not any(i.places for i in infos):
+                # violence reported with no place the gazetteers know ("in the Indian capital", a village they lack):
+                # one event whose place is unknown, rather than none
+                targets = [UNKNOWN_PLACE]
             for place in targets:
                 if place.kind == "province":
                     # a province-level sentence about a district already reported joins that district's event
@@ -296,13 +305,15 @@ class RuleExtractor:
         if actor1 is not None and actor2 is not None and actor1.name == actor2.name:
             actor2 = None  # one side named twice ("landmine planted by Taliban ... 2 militants were killed")
         codes = interaction_codes(self.actors, actor1, actor2)
-        broad = place.kind in ("province", "country")
+        unknown = place is UNKNOWN_PLACE
+        broad = place.kind in ("province", "country") or unknown
         # a curated district is its centre, a world district only its largest town: "part of a region"
-        geo_precision = 3 if broad else 2 if place.kind == "district" and place.country not in self._curated else 1
+        geo_precision = None if unknown else 3 if broad else \
+            2 if place.kind == "district" and place.country not in self._curated else 1
         confidence = 0.45 + (0 if broad else 0.2) + (0.15 if precision == "day" else 0) + \
-            (0.1 if trigger.rank != 99 else 0) + (0.05 if actor1 and actor2 else 0)
+            (0.1 if trigger.rank != 99 else 0) + (0.05 if actor1 and actor2 else 0) - (0.2 if unknown else 0)
         admin2 = None if broad else place.admin2
-        location = place.name if place.kind != "province" else place.admin1
+        location = None if unknown else place.name if place.kind != "province" else place.admin1
         # the id follows the draft's key (unique within the story), even when the type was refined
         key = "|".join([story.story_id, place.country, place.admin1, admin2 or "", draft.trigger.sub_event_type])
         return Event(
@@ -314,12 +325,12 @@ class RuleExtractor:
             sub_event_type=trigger.sub_event_type,
             actor1=actor1,
             actor2=actor2,
-            country=place.country,
+            country=place.country or None,
             admin1=place.admin1 or None,
             admin2=admin2,
             location=location,
-            latitude=place.latitude,
-            longitude=place.longitude,
+            latitude=None if unknown else place.latitude,
+            longitude=None if unknown else place.longitude,
             geo_precision=geo_precision,
             fatalities=fatalities,
             disorder_type=DISORDER_TYPE.get(trigger.event_type),

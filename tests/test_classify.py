@@ -38,5 +38,34 @@ def test_weapons_found_or_described_are_not_explosions():
     assert classify("The force found 20 grenades and a mortar in the compound.") is None or \
         classify("The force found 20 grenades and a mortar in the compound.").event_type != \
         "Explosions/Remote violence"
-    assert classify("The leader is responsible for coordinating IED attacks in the district.").event_type != \
-        "Explosions/Remote violence"
+    described = classify("The leader is responsible for coordinating IED attacks in the district.")
+    assert described is None or described.event_type != "Explosions/Remote violence"
+
+
+@pytest.mark.parametrize("sentence,sub", [
+    ("Police seized nine pistols and 1,100 rounds of ammunition during a raid on two homes.", "Disrupted weapons use"),
+    ("An arms cache containing hand grenades was discovered near the border.", "Disrupted weapons use"),
+    ("Hundreds of demonstrators marched through the capital demanding new elections.", "Peaceful protest"),
+    ("Police fired tear gas to disperse protesters outside parliament.", "Protest with intervention"),
+    ("Security forces opened fire on protesters, killing four.", "Excessive force against protesters"),
+    ("Protesters threw stones at police and set cars on fire.", "Violent demonstration"),
+    ("A mob lynched a man accused of theft in the market.", "Mob violence"),
+    ("The two sides signed a ceasefire agreement in the capital.", "Agreement"),
+    ("The militants established a new base near the river.", "Headquarters or base established"),
+    ("Government troops were seen regrouping near the town.", "Change to group/activity"),
+    ("Rebels used chlorine gas against the neighbourhood.", "Chemical weapon"),
+])
+def test_the_whole_acled_taxonomy(sentence, sub):
+    trig = classify(sentence)
+    assert trig is not None and trig.sub_event_type == sub, trig
+
+
+@pytest.mark.parametrize("sentence", [
+    "A powerful earthquake struck the region, killing at least 40 people.",
+    "Six workers were killed when a chemical plant exploded on Thursday.",
+    "The striker scored twice as the home side won the league match.",
+    "Russia denied its planes were responsible for air strikes on the hospital.",
+    "Customs officers arrested three men for smuggling drugs across the border.",
+])
+def test_what_acled_does_not_code_gets_no_trigger(sentence):
+    assert classify(sentence) is None

@@ -183,23 +183,63 @@ _CROWD_VICTIMS = re.compile(r"\b(?:protesters?|demonstrators?|people|civilians|p
 _FORCE_NEAR = re.compile(_FORCE, re.IGNORECASE)
 
 
+_SUPPRESSED = re.compile(r"\b(?:violently|brutally|forcibly|excessive force|lethal force|live fire|crackdown|"
+                         r"cracked down|died from gunfire|shot dead|killed)\b", re.IGNORECASE)
+_PASSIVE_INTERVENTION = re.compile(r"\b(?:were|was|have been|has been|had been|being) (?:\w+ ){0,2}?(?:detained|arrested|"
+                                   r"dispersed|removed|suppressed|broken up|blocked|prevented|evicted)\b|"
+                                   r"\bsuppress(?:ed|ing)\b", re.IGNORECASE)
+_CROWD_VIOLENCE = re.compile(r"\b(?:violen(?:t|ce)|clash(?:ed|es)|running battles|stone-?throwing|aggressive|scuffles?|"
+                             r"debris|mayhem|chaos)\b", re.IGNORECASE)
+
+
 def _demonstration(sentence: str) -> tuple[str, str] | None:
-    """The protest or riot sub-type of a sentence about a crowd, or None when no crowd is there."""
+    """The protest or riot sub-type of a sentence about a crowd, or None when no crowd is there: force that kills or
+    brutalises the crowd; a crowd that fights, burns or smashes; a crowd dispersed or detained; else peaceful."""
     m = _CROWD.search(sentence)
     if m is None:
         return None
     if re.search(r"\briot(?:s|ers|ing|ed)?\b", sentence, re.IGNORECASE) and not _FORCE_NEAR.search(sentence):
         return "Riots", "Violent demonstration"
     force = _FORCE_NEAR.search(sentence) is not None
-    if force and (_EXCESSIVE.search(sentence) or _CROWD_VICTIMS.search(sentence)) and \
-            not re.search(r"\b(?:protesters?|demonstrators?|rioters?|crowds?) (?:\w+ ){0,2}(?:opened fire|shot|killed)",
-                          sentence, re.IGNORECASE):
+    crowd_fires = re.search(r"\b(?:protesters?|demonstrators?|rioters?|crowds?) (?:\w+ ){0,2}(?:opened fire|shot|killed)",
+                            sentence, re.IGNORECASE)
+    if not crowd_fires and (force and (_EXCESSIVE.search(sentence) or _CROWD_VICTIMS.search(sentence)) or
+                            _SUPPRESSED.search(sentence) and _PASSIVE_INTERVENTION.search(sentence) or
+                            re.search(r"\b(?:violently|brutally) (?:suppress|attack|disperse|beat)\w*", sentence,
+                                      re.IGNORECASE) or
+                            re.search(r"\b(?:protesters?|demonstrators?) (?:\w+ ){0,3}(?:died|were killed|killed)\b",
+                                      sentence, re.IGNORECASE)):
         return "Protests", "Excessive force against protesters"
-    if _RIOTING.search(sentence):
+    if _RIOTING.search(sentence) or _CROWD_VIOLENCE.search(sentence):
         return "Riots", "Violent demonstration"
-    if force and _INTERVENTION.search(sentence):
+    if (force or _PASSIVE_INTERVENTION.search(sentence)) and \
+            (_INTERVENTION.search(sentence) or _PASSIVE_INTERVENTION.search(sentence)):
         return "Protests", "Protest with intervention"
     return "Protests", "Peaceful protest"
+
+
+# -- weapons found or seized: a disrupted weapons use, whatever operation or raid found them ---------------
+
+_WEAPON = (r"(?:weapons?|arms|guns?|pistols?|firearms?|rifles?|revolvers?|muskets?|carbines?|kalashnikovs?|AK-?47s?|"
+           r"machine[- ]?guns?|ammunitions?|ammo|munitions|rounds|bullets|cartridges|magazines|explosives?|"
+           r"explosive devices?|IEDs?|bombs?|grenades?|mines|rockets?|missiles?|mortars?|projectiles?|RPGs?|"
+           r"caches?|stash(?:es)?|arsenals?|suicide vests?|detonators?|bomb-making)")
+_SEIZE = r"(?:seiz(?:ed|ing|ure)|confiscat\w+|discover\w*|found|recover(?:ed|y)|intercept\w*|defus\w+|impounded|" \
+         r"unearthed|uncovered|identified|destroyed|dismantled|handed over|turned in|surrendered)"
+_SEIZURE = re.compile(r"\b" + _SEIZE + r"\b(?:[^.;]{0,80}?)\b" + _WEAPON + r"\b|\b" + _WEAPON +
+                      r"\b[^.;]{0,80}?\b(?:was|were|has been|have been|had been|being)\s+(?:\w+\s+){0,2}?" + _SEIZE +
+                      r"\b|\b(?:arms|weapons?|ammunition) caches?\b|\bcaches? of (?:\w+ ){0,2}" + _WEAPON,
+                      re.IGNORECASE)
+_USED = re.compile(r"\b(?:killed|killing|dead|died|wounded|injured|injuring|exploded|explosion|blast|detonated|"
+                   r"went off|hurled|lobbed|threw|fired|attack(?:ed|s)?)\b", re.IGNORECASE)
+
+
+def seizure(sentence: str) -> re.Match[str] | None:
+    """Weapons found, seized or handed in, with nobody hurt and nothing set off in the sentence."""
+    m = _SEIZURE.search(sentence)
+    if m is None or _USED.search(sentence) or _ARREST.search(sentence):
+        return None  # people detained with the weapons: the arrest is the event (or the fighting is)
+    return m
 
 
 # -- what ACLED does not code ----------------------------------------------------------------------
@@ -269,6 +309,10 @@ def not_an_event(sentence: str, sub_event_type: str | None) -> bool:
 
 
 def classify(sentence: str) -> Trigger | None:
+    found = seizure(sentence)
+    if found is not None and not attribution(sentence, found.start()):
+        return Trigger("Strategic developments", "Disrupted weapons use", found.start(), found.end(), found.group(0),
+                       _RANK["Disrupted weapons use"])
     demo = _demonstration(sentence)
     for rank, (etype, sub, rx) in enumerate(_COMPILED):
         m = rx.search(sentence)

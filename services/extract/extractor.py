@@ -50,6 +50,10 @@ _NOT_VERIFIED = re.compile(r"(?:could|can)\s*not\s+(?:be\s+)?independently\s+(?:
 _SPEAKER = re.compile(
     r"(?:said|told|according to|confirmed|claimed)\s+(?:by\s+)?((?:[A-Z][\w'’.-]+\s?){1,4}(?:,\s+(?:a|an|the)\s+[^,.;\"”]{3,80})?)"
     r"|((?:[A-Z][\w'’.-]+\s(?:(?:of|the|for)\s)?){1,5})(?:,\s+(?:a|an|the)\s+[^,]{3,80},\s+)?"
+    r"(?:said|told|confirmed|claimed)"
+    # "health officials in Kunduz said": the speakers are the officials, not the place
+    r"|((?:[a-z]+\s+){0,2}(?:officials?|spokesm[ae]n|spokeswoman|spokesperson|authorities|sources|residents|witnesses|"
+    r"doctors|officers|police|ministry|army|military)(?:\s+(?:in|of|from)\s+(?:[A-Z][\w'’-]+\s?){1,3})?)\s+"
     r"(?:said|told|confirmed|claimed)")
 
 
@@ -225,6 +229,16 @@ class RuleExtractor:
                         continue
                     draft.sentences.append(info)
                     drafts[draft.key] = draft
+        # a takeover and a handover "without fighting" at one place are one change of hands: the handover says how
+        for key, d in list(drafts.items()):
+            if d.trigger.sub_event_type != "Non-state actor overtakes territory":
+                continue
+            host = next((o for o in drafts.values() if o.place == d.place and
+                         o.trigger.sub_event_type == "Non-violent transfer of territory"), None)
+            if host is not None:
+                host.sentences.extend(x for x in d.sentences if x not in host.sentences)
+                host.sentences.sort(key=lambda x: x.start)
+                del drafts[key]
         # fighting reported at a place the same story says was taken is part of the takeover
         for key, d in list(drafts.items()):
             if d.trigger.sub_event_type != "Armed clash":
@@ -454,7 +468,7 @@ class RuleExtractor:
             if not found:
                 continue
             sp = _SPEAKER.search(sent)
-            speaker = (sp.group(1) or sp.group(2)).strip(" ,") if sp else None
+            speaker = (sp.group(1) or sp.group(2) or sp.group(3)).strip(" ,") if sp else None
             for c in found:
                 casualties.append(c)
                 claims.append(Claim(speaker=speaker, statement=sent, figure=c.text,

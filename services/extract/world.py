@@ -340,11 +340,9 @@ def _words(name: str) -> str:
 # -- the cached index ------------------------------------------------------------------------------
 
 def cache_dir() -> Path:
-    env = os.environ.get("WIREWATCH_CACHE_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "wirewatch"
+    from .settings import ExtractSettings
+
+    return ExtractSettings().cache_dir
 
 
 def _fingerprint() -> str:
@@ -368,12 +366,10 @@ def _build_bytes() -> bytes:
     """The marshalled index, built in a child process when one can be started: building peaks near
     800 MB (the GeoNames JSON alone is 60 MB) and a process that built it itself would keep much of that;
     the child hands over only the result (about 25 MB)."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(__file__).resolve().parents[2]),
-                                                     env.get("PYTHONPATH")) if p)
     try:
-        data = subprocess.run([sys.executable, "-m", world_index.__name__], env=env, capture_output=True,
-                              timeout=900, check=True).stdout
+        # run from the project's root, so that ``-m`` finds this package whether or not it is installed
+        data = subprocess.run([sys.executable, "-m", world_index.__name__], cwd=Path(__file__).resolve().parents[2],
+                              capture_output=True, timeout=900, check=True).stdout
         if _valid(data):
             return data
         log.warning("the world index child process wrote no index; building it here")

@@ -1,5 +1,6 @@
 """Throughput of the default extractor: stories per second on one core, single process, on the
-ACLED notes and the ISAF press releases in ../shared/data. Each corpus is run 3 times (after one
+ACLED notes (Afghanistan, and the world files), the ISAF press releases, and long articles (the seeds and
+the extraction benchmark's article bodies) in ../shared. Each corpus is run 3 times (after one
 warm-up pass that also builds the gazetteer and actor regexes); the median is printed.
 
     .venv/bin/python bench/extract_throughput.py
@@ -28,7 +29,16 @@ def corpora() -> dict[str, list[str]]:
         acled = [r["Notes"] for r in csv.DictReader(f)]
     isaf = [json.loads(line)["text"] for line in
             (DATA / "isaf" / "isaf-press-releases-dev.jsonl").read_text(encoding="utf-8").split("\n") if line.strip()]
-    return {"ACLED notes": acled, "ISAF releases": isaf}
+    world = []
+    for path in sorted((DATA / "acled-world").glob("*.csv")):
+        with path.open(encoding="utf-8") as f:
+            world += [r["Notes"] for r in csv.DictReader(f)]
+    seeds = [p.read_text(encoding="utf-8") for p in sorted((DATA.parent / "seeds").glob("*.txt"))]
+    bodies = [v["articleBody"] for v in
+              json.loads((DATA / "extraction-benchmark" / "ground-truth.json").read_text(encoding="utf-8")).values()
+              if v.get("articleBody")]
+    return {"ACLED notes": acled, "ACLED world": world, "ISAF releases": isaf, "seed articles": seeds,
+            "news articles": bodies}
 
 
 def main() -> int:

@@ -146,9 +146,6 @@ def test_an_alternative_without_a_literal_is_always_tried():
     assert _matches(fast.finditer("no digits")) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the prefilter lower-cases with str.lower(), which case-insensitive re "
-                                       "does not match: dotted/dotless Turkish i ('İ', 'ı') and the like make the "
-                                       "fast path miss matches the full alternation finds")
 @pytest.mark.parametrize("patterns,text", [
     (["police"], "POLİCE officers"),
     (["Diyarbakir"], "clashes in Diyarbakır"),

@@ -167,8 +167,6 @@ def test_a_name_in_an_address_is_not_a_place(world, street):
     assert [(p.name, p.admin1) for p in places] == [("Tijuana", _admin1(world, "Baja California", "MX"))]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the gazetteer holds 'Colonia Benito Juárez' as a place name, so the "
-                                       "mention starts at 'Colonia' and the address rule never sees the word")
 def test_a_name_in_a_neighbourhood_s_name_is_not_a_place(world):
     places = _places("The body was found in Colonia Benito Juarez in Tijuana.", world)
     assert [p.name for p in places] == ["Tijuana"]
@@ -183,8 +181,6 @@ def test_a_bare_small_town_is_taken_only_when_the_story_anchors_it(world):
     assert [(p.name, p.country) for p in places] == [("Marka", "SO")]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the world gazetteer joins two capitalised words across a space: 'A man' "
-                                       "is read as Amman (alternate name 'Aman'), 'He met' as Hemet, California")
 @pytest.mark.parametrize("sentence,names", [
     ("A man was found dead in Monterrey.", ["Monterrey"]),
     ("He met Paris Hilton in Jordan.", ["Paris", "Jordan"]),

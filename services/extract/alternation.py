@@ -86,7 +86,8 @@ class Alternation:
         self._cache_size = cache_size
 
     def _active(self, text: str) -> tuple[int, ...]:
-        low = text.lower()
+        # as re's IGNORECASE folds them: dotted and dotless i, the long s
+        low = text.lower().replace("\u0307", "").replace("ı", "i").replace("ſ", "s")
         active = set(self._always)
         for lit in self._literals:
             if lit in low:

@@ -45,6 +45,10 @@ def _key(name: str) -> str:
 
 
 _WORD = re.compile(r"[^\W\d_]+")
+_PARTICLES = frozenset({"e", "i", "y", "al", "el", "ul", "ol", "ye", "de", "del", "la", "le", "les", "los", "las",
+                        "da", "das", "do", "dos", "di", "du", "des", "van", "von", "der", "den", "wa", "bin", "ibn",
+                        "abu", "an", "ar", "as", "ad", "at", "az", "ash", "sur", "sul", "sous", "en", "of", "the",
+                        "upon", "on", "am", "im", "an", "sa", "ng"})
 _JOINER = re.compile(r"[\s\-'’‘]*")
 
 
@@ -58,10 +62,14 @@ def find_names(text: str, by_key: dict, max_words: int) -> list[Mention]:
         if not text[start].isupper():
             i += 1
             continue  # place names are capitalised; "archi" inside prose is not Archi
-        # the words that may join this one: separated only by spaces, hyphens or apostrophes
+        # the words that may join this one: separated only by spaces, hyphens or apostrophes; a lower-case word
+        # joins across a space only as a name's particle ("Dara i Sufi", "Ciudad de Mexico"), so "A man" is not
+        # Amman nor "He met" Hemet
         j = i + 1
         while j < n and j - i < max_words and \
-                _JOINER.fullmatch(text, words[j - 1][1], words[j][0]) is not None:
+                _JOINER.fullmatch(text, words[j - 1][1], words[j][0]) is not None and \
+                (text[words[j][0]].isupper() or words[j][2] in _PARTICLES or
+                 text[words[j - 1][1]:words[j][0]].strip() != ""):
             j += 1
         hit = None
         for k in range(j, i, -1):

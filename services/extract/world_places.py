@@ -46,8 +46,14 @@ _IN_PAREN = re.compile(r"\w[\w'’.-]*\s*\((?:[^()]{0,60},\s*)?$")
 _NAME_RUN = re.compile(r"(?:(?-i:[A-Z][\w'’.-]*)|de|del|la|las|los|el|y|of|the)\s+$")
 
 
+_ADDRESS_NAME = re.compile(r"(?:Colonia|Calle|Avenida|Barrio|Fraccionamiento|Boulevard|Rue|Via|Plaza|Jalan)\b")
+
+
 def _in_address(sentence: str, start: int) -> bool:
-    """Whether the name at ``start`` ends a street's or neighbourhood's name ("Colonia Lomas de San Agustin")."""
+    """Whether the name at ``start`` is, or ends, a street's or neighbourhood's name ("Colonia Lomas de San Agustin",
+    "Colonia Benito Juarez", which the gazetteer may itself list as a place)."""
+    if _ADDRESS_NAME.match(sentence, start):
+        return True
     pos = start
     for _ in range(6):
         if _ADDRESS_BEFORE.search(sentence, max(0, pos - 30), pos):

@@ -12,20 +12,19 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Container
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Protocol
 
 from services.common.contracts import Actor, Casualty, Claim, Event, Evidence, Source, Story
 
-from .actors import ActorBook, ActorMention, default_actor_book
+from .actors import ActorBook, default_actor_book
 from .casualties import casualty_figures, conservative_total
-from .classify import Trigger, attribution, classify, not_an_event, one_sided, reciprocal
-from .dates import DATELINE, DateRef, dateline_date, find_dates, is_background
+from .classify import Trigger, classify, one_sided, reciprocal
+from .dates import DATELINE, dateline_date, find_dates, is_background
 from .gazetteer import Gazetteer, Place, default_gazetteer
+from .grouping import UNKNOWN_PLACE, Draft, SentenceInfo, draft_date, group
 from .lexicon import CASUALTY_ONLY
-from .numbers import find_quantities
-from .places import explicit_provinces, most_specific, places_in
+from .places import explicit_provinces, places_in
 from .sentences import split_sentences
 from .taxonomy import DISORDER_TYPE, interaction_codes
 from .world import WorldGazetteer, default_world
@@ -57,39 +56,6 @@ _SPEAKER = re.compile(
     r"(?:said|told|confirmed|claimed)")
 
 
-@dataclass
-class SentenceInfo:
-    start: int
-    end: int
-    text: str
-    places: list[Place]
-    trigger: Trigger | None
-    dates: list[DateRef]
-    actors: list[ActorMention]
-    background: bool
-    paragraph: int
-    casualty_words: bool
-
-
-@dataclass
-class _Draft:
-    place: Place
-    trigger: Trigger
-    sentences: list[SentenceInfo] = field(default_factory=list)
-
-    def add(self, info: SentenceInfo) -> None:
-        """A sentence joins once: a sentence naming two places of one event ("Girishk" and "Nahri Saraj district")
-        would otherwise be read, and its casualties counted, twice."""
-        if all(x.start != info.start for x in self.sentences):
-            self.sentences.append(info)
-
-    @property
-    def key(self) -> tuple:
-        return (self.place.country, self.place.admin1,
-                self.place.admin2 if self.place.kind not in ("province", "country") else None,
-                self.trigger.sub_event_type)
-
-
 
 _POLITY = re.compile(r"^(?:Military|Police) Forces of (?:the )?|^Government of (?:the )?")
 
@@ -101,9 +67,6 @@ def _polity(name: str) -> str:
         return ""
     return _POLITY.sub("", name).replace("{country}", "")
 
-
-# where an event happened when neither gazetteer knows: no country, no coordinates, geo_precision None
-UNKNOWN_PLACE = Place("", "unknown", "", "", None, 0.0, 0.0)
 
 # strategic developments that involve two sides even when the text names only one
 _OPPOSED = ("Non-violent transfer of territory", "Arrests", "Agreement")
@@ -178,91 +141,9 @@ class RuleExtractor:
             for info in infos:
                 info.dates = [d for d in info.dates if not (info.start + d.start < dl.end() and
                                                             info.start + d.end > dl.start())]
-        drafts: dict[tuple, _Draft] = {}
         # a story that names no place but a country ("Somali troops", "in Yemen") happened in that country
-        focus: list[Place] = self._country_focus(text) if not any(i.places for i in infos) else []
-        for info in infos:
-            if info.background:
-                continue
-            places = most_specific(info.places)
-            if places:
-                focus = places
-            trig = info.trigger
-            if trig is None and info.casualty_words and (info.places or focus) and \
-                    not not_an_event(info.text, None) and not attribution(info.text, len(info.text)):
-                trig = Trigger("Battles", "Armed clash", 0, 0, "", 99)  # casualties without a verb of violence
-            if trig is None:
-                continue
-            targets = places or focus[:1]
-            if not targets and trig.rank != 99 and not any(d.place is UNKNOWN_PLACE for d in drafts.values()) and \
-                    not any(i.places for i in infos):
-                # violence reported with no place the gazetteers know ("in the Indian capital", a village they lack):
-                # one event whose place is unknown, rather than none
-                targets = [UNKNOWN_PLACE]
-            for place in targets:
-                if place.kind == "province":
-                    # a province-level sentence about a district already reported joins that district's event
-                    existing = [d for d in drafts.values() if d.place.admin1 == place.admin1 and
-                                d.place.country == place.country]
-                    if existing and not places:
-                        existing[0].add(info)
-                        continue
-                draft = _Draft(place, trig)
-                if trig.rank == 99:
-                    same_place = [d for d in drafts.values()
-                                  if d.place.admin1 == place.admin1 and d.place.admin2 == place.admin2 and
-                                  d.place.country == place.country]
-                    if same_place:
-                        same_place[0].add(info)
-                        continue
-                if draft.key in drafts:
-                    drafts[draft.key].add(info)
-                else:
-                    # a weaker trigger at the same place folds into the stronger one
-                    same_place = [d for d in drafts.values()
-                                  if d.place.admin1 == place.admin1 and d.place.admin2 == place.admin2 and
-                                  d.place.country == place.country]
-                    # arrests a sentence reports without a place of its own were made in the operation just reported
-                    if same_place and (trig.sub_event_type == "Armed clash" or
-                                       trig.sub_event_type == "Arrests" and not places):
-                        same_place[0].add(info)
-                        continue
-                    draft.sentences.append(info)
-                    drafts[draft.key] = draft
-        # a takeover and a handover "without fighting" at one place are one change of hands: the handover says how
-        for key, d in list(drafts.items()):
-            if d.trigger.sub_event_type != "Non-state actor overtakes territory":
-                continue
-            host = next((o for o in drafts.values() if o.place == d.place and
-                         o.trigger.sub_event_type == "Non-violent transfer of territory"), None)
-            if host is not None:
-                host.sentences.extend(x for x in d.sentences if x not in host.sentences)
-                host.sentences.sort(key=lambda x: x.start)
-                del drafts[key]
-        # fighting reported at a place the same story says was taken is part of the takeover
-        for key, d in list(drafts.items()):
-            if d.trigger.sub_event_type != "Armed clash":
-                continue
-            host = next((o for o in drafts.values() if o is not d and o.place == d.place and
-                         o.trigger.event_type in ("Battles", "Strategic developments")), None)
-            own = self._date(d, reference)
-            if host is not None and (own[1] != "day" or own == self._date(host, reference)):
-                host.sentences.extend(x for x in d.sentences if x not in host.sentences)
-                host.sentences.sort(key=lambda x: x.start)
-                del drafts[key]
-        # a province- (country-) level draft with nothing of its own folds into a more specific event within it
-        for key, d in list(drafts.items()):
-            if d.place.kind not in ("province", "country"):
-                continue
-            host = next((o for o in drafts.values() if o.place.kind not in ("province", "country") and
-                         o.place.country == d.place.country and
-                         (d.place.kind == "country" or o.place.admin1 == d.place.admin1) and
-                         o.trigger.event_type == d.trigger.event_type), None)
-            has_figures = any(find_quantities(s.text) and s.casualty_words for s in d.sentences)
-            if host is not None and not has_figures:
-                host.sentences.extend(x for x in d.sentences if x not in host.sentences)
-                host.sentences.sort(key=lambda x: x.start)
-                del drafts[key]
+        focus = self._country_focus(text) if not any(i.places for i in infos) else []
+        drafts = group(infos, focus, reference)
         # verification caveats apply to the claims of the sentence before them
         caveats = {i - 1 for i, info in enumerate(infos) if _NOT_VERIFIED.search(info.text)}
         caveat_starts = {infos[i].start for i in caveats if i >= 0} | {
@@ -288,11 +169,11 @@ class RuleExtractor:
 
     # -- one event -----------------------------------------------------------------------------
 
-    def _event(self, story: Story, draft: _Draft, reference: date, caveats: set[int],
+    def _event(self, story: Story, draft: Draft, reference: date, caveats: set[int],
                shared: Container[int] = frozenset()) -> Event:
         place = draft.place
         sentences = draft.sentences
-        event_date, precision = self._date(draft, reference)
+        event_date, precision = draft_date(draft, reference)
         cc = place.country
         resolve = self.actors.resolve
         actor_counts: dict[str, list[str]] = {}  # actors by their name in the event's country
@@ -360,18 +241,6 @@ class RuleExtractor:
             confidence=round(min(confidence, 0.95), 2),
             extractor=self.name,
         )
-
-    @staticmethod
-    def _date(draft: _Draft, reference: date) -> tuple[date, str]:
-        """The first date in a sentence naming the place, else in any of the event's sentences;
-        without one, the report's own date at week precision. "Since Friday" starts a period and
-        does not date the event."""
-        named = [i for i in draft.sentences if draft.place in i.places]
-        for info in named + [i for i in draft.sentences if i not in named]:
-            dates = [d for d in info.dates if not re.search(r"\b(?:since|until|by)\s*$", info.text[:d.start])]
-            if dates:
-                return dates[0].day, dates[0].precision
-        return reference, "week"
 
     def _actor_pair(self, found: dict[str, list[str]], trigger: Trigger,
                     casualties: list[Casualty]) -> tuple[str | None, str | None]:

@@ -48,7 +48,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 _PARTICLES = frozenset({"e", "i", "y", "al", "el", "ul", "ol", "ye", "de", "del", "la", "le", "les", "los", "las",
                         "da", "das", "do", "dos", "di", "du", "des", "van", "von", "der", "den", "wa", "bin", "ibn",
                         "abu", "an", "ar", "as", "ad", "at", "az", "ash", "sur", "sul", "sous", "en", "of", "the",
-                        "upon", "on", "am", "im", "an", "sa", "ng"})
+                        "upon", "on", "am", "im", "sa", "ng"})
 _JOINER = re.compile(r"[\s\-'’‘]*")
 
 

@@ -334,7 +334,8 @@ def classify(sentence: str) -> Trigger | None:
         if not_an_event(sentence, sub) or attribution(sentence, m.start()):
             return None
         if sub in ("Arrests", "Looting/property destruction") and _KILLED.search(sentence) or \
-                sub == "Disrupted weapons use" and rank > 6 and _KILLED.search(sentence):
+                sub == "Disrupted weapons use" and _KILLED.search(sentence) and \
+                (rank > 6 or m.group(0).lower().startswith(("defus", "diffus"))):
             # "5 militants were killed and 4 arrested": the arrests are part of the fighting
             return Trigger("Battles", "Armed clash", m.start(), m.end(), m.group(0), rank)
         return Trigger(etype, sub, m.start(), m.end(), m.group(0), rank)

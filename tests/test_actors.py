@@ -30,3 +30,27 @@ def test_acronyms_only_as_written():
     book = default_actor_book()
     assert all(m.name != "Islamic State (Afghanistan)" for m in book.find("this is militants' ground"))
     assert not [m for m in book.find("the nds said") if m.surface == "nds"]
+
+
+@pytest.mark.parametrize("text,country,name", [
+    ("soldiers opened fire", "SO", "Military Forces of Somalia"),
+    ("protesters gathered", "MX", "Protesters (Mexico)"),
+    ("gunmen attacked a bus", "MX", "Unidentified Gang (Mexico)"),
+    ("gunmen attacked a bus", "NG", "Unidentified Armed Group (Nigeria)"),
+    ("militants attacked a base", "SO", "Al Shabaab"),
+    ("militants attacked a base", "AF", "Taliban"),
+    ("IS fighters attacked a base", "SO", "Islamic State Somalia Province"),
+    ("coalition forces struck a compound", "AF", "NATO: North Atlantic Treaty Organization"),
+    ("coalition forces struck a compound", "SO", "Unidentified Military Forces"),
+    ("Kenyan troops patrolled the border", "SO", "Military Forces of Kenya"),
+    ("Hawiye-Abgal sub-clan militia fought back", "SO", "Hawiye-Abgal Sub-Clan Militia (Somalia)"),
+])
+def test_generic_actors_are_named_for_the_event_s_country(text, country, name):
+    book = default_actor_book()
+    assert name in [book.resolve(m.name, country) for m in book.find(text)]
+
+
+def test_interaction_codes_and_sides_of_resolved_names():
+    book = default_actor_book()
+    assert book.inter_of("Military Forces of Somalia") == 1 and book.side.get("Civilians (Mexico)") == "civilians"
+    assert book.inter_of("Protesters (Yemen)") == 6 and book.inter_of("Dir Clan Militia (Somalia)") == 4

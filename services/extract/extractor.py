@@ -252,7 +252,9 @@ class RuleExtractor:
         side = self.actors.side
         book = self.actors
         victims = [c.group for c in casualties]
-        nonstate = [n for n in found if side.get(n) in ("nonstate", "identity")]
+        # a rebel group before an identity militia: clan militias mostly fight beside the state against it
+        nonstate = sorted((n for n in found if side.get(n) in ("nonstate", "identity")),
+                          key=lambda n: side.get(n) != "nonstate")
         gov = [n for n in found if side.get(n) in ("state", "foreign", "militia")]
         gov.sort(key=lambda n: n not in victims)  # stable: otherwise in order of mention
         civilians = [n for n in found if side.get(n) == "civilians"]

@@ -55,7 +55,7 @@ RULES: list[tuple[str, str, str]] = [
      r"missiles?|rocket[- ]propelled grenades?|\bRPGs?\b|fired (?:\w+ ){0,2}rockets?|rockets? fired|"
      r"fired heavy weapons|heavy weapons? fire|pounded|projectiles?|katyushas?|"
      r"fired (?:[\w.,-]+ ){0,8}?(?:shells|heavy (?:and medium )?(?:weapons|machine ?guns)|(?:heavy |medium )?machine ?guns|"
-     r"cannons?|howitzers?|\d+(?:\.\d+)?mm(?: \w+)?) (?:at|on|towards|into)"),
+     r"cannons?|howitzers?|\d+(?:\.\d+)?mm(?: \w+)?)\b(?! into the air)"),
     ("Explosions/Remote violence", "Grenade", r"(?<!propelled )(?<!smoke )(?<!stun )grenades?"),
     ("Explosions/Remote violence", "Remote explosive/landmine/IED",
      r"roadside bomb|landmines?|\bIEDs?\b(?! (?:makers?|making|facilitators?|cells?|networks?|emplacers?|"
@@ -67,7 +67,9 @@ RULES: list[tuple[str, str, str]] = [
     ("Riots", "Mob violence",
      r"\bmobs?\b|lynch(?:ed|ing|ings)?|vigilante (?:justice|attack|killing)s?|"
      r"(?:angry |irate )?(?:residents|villagers|locals|crowds?|neighbou?rs|a group of (?:people|residents|men|youths)) "
-     r"(?:(?!were\b|was\b|been\b|had\b)\w+ ){0,2}?(?:beat|stoned|lynched|set fire to|torched|burned|burnt)\b"),
+     r"(?:(?!were\b|was\b|been\b|had\b)\w+ ){0,2}?(?:beat|stoned|lynched|set fire to|torched|burned|burnt)\b|"
+     r"\b(?:a group of|a crowd of|a pair of|dozens of|hundreds of) (?:people|residents|men|youths|neighbou?rs|villagers|"
+     r"locals|citizens)\b[^.;]{0,60}?\b(?:attacked|threw|hurled|beat|stoned|lynched|torched|set fire)"),
     ("Violence against civilians", "Sexual violence",
      r"raped|rapes?\b|gang-?rap\w+|sexual(?:ly)? (?:assault\w*|abuse\w*|violence|exploit\w*)"),
     ("Violence against civilians", "Abduction/forced disappearance",

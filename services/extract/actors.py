@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from .alternation import Alternation
+from .world_index import acled_country_name, acled_country_names
 
 DATA_DIR = Path(__file__).with_name("data")
 DEFAULT_ACTORS_FILE = DATA_DIR / "actors.yaml"
@@ -106,7 +107,6 @@ class ActorBook:
         orgs = yaml.safe_load(organisations.read_text(encoding="utf-8")) if organisations and \
             organisations.exists() else {}
         dem = yaml.safe_load(demonyms.read_text(encoding="utf-8")) if demonyms and demonyms.exists() else {}
-        self.country_names: dict[str, str] = dict((dem or {}).get("country_names") or {})
         self._the = set((dem or {}).get("article") or ["US", "GB"])
         self.demonyms: dict[str, list[str]] = {cc: list(v) for cc, v in ((dem or {}).get("demonyms") or {}).items()}
         self.specs: list[ActorSpec] = []
@@ -191,17 +191,13 @@ class ActorBook:
     # -- names -----------------------------------------------------------------------------------
 
     def country_name(self, cc: str | None) -> str | None:
-        """ACLED's English name of a country ("Somalia", "Democratic Republic of Congo")."""
-        if not cc:
-            return None
-        if cc in self.country_names:
-            return self.country_names[cc]
+        """ACLED's English name of a country ("Somalia", "Democratic Republic of Congo"); None for a code that
+        names no country."""
         import pycountry
 
-        c = pycountry.countries.get(alpha_2=cc)
-        if c is None:
+        if not cc or cc not in acled_country_names() and pycountry.countries.get(alpha_2=cc) is None:
             return None
-        return getattr(c, "common_name", None) or c.name.split(",")[0]
+        return acled_country_name(cc, cc)
 
     def _state_name(self, prefix: str, cc: str) -> str:
         name = self.country_name(cc) or cc

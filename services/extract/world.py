@@ -346,15 +346,16 @@ def cache_dir() -> Path:
 
 
 def _fingerprint() -> str:
-    """Changes with the data packages' versions, the builder's code and the Python version (marshal's
-    format is Python's own)."""
+    """Changes with the data packages' versions, the builder's code, the country-name table and the Python
+    version (marshal's format is Python's own)."""
     versions = []
     for pkg in world_index.DATA_PACKAGES:
         try:
             versions.append(f"{pkg}={metadata.version(pkg)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{pkg}=?")
-    code = hashlib.sha256(Path(world_index.__file__).read_bytes()).hexdigest()
+    code = hashlib.sha256(Path(world_index.__file__).read_bytes() +
+                          world_index.COUNTRY_NAMES_FILE.read_bytes()).hexdigest()
     return hashlib.sha256(f"{versions}|{sys.version_info[:2]}|{code}".encode()).hexdigest()[:16]
 
 

@@ -36,6 +36,7 @@ from array import array
 from collections import defaultdict
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import NamedTuple
 
 from unidecode import unidecode
@@ -167,19 +168,26 @@ def english_name(name: str, aliases: list[str], province: bool) -> str:
 _FORMER_NAMES = {"MX-CMX": ("Distrito Federal", "Federal District")}
 
 # ACLED's names where ISO 3166's short or common name differs from them
-_ACLED_COUNTRY = {"RU": "Russia", "TR": "Turkey", "CZ": "Czech Republic", "CI": "Ivory Coast", "CV": "Cape Verde",
-                  "TL": "East Timor", "BN": "Brunei", "VA": "Vatican City", "SZ": "eSwatini",
-                  "CG": "Republic of Congo"}
+# ACLED's country names: one table, that the actor book names state forces and civilians by as well
+COUNTRY_NAMES_FILE = Path(__file__).with_name("data") / "demonyms.yaml"
+
+
+@lru_cache(maxsize=1)
+def acled_country_names() -> dict[str, str]:
+    import yaml
+
+    return dict(yaml.safe_load(COUNTRY_NAMES_FILE.read_text(encoding="utf-8")).get("country_names") or {})
 
 
 def acled_country_name(cc: str, fallback: str) -> str:
-    """The English short name ACLED uses: pycountry's common name, else its name with the comma turned
-    round ("Congo, The Democratic Republic of the" -> "Democratic Republic of Congo", "Palestine, State
-    of" -> "Palestine", "Virgin Islands, British" -> "British Virgin Islands") and any bracket dropped."""
+    """The English short name ACLED uses: the table in ``data/demonyms.yaml``; for a territory it lacks,
+    pycountry's common name, else its name with the comma turned round ("Virgin Islands, British" ->
+    "British Virgin Islands") and any bracket dropped."""
     import pycountry
 
-    if cc in _ACLED_COUNTRY:
-        return _ACLED_COUNTRY[cc]
+    names = acled_country_names()
+    if cc in names:
+        return names[cc]
     iso = pycountry.countries.get(alpha_2=cc)
     if iso is None:
         return clean(fallback)

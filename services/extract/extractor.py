@@ -100,6 +100,10 @@ class RuleExtractor:
         return story_context(text, self.world, self.actors.countries_named(text), dl.group(1) if dl else None)
 
     def analyse(self, text: str, reference: date) -> list[SentenceInfo]:
+        return self._analyse(text, reference)[0]
+
+    def _analyse(self, text: str, reference: date) -> tuple[list[SentenceInfo], WorldContext | None]:
+        """The story's sentences analysed, and its world context when it was read against the world gazetteer."""
         mentions = self.gaz.find(text)
         story_provs = explicit_provinces(mentions, text) | {
             m.candidates[0].admin1 for m in mentions if len({c.admin1 for c in m.candidates}) == 1}
@@ -125,7 +129,7 @@ class RuleExtractor:
                 background=is_background(sent, reference), paragraph=paragraph,
                 casualty_words=bool(CASUALTY_ONLY.search(sent)),
             ))
-        return infos
+        return infos, ctx
 
     # -- grouping ------------------------------------------------------------------------------
 
@@ -135,14 +139,14 @@ class RuleExtractor:
             return []
         published = (story.published_at or story.fetched_at).astimezone(UTC).date()
         reference = dateline_date(text, published) or published
-        infos = self.analyse(text, reference)
+        infos, ctx = self._analyse(text, reference)
         dl = DATELINE.search(text[:300])
         if dl:  # "KUNDUZ, March 10 (Wire)" dates the report, not the event
             for info in infos:
                 info.dates = [d for d in info.dates if not (info.start + d.start < dl.end() and
                                                             info.start + d.end > dl.start())]
         # a story that names no place but a country ("Somali troops", "in Yemen") happened in that country
-        focus = self._country_focus(text) if not any(i.places for i in infos) else []
+        focus = self._country_focus(text, ctx) if not any(i.places for i in infos) else []
         drafts = group(infos, focus, reference)
         # verification caveats apply to the claims of the sentence before them
         caveats = {i - 1 for i, info in enumerate(infos) if _NOT_VERIFIED.search(info.text)}
@@ -159,10 +163,10 @@ class RuleExtractor:
         events.sort(key=lambda e: (e.evidence[0].start if e.evidence else 0, e.event_id))
         return events
 
-    def _country_focus(self, text: str) -> list[Place]:
+    def _country_focus(self, text: str, ctx: WorldContext | None) -> list[Place]:
         if not self.use_world:
             return []
-        ctx = self.world_context(text)
+        ctx = ctx or self.world_context(text)  # read once when the story went through the world gazetteer
         cc = ctx.leading if ctx.leading in ctx.named else None
         country = self.world.countries.get(cc) if cc else None
         return [country] if country is not None else []

@@ -96,12 +96,14 @@ def story_context(text: str, world: WorldGazetteer, demonym_countries: set[str] 
                   dateline: str | None = None) -> WorldContext:
     """The countries a story names (as countries, by demonym, or in its dateline), and a vote of its other names:
     each name gives its countries 1 / (the number of countries it may be in)."""
-    named = set(world.countries_in(text)) | set(demonym_countries)
+    found = world.find(text)  # once: the countries named and the vote of the other names both read it
+    named = {cands[0].place.country for m, cands in found
+             if cands[0].place.kind == "country" and not m.surface.isupper()} | set(demonym_countries)
     if dateline:
-        for _m, cands in world.find(dateline.title()):
-            named.add(cands[0].place.country) if len({c.place.country for c in cands}) == 1 else None
+        named |= {cands[0].place.country for _m, cands in world.find(dateline.title())
+                  if len({c.place.country for c in cands}) == 1}
     weight: Counter = Counter()
-    for m, cands in world.find(text):
+    for m, cands in found:
         if m.surface.isupper() or cands[0].place.kind == "country":
             continue
         ccs = {c.place.country for c in cands}

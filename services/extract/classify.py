@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .lexicon import HURT_IN_ACTION
+
 # (event_type, sub_event_type, pattern). Order matters: the first rule that matches a sentence wins,
 # so territory changes and specific weapons come before the generic "fighting".
 RULES: list[tuple[str, str, str]] = [
@@ -150,7 +152,7 @@ _SEIZED_AFTER = re.compile(r"^[^.;]{0,120}?\b(?:were|was|had been|have been)\s+(
                            re.IGNORECASE)
 _OPERATION_ONLY = re.compile(r"operations?|raids?|raided", re.IGNORECASE)
 _ARREST = re.compile(r"\b(?:arrest(?:ed|ing)|detain(?:ed|ing)|apprehended|captur(?:ed|ing)|in(?:to)? custody)\b", re.IGNORECASE)
-_KILLED = re.compile(r"\b(?:killed|killing|dead|died|wounded|injured|casualties)\b", re.IGNORECASE)
+_KILLED = HURT_IN_ACTION  # the lexicon's: one casualty vocabulary
 
 # -- demonstrations: what happened to (or was done by) the crowd decides the sub-type ----------------
 

@@ -81,9 +81,9 @@ def test_afghan_names_resolve_through_the_curated_list_first():
 def test_common_words_and_unanchored_small_towns_are_not_world_places():
     # "Police" and "Reading" are towns somewhere; a small town needs its country named in the story
     assert _events("Police said the Reading of the charges was delayed after gunmen killed a guard.") == []
-    from services.extract.places import world_places as _world_places
     from services.extract.world import default_world
+    from services.extract.world_places import WorldContext, world_places
     world = default_world()
-    assert _world_places("A blast hit Mardan on Monday.", world, set()) == []
-    places = _world_places("A blast hit Mardan on Monday.", world, {"PK"})
+    assert world_places("A blast hit Mardan on Monday.", world, WorldContext()) == []
+    places = world_places("A blast hit Mardan on Monday.", world, WorldContext(named=frozenset({"PK"})))
     assert [(p.country, p.name) for p in places] == [("PK", "Mardan")]

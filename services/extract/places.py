@@ -1,10 +1,10 @@
-"""Places of a sentence: gazetteer mentions resolved to a province, district or town, in Afghanistan and worldwide.
+"""Places of a sentence in the curated Afghan gazetteer: mentions resolved to a province, district or place.
 
-The curated Afghan list (``gazetteer.py``) is read first and wins inside Afghanistan; a story in which it finds
-nothing is read against the world gazetteer (``world.py``). A name that several places share is resolved by
-the words around it ("Sindh province", "the city of", "X district of Y", "Mosul, Iraq") and by the places the
-sentence and the story name; a bare name that could be an English word or a person is not taken without such
-an anchor. Each function depends on its arguments only.
+The curated list (``gazetteer.py``) is read first and wins inside Afghanistan; a story in which it finds
+nothing is read against the world gazetteer by ``world_places.py``. A name that several places share is
+resolved by the words around it ("Kunduz province", "the city of", "X district of Y") and by the provinces the
+sentence and the story name; a district the list spells differently is matched fuzzily within the province
+written beside it. ``most_specific`` orders any places, curated or not. Each function depends on its arguments only.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import re
 
 from .classify import Trigger
 from .gazetteer import Gazetteer, Mention, Place
-from .world import BIG_CITY, WorldGazetteer
 
 _PROVINCE_AFTER = re.compile(r"^\s*(?:province|provinces|provincial)\b", re.IGNORECASE)
 _PROVINCE_BEFORE = re.compile(r"\bprovinces? of\s*$|\bprovince,?\s*$", re.IGNORECASE)
@@ -119,44 +118,3 @@ def most_specific(places: list[Place]) -> list[Place]:
     out = specific + [p for p in places if p.kind == "province" and p.admin1 not in covered]
     countries = {p.country for p in out}
     return out + [p for p in places if p.kind == "country" and p.country not in countries]
-
-
-_DIVISION_AFTER = re.compile(r"^\s*(?:province|provinces|provincial|state|governorate|region|oblast|department|"
-                             r"county|prefecture)\b", re.IGNORECASE)
-_COUNTRY_AFTER = re.compile(r"^\s*(?:,|\bin\b)\s*")
-_COUNTRY_BEFORE = re.compile(r"(\w+)['’]s?\s*(?:\w+\s+)?$")
-
-
-def world_places(sentence: str, world: WorldGazetteer, story_countries: set[str]) -> list[Place]:
-    """Places of the world gazetteer in a sentence of a story the curated list found nothing in.
-
-    A country is always taken. A subdivision or town is taken when its country is named right after it
-    ("Mosul, Iraq", "Peshawar in Pakistan") or anywhere in the story, when it is marked as a division
-    ("Sindh province"), when its name has several words, or when it is a city of a million people; among
-    places of one name, those in a country the story names come first, then the most populous."""
-    places: list[Place] = []
-    for m, cands in world.find(sentence):
-        if m.surface.isupper() or _LANGUAGE.match(sentence, m.end):
-            continue
-        if cands[0].place.kind == "country":
-            places.append(cands[0].place)
-            continue
-        after = sentence[m.end:m.end + 60]
-        qual = _COUNTRY_AFTER.match(after)
-        qual_cc = world.country_named(after[qual.end():]) if qual else None
-        if qual_cc is None:
-            owner = _COUNTRY_BEFORE.search(sentence[max(0, m.start - 40):m.start])  # "Iraq's Anbar province"
-            qual_cc = world.country_named(owner.group(1)) if owner else None
-        division = bool(_DIVISION_AFTER.match(after) or _PROVINCE_BEFORE.search(sentence[max(0, m.start - 40):m.start]))
-        pool = [w for w in cands if w.place.country == qual_cc] if qual_cc else list(cands)
-        if not pool:
-            continue
-        pool.sort(key=lambda w: (w.place.country not in story_countries,
-                                 (w.place.kind != "province") if division else (w.place.kind != "place"),
-                                 -w.population))
-        best = pool[0]
-        anchored = qual_cc is not None or best.place.country in story_countries or division or \
-            len(m.surface.split()) > 1 or "-" in m.surface or best.population >= BIG_CITY
-        if anchored:
-            places.append(best.place)
-    return places

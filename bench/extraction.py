@@ -68,7 +68,7 @@ async def ingest_path(pages: dict[str, bytes]) -> tuple[dict[str, str], float]:
     for key, body in pages.items():
         # served as bytes with no charset, as many real servers do: decoding is part of the path
         site.routes[f"/{key}.html"] = (lambda b: lambda h: send(h, 200, b, "text/html"))(body)
-    fetcher = Fetcher(user_agent="wirewatch-bench", allow_private=True, total_timeout_s=30)
+    fetcher = Fetcher(user_agent="wirewatch-bench", allowed_hosts=(site.netloc,), total_timeout_s=30)
     out: dict[str, str] = {}
     started = time.process_time()
     try:

@@ -105,7 +105,7 @@ def main() -> int:
           f"from the 2021 RSS archive, one process")
     with EmbeddedBroker() as broker, FixtureSite(content) as site, tempfile.TemporaryDirectory() as tmp:
         settings = IngestSettings(kafka_bootstrap=broker.bootstrap, data_dir=Path(tmp),
-                                  ingest_allow_private_addresses=True, ingest_per_host_concurrency=32,
+                                  ingest_allowed_hosts=(site.netloc,), ingest_per_host_concurrency=32,
                                   ingest_concurrency=32, ingest_claim_batch=1000, ingest_respect_robots=False)
         ensure_topics(settings)
         feeds = [Feed(id=o.id, url=site.feed_url(o.id), outlet=o.name) for o in content.outlets]

@@ -142,9 +142,8 @@ class Pipeline:
         try:
             bootstrap, feeds = self._start_infrastructure(ingest_s)
             overrides = {"kafka_bootstrap": bootstrap, **common}
-            ingest_s = ingest_s.model_copy(update={
-                **overrides, "ingest_allow_private_addresses": ingest_s.ingest_allow_private_addresses or (
-                    self.site is not None)})
+            ingest_s = ingest_s.model_copy(update={**overrides, "ingest_allowed_hosts": (
+                *ingest_s.ingest_allowed_hosts, *([self.site.netloc] if self.site else []))})
             extract_s = ExtractSettings().model_copy(update=overrides)
             store_s = StoreSettings().model_copy(update=overrides)
             ensure_topics(ingest_s)

@@ -58,7 +58,7 @@ async def test_three_replicas_poll_each_feed_once_and_never_together(kafka_setti
     with FixtureSite() as site:
         watched = Watched(site, n)
         feeds = [Feed(id=f"feed{i}", url=f"{site.base_url}/feed{i}.xml", outlet="Replica test") for i in range(n)]
-        settings = IngestSettings(ingest_database_url=postgres_url, ingest_allow_private_addresses=True,
+        settings = IngestSettings(ingest_database_url=postgres_url, ingest_allowed_hosts=(site.netloc,),
                                   ingest_min_interval_s=3600, ingest_poll_interval_s=3600,
                                   ingest_respect_robots=False, ingest_claim_batch=4)
         replicas = [_replica(settings, feeds) for _ in range(3)]
@@ -80,7 +80,7 @@ async def test_a_dead_replicas_feeds_are_taken_over_when_its_leases_expire(kafka
     with FixtureSite() as site:
         Watched(site, 4)
         feeds = [Feed(id=f"feed{i}", url=f"{site.base_url}/feed{i}.xml", outlet="Replica test") for i in range(4)]
-        settings = IngestSettings(ingest_database_url=postgres_url, ingest_allow_private_addresses=True,
+        settings = IngestSettings(ingest_database_url=postgres_url, ingest_allowed_hosts=(site.netloc,),
                                   ingest_respect_robots=False)
         survivor = _replica(settings, feeds)
         # a replica that took the leases and died before releasing them

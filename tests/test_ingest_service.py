@@ -31,8 +31,8 @@ def _service(settings: IngestSettings, feeds, state=None, registry=None):
     return IngestService(settings, feeds, pub, state, IngestMetrics(registry)), registry
 
 
-def _settings(**kw) -> IngestSettings:
-    return IngestSettings(ingest_allow_private_addresses=True, ingest_total_timeout_s=5,
+def _settings(site: FixtureSite, **kw) -> IngestSettings:
+    return IngestSettings(ingest_allowed_hosts=(site.netloc,), ingest_total_timeout_s=5,
                           ingest_read_timeout_s=2, **kw)
 
 
@@ -54,7 +54,7 @@ def _published(settings) -> list[Story]:
 
 
 async def test_publishes_every_article_once_and_marks_the_republication(kafka_settings, site):
-    settings = _settings()
+    settings = _settings(site)
     svc, _ = _service(settings, _feeds(site))
     stats = await svc.run_cycle(force=True)
     await svc.aclose()
@@ -71,7 +71,7 @@ async def test_publishes_every_article_once_and_marks_the_republication(kafka_se
 
 
 async def test_unchanged_feed_sends_validators_and_is_not_parsed(kafka_settings, site, monkeypatch):
-    settings = _settings()
+    settings = _settings(site)
     svc, registry = _service(settings, _feeds(site))
     await svc.run_cycle(force=True)
     parsed = []
@@ -91,7 +91,7 @@ async def test_identical_body_without_validators_is_not_parsed(kafka_settings, m
             b'<item><title>a</title><link>http://127.0.0.1:1/a</link></item></channel></rss>')
     with FixtureSite() as site:
         site.routes["/plain.xml"] = lambda h: send(h, 200, body, "application/rss+xml")  # no ETag
-        settings = _settings()
+        settings = _settings(site)
         svc, _ = _service(settings, [Feed(id="plain", url=f"{site.base_url}/plain.xml", outlet="P")])
         await svc.run_cycle(force=True)
         monkeypatch.setattr(ingest_service.feedparser, "parse", lambda *a, **k: pytest.fail("parsed again"))
@@ -101,7 +101,7 @@ async def test_identical_body_without_validators_is_not_parsed(kafka_settings, m
 
 
 async def test_a_restart_does_not_republish(kafka_settings, site):
-    settings = _settings()
+    settings = _settings(site)
     svc, _ = _service(settings, _feeds(site))
     await svc.run_cycle(force=True)
     await svc.aclose()
@@ -127,7 +127,7 @@ async def test_broken_feed_and_failing_article_do_not_stop_the_others(kafka_sett
     site.routes[f"/{article.outlet}/{article.slug}.html"] = lambda h: send(h, 500, b"oops", "text/plain")
     feeds = _feeds(site) + [Feed(id="broken", url=f"{site.base_url}/broken.xml", outlet="B"),
                             Feed(id="gone", url=f"{site.base_url}/gone.xml", outlet="G")]
-    settings = _settings()
+    settings = _settings(site)
     svc, registry = _service(settings, feeds)
     stats = await svc.run_cycle(force=True)
     await svc.aclose()
@@ -144,7 +144,7 @@ async def test_broken_feed_and_failing_article_do_not_stop_the_others(kafka_sett
 async def test_429_with_retry_after_delays_that_feed_only(kafka_settings, site):
     site.routes["/busy.xml"] = lambda h: send(h, 429, b"slow down", "text/plain", headers={"Retry-After": "3600"})
     feeds = _feeds(site) + [Feed(id="busy", url=f"{site.base_url}/busy.xml", outlet="Busy")]
-    settings = _settings(ingest_min_interval_s=1, ingest_poll_interval_s=60)
+    settings = _settings(site, ingest_min_interval_s=1, ingest_poll_interval_s=60)
     svc, registry = _service(settings, feeds)
     import time as _time
 
@@ -167,7 +167,7 @@ async def test_429_with_retry_after_delays_that_feed_only(kafka_settings, site):
 async def test_robots_txt_is_honoured_for_article_pages(kafka_settings, site):
     site.routes["/robots.txt"] = lambda h: send(h, 200, b"User-agent: *\nDisallow: /hindukush-herald/\n",
                                                "text/plain")
-    settings = _settings()
+    settings = _settings(site)
     svc, registry = _service(settings, _feeds(site))
     await svc.run_cycle(force=True)
     await svc.aclose()
@@ -182,7 +182,7 @@ async def test_repeated_parse_failures_park_the_feed_with_a_reason(kafka_setting
     with FixtureSite() as site:
         site.routes["/junk.xml"] = lambda h: send(h, 200, b"<html>no feed here", "text/html")
         feeds = [Feed(id="junk", url=f"{site.base_url}/junk.xml", outlet="Junk")]
-        settings = _settings()
+        settings = _settings(site)
         svc, registry = _service(settings, feeds)
         from services.ingest.schedule import PARK_AFTER_PARSE_FAILURES
 
@@ -212,7 +212,7 @@ async def test_a_permanent_redirect_updates_the_stored_feed_url(kafka_settings):
                 b"<item><title>x</title><guid>g1</guid><description>d</description></item></channel></rss>")
         site.routes["/old.xml"] = lambda h: send(h, 301, b"", "text/plain", headers={"Location": "/new.xml"})
         site.routes["/new.xml"] = lambda h: send(h, 200, body, "application/rss+xml")
-        settings = _settings()
+        settings = _settings(site)
         svc, _ = _service(settings, [Feed(id="moved", url=f"{site.base_url}/old.xml", outlet="M")])
         await svc.run_cycle(force=True)
         await svc.run_cycle(force=True)
@@ -233,7 +233,7 @@ async def test_brotli_and_gzip_bodies_are_decoded(kafka_settings):
                                            headers={"Content-Encoding": "br"})
         site.routes["/gz"] = lambda h: send(h, 200, _gzip.compress(b"hello gz"), "text/plain",
                                            headers={"Content-Encoding": "gzip"})
-        f = Fetcher(user_agent="t", allow_private=True)
+        f = Fetcher(user_agent="t", allowed_hosts=(site.netloc,))
         assert (await f.get(f"{site.base_url}/br", max_bytes=100)).body == b"hello br"
         assert (await f.get(f"{site.base_url}/gz", max_bytes=100)).body == b"hello gz"
         await f.aclose()

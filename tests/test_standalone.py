@@ -24,7 +24,7 @@ def test_three_service_processes_end_to_end(kafka_settings, tmp_path):
         dump_feeds([Feed(id=o.id, url=site.feed_url(o.id), outlet=o.name) for o in site.content.outlets], feeds_file)
         port = free_port()
         env = {**os.environ, "WIREWATCH_DATA_DIR": str(tmp_path / "data"), "WIREWATCH_INGEST_FEEDS_FILE": str(feeds_file),
-               "WIREWATCH_INGEST_ALLOW_PRIVATE_ADDRESSES": "true", "WIREWATCH_STORE_API_PORT": str(port),
+               "WIREWATCH_INGEST_ALLOWED_HOSTS": site.netloc, "WIREWATCH_STORE_API_PORT": str(port),
                "WIREWATCH_LOG_LEVEL": "WARNING"}
         services = [subprocess.Popen([sys.executable, "-m", "services.cli", name], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -176,9 +176,14 @@ class FixtureSite:
         self.thread: threading.Thread | None = None
 
     @property
-    def base_url(self) -> str:
+    def netloc(self) -> str:
+        """``host:port`` of the site: the one entry ingest's allow-list needs to fetch from it."""
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{host}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.netloc}"
 
     def feed_url(self, outlet_id: str) -> str:
         return f"{self.base_url}/{outlet_id}/feed.xml"

@@ -3,8 +3,9 @@
 Every request has a connect timeout, a per-read timeout and a hard total deadline (a server
 that trickles one byte a second is cut off), a body size cap enforced while streaming, a
 bounded redirect chain followed by hand so that every hop is checked, and an address check
-that refuses loopback, private, link-local (cloud metadata) and other non-public targets unless
-the settings allow them. Compressed bodies (gzip, deflate, br) are decoded by httpx.
+(``addresses.AddressPolicy``) on every hop and every resolved address: non-public targets only
+for allow-listed hosts, link-local and cloud metadata addresses never.
+Compressed bodies (gzip, deflate, br) are decoded by httpx.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+
+from services.ingest.addresses import AddressPolicy, default_port
 
 
 class FetchError(Exception):
@@ -80,28 +83,28 @@ class FetchResult:
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
-def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved)
+async def check_address(url: str, policy: AddressPolicy) -> None:
+    """Refuse a URL unless every address its host resolves to is one ``policy`` allows.
 
-
-async def check_address(url: str, allow_private: bool, exempt: tuple = ()) -> None:
-    """Refuse URLs whose host resolves to a non-public address, unless allowed or ``exempt``."""
+    Raises BadUrl for anything but http(s) with a host, ConnectFailed when the name does not
+    resolve and BlockedAddress when any resolved address is refused.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadUrl(f"not an http(s) URL: {url!r}", url=url)
-    if allow_private:
-        return
     host = parts.hostname
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
+        port = parts.port or default_port(parts.scheme)
+    except ValueError as exc:
+        raise BadUrl(f"invalid port in {url!r}", url=url) from exc
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
         raise ConnectFailed(f"cannot resolve {host}: {exc}", url=url) from exc
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if not _is_public(ip) and not any(ip in net for net in exempt):
-            raise BlockedAddress(f"{host} resolves to non-public address {ip}", url=url)
+    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    refusal = policy.refusal(host, port, addresses)
+    if refusal:
+        raise BlockedAddress(refusal, url=url)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -128,15 +131,13 @@ class Fetcher:
         read_timeout_s: float = 10.0,
         total_timeout_s: float = 30.0,
         max_redirects: int = 5,
-        allow_private: bool = False,
-        exempt_networks: tuple[str, ...] = (),
+        allowed_hosts: tuple[str, ...] | list[str] = (),
         max_connections: int = 64,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.total_timeout_s = total_timeout_s
         self.max_redirects = max_redirects
-        self.allow_private = allow_private
-        self.exempt = tuple(ipaddress.ip_network(n) for n in exempt_networks)
+        self.policy = AddressPolicy.from_entries(allowed_hosts)
         self.client = httpx.AsyncClient(
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
             timeout=httpx.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s,
@@ -164,28 +165,14 @@ class Fetcher:
         redirects: list[tuple[int, str]] = []
         current = url
         while True:
-            await check_address(current, self.allow_private, self.exempt)
-            try:
-                request = self.client.build_request("GET", current, headers=headers)
-            except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
-                raise BadUrl(f"invalid URL {current!r}: {exc}", url=current) from exc
-            try:
-                response = await self.client.send(request, stream=True)
-            except httpx.TimeoutException as exc:
-                raise FetchTimeout(f"{type(exc).__name__} fetching {current}", url=current) from exc
-            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-                raise BadUrl(f"invalid URL {current!r}: {exc}", url=current) from exc
-            except httpx.HTTPError as exc:
-                raise ConnectFailed(f"{type(exc).__name__} fetching {current}: {exc}", url=current) from exc
+            # Checked on every hop: a public feed may redirect to a private or metadata address.
+            await check_address(current, self.policy)
+            response = await self._send(current, headers)
             try:
                 if response.status_code in _REDIRECTS:
-                    location = response.headers.get("location")
-                    if not location:
-                        raise HttpStatusError(f"redirect {response.status_code} without Location", url=current,
-                                              status=response.status_code)
                     if len(redirects) >= self.max_redirects:
                         raise TooManyRedirects(f"more than {self.max_redirects} redirects from {url}", url=url)
-                    current = urljoin(current, location)
+                    current = _redirect_target(current, response)
                     redirects.append((response.status_code, current))
                     continue
                 if response.status_code not in accept_status:
@@ -193,26 +180,53 @@ class Fetcher:
                         f"HTTP {response.status_code} from {current}", url=current, status=response.status_code,
                         retry_after_s=_retry_after(response.headers.get("retry-after")),
                     )
-                declared = response.headers.get("content-length")
-                if declared and declared.isdigit() and int(declared) > max_bytes:
-                    raise BodyTooLarge(f"{current} declares {declared} bytes (limit {max_bytes})", url=current)
-                chunks = []
-                size = 0
-                try:
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise BodyTooLarge(f"{current} sent more than {max_bytes} bytes", url=current)
-                        chunks.append(chunk)
-                except httpx.TimeoutException as exc:
-                    raise FetchTimeout(f"read timed out on {current}", url=current) from exc
-                except httpx.DecodingError as exc:
-                    raise HttpStatusError(f"undecodable body from {current}: {exc}", url=current,
-                                          status=response.status_code) from exc
-                except httpx.HTTPError as exc:
-                    raise ConnectFailed(f"{type(exc).__name__} reading {current}: {exc}", url=current) from exc
+                body = await _read_body(current, response, max_bytes)
                 return FetchResult(url=current, status=response.status_code, headers=response.headers,
-                                   body=b"".join(chunks), elapsed_s=time.monotonic() - started,
-                                   redirects=redirects)
+                                   body=body, elapsed_s=time.monotonic() - started, redirects=redirects)
             finally:
                 await response.aclose()
+
+    async def _send(self, url: str, headers: dict[str, str]) -> httpx.Response:
+        """Open one request (no redirects followed); transport failures become FetchErrors."""
+        try:
+            request = self.client.build_request("GET", url, headers=headers)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
+            raise BadUrl(f"invalid URL {url!r}: {exc}", url=url) from exc
+        try:
+            return await self.client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise FetchTimeout(f"{type(exc).__name__} fetching {url}", url=url) from exc
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise BadUrl(f"invalid URL {url!r}: {exc}", url=url) from exc
+        except httpx.HTTPError as exc:
+            raise ConnectFailed(f"{type(exc).__name__} fetching {url}: {exc}", url=url) from exc
+
+
+def _redirect_target(current: str, response: httpx.Response) -> str:
+    location = response.headers.get("location")
+    if not location:
+        raise HttpStatusError(f"redirect {response.status_code} without Location", url=current,
+                              status=response.status_code)
+    return urljoin(current, location)
+
+
+async def _read_body(url: str, response: httpx.Response, max_bytes: int) -> bytes:
+    """The decoded body, refused as soon as it (or its declared length) exceeds ``max_bytes``."""
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise BodyTooLarge(f"{url} declares {declared} bytes (limit {max_bytes})", url=url)
+    chunks = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise BodyTooLarge(f"{url} sent more than {max_bytes} bytes", url=url)
+            chunks.append(chunk)
+    except httpx.TimeoutException as exc:
+        raise FetchTimeout(f"read timed out on {url}", url=url) from exc
+    except httpx.DecodingError as exc:
+        raise HttpStatusError(f"undecodable body from {url}: {exc}", url=url, status=response.status_code) from exc
+    except httpx.HTTPError as exc:
+        raise ConnectFailed(f"{type(exc).__name__} reading {url}: {exc}", url=url) from exc
+    return b"".join(chunks)

@@ -99,7 +99,7 @@ class IngestService:
             read_timeout_s=settings.ingest_read_timeout_s,
             total_timeout_s=settings.ingest_total_timeout_s,
             max_redirects=settings.ingest_max_redirects,
-            allow_private=settings.ingest_allow_private_addresses,
+            allowed_hosts=settings.ingest_allowed_hosts,
             max_connections=settings.ingest_concurrency,
         )
         self.robots = RobotsCache(self.fetcher, settings.ingest_user_agent) \

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
 from services.common.settings import CommonSettings
+from services.ingest.addresses import AllowedHost
 
 DEFAULT_FEEDS_FILE = Path(__file__).with_name("feeds.yaml")
 
@@ -28,8 +31,9 @@ class IngestSettings(CommonSettings):
     ingest_max_feed_bytes: int = Field(5_000_000, description="Largest feed body accepted")
     ingest_max_page_bytes: int = Field(5_000_000, description="Largest article page accepted")
     ingest_max_redirects: int = Field(5, description="Longest redirect chain followed")
-    ingest_allow_private_addresses: bool = Field(
-        False, description="Allow fetching from loopback/private/link-local addresses (tests and `run` only)"
+    ingest_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Comma-separated `host` or `host:port` entries that may be loopback or private "
+                        "(tests, `run`'s local site); link-local and cloud metadata addresses are never fetched"
     )
     ingest_respect_robots: bool = Field(True, description="Honour robots.txt for article pages")
     ingest_user_agent: str = Field(
@@ -41,3 +45,12 @@ class IngestSettings(CommonSettings):
                                      "near-duplicate of an earlier one; an identical lead always is"
     )
     ingest_max_items_per_feed: int = Field(200, description="Entries taken from one feed per poll")
+
+    @field_validator("ingest_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        """A comma-separated string (as in the environment) or a sequence; each entry must parse."""
+        entries = [e.strip() for e in value.split(",") if e.strip()] if isinstance(value, str) else value
+        for entry in entries:
+            AllowedHost.parse(entry)
+        return tuple(entries)

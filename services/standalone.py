@@ -18,13 +18,13 @@ from services.common.contracts import STORIES_TOPIC
 from services.common.kafka import (
     BrokerUnavailable,
     Publisher,
-    client_config,
     ensure_topics,
     make_consumer,
     make_producer,
 )
 from services.common.logs import setup_logging
 from services.common.ops import Health, HttpServer, ops_app
+from services.common.readiness import broker_check as _broker_check
 
 log = logging.getLogger("wirewatch")
 
@@ -39,19 +39,6 @@ def _install_stop() -> threading.Event:
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, _on_signal)
     return stop
-
-
-def _broker_check(settings):
-    def check() -> None:
-        from kafka import KafkaAdminClient
-
-        admin = KafkaAdminClient(**client_config(settings, "readyz"), request_timeout_ms=3000)
-        try:
-            admin.list_topics()
-        finally:
-            admin.close()
-
-    return check
 
 
 def run_service(name: str, once: bool = False) -> int:

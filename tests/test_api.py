@@ -155,7 +155,7 @@ def test_ops_endpoints_and_page(database_url):
     c = _client(database_url)
     c.get("/events")
     assert c.get("/healthz").json()["ok"] is True
-    assert c.get("/readyz").json()["checks"]["database"] == "ok"
+    assert c.get("/readyz").json()["checks"]["database"]["status"] == "ok"
     assert 'wirewatch_store_api_requests_total{route="/events",status="200"}' in c.get("/metrics").text
     page = c.get("/")
     assert page.status_code == 200 and "<svg id=\"map\"" in page.text

@@ -2,7 +2,9 @@
 
 ``/healthz`` answers 200 while every registered loop has made progress within the liveness
 timeout; ``/readyz`` answers 200 when every readiness check (broker reachable, database answers)
-passes; ``/metrics`` is the process's single Prometheus registry.
+passed on its last run, and answers at once whatever hangs: the checks run in the background
+with bounded waits (``readiness.ReadinessMonitor``) and the body gives each one's status, detail
+and age; ``/metrics`` is the process's single Prometheus registry.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -20,28 +21,33 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .readiness import CHECK_INTERVAL_S, CHECK_TIMEOUT_S, Check, ReadinessMonitor, ReadinessReport
+
 log = logging.getLogger(__name__)
 
 
 class Health:
-    def __init__(self, liveness_timeout_s: float = 120.0) -> None:
+    """Liveness from the loops' heartbeats; readiness from checks run in the background."""
+
+    def __init__(self, liveness_timeout_s: float = 120.0, *, check_interval_s: float = CHECK_INTERVAL_S,
+                 check_timeout_s: float = CHECK_TIMEOUT_S) -> None:
         self.liveness_timeout_s = liveness_timeout_s
         self._beats: dict[str, float] = {}
-        self._checks: dict[str, Callable[[], None]] = {}
         self._lock = threading.Lock()
+        self._readiness = ReadinessMonitor(check_interval_s, check_timeout_s)
 
     def beat(self, loop: str) -> None:
         """Record that ``loop`` made progress (called from each service's main loop)."""
         with self._lock:
             self._beats[loop] = time.monotonic()
 
-    def forget(self, loop: str) -> None:
-        with self._lock:
-            self._beats.pop(loop, None)
+    def add_check(self, name: str, check: Check) -> None:
+        """``check()`` raises when the dependency is not usable; it runs in the background from now on."""
+        self._readiness.add(name, check)
 
-    def add_check(self, name: str, check: Callable[[], None]) -> None:
-        """``check()`` raises when the dependency is not usable."""
-        self._checks[name] = check
+    def close(self) -> None:
+        """Stop running the checks (the process is shutting down)."""
+        self._readiness.close()
 
     def liveness(self) -> tuple[bool, dict]:
         now = time.monotonic()
@@ -50,17 +56,9 @@ class Health:
         ok = all(age <= self.liveness_timeout_s for age in ages.values())
         return ok, {"loops": ages}
 
-    def readiness(self) -> tuple[bool, dict]:
-        results = {}
-        ok = True
-        for name, check in self._checks.items():
-            try:
-                check()
-                results[name] = "ok"
-            except Exception as exc:
-                ok = False
-                results[name] = f"{type(exc).__name__}: {exc}"[:300]
-        return ok, {"checks": results}
+    def readiness(self) -> ReadinessReport:
+        """The checks' last results, at once (only a check that never finished is waited for, briefly)."""
+        return self._readiness.report()
 
 
 def ops_routes(health: Health, registry: CollectorRegistry) -> list[Route]:
@@ -69,8 +67,8 @@ def ops_routes(health: Health, registry: CollectorRegistry) -> list[Route]:
         return JSONResponse({"ok": ok, **body}, status_code=200 if ok else 503)
 
     async def readyz(_: Request) -> Response:
-        ok, body = await asyncio.to_thread(health.readiness)
-        return JSONResponse({"ok": ok, **body}, status_code=200 if ok else 503)
+        report = await asyncio.to_thread(health.readiness)
+        return JSONResponse(report.as_json(), status_code=200 if report.ok else 503)
 
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

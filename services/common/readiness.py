@@ -12,6 +12,7 @@ The check functions of the services live here too (``broker_check``).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from services.common.settings import CommonSettings
+
+log = logging.getLogger(__name__)
 
 Check = Callable[[], None]  # raises when the dependency is not usable
 
@@ -69,7 +72,7 @@ class ReadinessReport:
         return {"ok": self.ok, "checks": {name: view.as_json() for name, view in self.checks.items()}}
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: one slot per registered check
 class _Slot:
     check: Check
     result: CheckResult | None = None
@@ -154,11 +157,11 @@ class ReadinessMonitor:
             slot.attempt.join(max(0.0, deadline - time.monotonic()))
         now = time.monotonic()
         with self._changed:
-            for slot in slots:
-                if slot.attempt.is_alive():
+            for name, slot in self._slots.items():
+                if slot in slots and slot.attempt.is_alive():
                     running = now - slot.started_at
-                    slot.result = CheckResult(CheckStatus.TIMEOUT, f"no answer after {running:.1f}s", now, running)
-            self._changed.notify_all()
+                    self._record(name, slot, CheckResult(CheckStatus.TIMEOUT, f"no answer after {running:.1f}s",
+                                                         now, running))
 
     def _attempt(self, slot: _Slot) -> None:
         started = time.monotonic()
@@ -169,8 +172,19 @@ class ReadinessMonitor:
             status, detail = CheckStatus.FAILING, f"{type(exc).__name__}: {exc}"[:300]
         finished = time.monotonic()
         with self._changed:
-            slot.result = CheckResult(status, detail, finished, finished - started)
-            self._changed.notify_all()
+            name = next((n for n, s in self._slots.items() if s is slot), None)
+            if name is not None:  # else replaced by a newer check of the same name meanwhile
+                self._record(name, slot, CheckResult(status, detail, finished, finished - started))
+
+    def _record(self, name: str, slot: _Slot, result: CheckResult) -> None:
+        """Store ``result`` (under the lock) and log when the check turns not ready or ready again."""
+        was_ok = slot.result is not None and slot.result.status is CheckStatus.OK
+        if result.status is CheckStatus.OK and slot.result is not None and not was_ok:
+            log.info("readiness: %s is ok again", name)
+        elif result.status is not CheckStatus.OK and (was_ok or slot.result is None):
+            log.warning("readiness: %s is not ready (%s: %s)", name, result.status.value, result.detail)
+        slot.result = result
+        self._changed.notify_all()
 
 
 def broker_check(settings: CommonSettings, timeout_s: float = CHECK_TIMEOUT_S) -> Check:

@@ -19,17 +19,36 @@ _DROP_PARAMS = {"amp", "outputtype", "output", "ref", "cmpid", "ocid", "ito", "a
                 "s_cid", "src", "mc_cid", "mc_eid", "taid", "share"}
 
 
+class InvalidUrl(ValueError):
+    """A link that cannot be parsed as a URL at all; ``kind`` is the bounded metrics label."""
+
+    kind = "bad_url"
+
+
 def canonical_url(url: str) -> str:
+    """The one canonical form of ``url``; canonicalising it again changes nothing.
+
+    Raises InvalidUrl (and nothing else) when ``url`` cannot be parsed at all.
+    """
     url = url.strip()
-    normalised = courlan.normalize_url(url, strict=True) or url
-    parts = urlsplit(normalised)
+    try:
+        url.encode("utf-8")  # a lone surrogate (from a bad character reference) is no URL
+        normalised = courlan.normalize_url(url, strict=True) or url
+        parts = urlsplit(normalised)
+        port = parts.port
+    except ValueError as exc:  # an unbalanced "[" in the host, a port that is no number, a lone surrogate
+        raise InvalidUrl(f"unparseable URL {url[:200]!r}: {exc}") from exc
     host = (parts.hostname or "").lower()
-    for prefix in _HOST_PREFIXES:
-        if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix):]
-            break
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
+    # Until none is left ("www.m." too), so that the canonical form of a canonical URL is itself.
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix in _HOST_PREFIXES:
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host, stripped = host[len(prefix):], True
+                break
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
     path = _AMP_PATH.sub("", parts.path) or "/"
     if len(path) > 1:
         path = path.rstrip("/")

@@ -11,7 +11,13 @@ import httpx
 
 from services.common.broker import free_port
 from services.common.ops import Health, HttpServer, ops_app
-from services.common.readiness import CheckStatus, ReadinessMonitor, broker_check
+from services.common.readiness import (
+    CHECK_INTERVAL_S,
+    CHECK_TIMEOUT_S,
+    CheckStatus,
+    ReadinessMonitor,
+    broker_check,
+)
 from services.common.settings import CommonSettings
 
 
@@ -63,15 +69,18 @@ def test_readyz_answers_not_ready_at_once_while_the_broker_is_frozen(broker):
     try:
         assert _readyz(server.url)[1] == 200
         os.kill(pid, signal.SIGSTOP)
-        frozen = []
-        deadline = time.monotonic() + 15
-        while len(frozen) < 5 and time.monotonic() < deadline:
+        frozen_at = time.monotonic()
+        frozen, noticed_after = [], None
+        while len(frozen) < 5 and time.monotonic() < frozen_at + 15:
             took, code, body = _readyz(server.url)
             assert took < 2, f"/readyz took {took:.1f}s while the broker was frozen"
             if code == 503:
+                noticed_after = noticed_after or time.monotonic() - frozen_at
                 frozen.append(body["checks"]["broker"])
             time.sleep(0.3)
         assert len(frozen) == 5, "/readyz never said 'not ready' while the broker was frozen"
+        # one round's interval plus one check's budget, with room for a loaded machine
+        assert noticed_after < 2 * (CHECK_INTERVAL_S + CHECK_TIMEOUT_S), noticed_after
         # the monitor stops waiting ("timeout") or the client gives up within the same budget ("failing")
         assert all(c["status"] in ("timeout", "failing") and c["age_s"] < 5 for c in frozen), frozen
     finally:

@@ -33,3 +33,17 @@ def test_bundled_feeds_registry_is_valid():
     feeds = load_feeds(DEFAULT_FEEDS_FILE)
     outlets = {f.outlet for f in feeds}
     assert {"Tolo News", "Xinhua", "Al Jazeera"} <= outlets and len(outlets) >= 13
+
+
+def test_an_unparseable_link_raises_invalid_url():
+    from services.ingest.urls import InvalidUrl
+
+    for link in ("https://[", "https://news.example:port/x", "https://\udcffnews.example/x"):
+        with pytest.raises(InvalidUrl):
+            canonical_url(link)
+
+
+def test_repeated_host_prefixes_all_go_so_the_canonical_form_is_a_fixed_point():
+    canon = canonical_url("https://www.www.bbc.co.uk/news/x")
+    assert canon == "https://bbc.co.uk/news/x" == canonical_url(canon)
+    assert canonical_url("https://www.m.example.com/a") == "https://example.com/a"

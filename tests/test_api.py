@@ -10,8 +10,9 @@ from services.common.contracts import Actor, Event, Evidence
 from services.common.ops import Health
 from services.store.api import CSV_COLUMNS, OPENAPI_PATH, create_app, openapi_document
 from services.store.metrics import StoreMetrics
-from services.store.repository import SORTS, EventRepository, encode_cursor
-from tests.test_repository import make_event
+from services.store.queries import SORTS, encode_cursor
+from services.store.repository import EventRepository
+from tests.helpers import make_event
 
 
 def _events() -> list[Event]:

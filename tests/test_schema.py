@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import text
 
+from services.common.contracts import Source
 from services.store import merge
 from services.store.repository import EventRepository
 from services.store.schema import (
@@ -47,6 +48,10 @@ def test_rows_are_built_from_the_json_alone():
     assert list(json.loads(event["payload"])) == sorted(merged)  # key-sorted: one text per value
     assert event["n_sources"] == 1 and event["actor1"] == "Taliban" and event["actor2"] is None
     assert event_row(merge.merge([report])) == event_row(merged)
+    other = make_event(4, event_id="other", story_id="b", sources=[  # another outlet, same event
+        Source(story_id="b", outlet="Other", url="https://example.net/b")]).model_dump(mode="json")
+    both = dict(zip(EVENT_COLUMNS, event_row(merge.merge([report, other])), strict=True))
+    assert both["n_sources"] == 2 and both["evidence_text"] == ""
 
 
 def test_a_report_rebuilt_from_its_columns_is_the_same_event_as_its_json():

@@ -150,6 +150,7 @@ def test_admin_endpoints_need_the_token(database_url):
     assert c.post("/admin/rebuild", headers={"Authorization": "Bearer wrong"}).status_code == 401
     r = c.post("/admin/rebuild", headers={"Authorization": "Bearer s3cret"})
     assert r.status_code == 200 and r.json()["events_written"] > 0
+    assert r.json()["events_written"] == len(_events())  # thirty events, none merged
 
 
 def test_ops_endpoints_and_page(database_url):

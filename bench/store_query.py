@@ -32,7 +32,9 @@ from sqlalchemy import text  # noqa: E402
 from services.common.broker import free_port  # noqa: E402
 from services.extract.gazetteer import default_gazetteer  # noqa: E402
 from services.store import merge  # noqa: E402
-from services.store.repository import _EVENT_COLUMNS, EventRepository, _event_row, encode_cursor  # noqa: E402
+from services.store.queries import encode_cursor  # noqa: E402
+from services.store.repository import EventRepository  # noqa: E402
+from services.store.schema import EVENT_COLUMNS, event_row  # noqa: E402
 
 TYPES = [("Battles", "Armed clash"), ("Explosions/Remote violence", "Remote explosive/landmine/IED"),
          ("Explosions/Remote violence", "Air/drone strike"), ("Violence against civilians", "Attack"),
@@ -60,8 +62,8 @@ def load(url: str, n: int, seed: int = 3) -> None:
     rng = random.Random(seed)
     districts = [d for ds in default_gazetteer().districts_of.values() for d in ds]
     repo = EventRepository(url)
-    cols = ", ".join(_EVENT_COLUMNS)
-    vals = ", ".join(f":{c}" for c in _EVENT_COLUMNS)
+    cols = ", ".join(EVENT_COLUMNS)
+    vals = ", ".join(f":{c}" for c in EVENT_COLUMNS)
     with repo.engine.begin() as conn:
         batch = []
         for _ in range(n):
@@ -81,7 +83,7 @@ def load(url: str, n: int, seed: int = 3) -> None:
                       "sources": [{"story_id": sid, "outlet": f"Outlet {rng.randrange(40)}",
                                    "url": f"https://news.example/{sid}", "published_at": f"{day}T08:00:00+00:00"}],
                       "evidence": [{"text": sentence, "start": 0, "end": len(sentence)}]}
-            batch.append(dict(zip(_EVENT_COLUMNS, _event_row(merge.merge([report])), strict=True)))
+            batch.append(dict(zip(EVENT_COLUMNS, event_row(merge.merge([report])), strict=True)))
             if len(batch) == 20_000:
                 conn.execute(text(f"INSERT INTO events ({cols}) VALUES ({vals})"), batch)
                 batch = []

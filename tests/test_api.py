@@ -10,8 +10,9 @@ from services.common.contracts import Actor, Event, Evidence
 from services.common.ops import Health
 from services.store.api import CSV_COLUMNS, OPENAPI_PATH, create_app, openapi_document
 from services.store.metrics import StoreMetrics
-from services.store.repository import SORTS, EventRepository, encode_cursor
-from tests.test_repository import make_event
+from services.store.queries import SORTS, encode_cursor
+from services.store.repository import EventRepository
+from tests.helpers import make_event
 
 
 def _events() -> list[Event]:
@@ -149,6 +150,7 @@ def test_admin_endpoints_need_the_token(database_url):
     assert c.post("/admin/rebuild", headers={"Authorization": "Bearer wrong"}).status_code == 401
     r = c.post("/admin/rebuild", headers={"Authorization": "Bearer s3cret"})
     assert r.status_code == 200 and r.json()["events_written"] > 0
+    assert r.json()["events_written"] == len(_events())  # thirty events, none merged
 
 
 def test_ops_endpoints_and_page(database_url):

@@ -6,16 +6,14 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from datetime import UTC, datetime
 
 from sqlalchemy import text
 
 from services.common.contracts import Actor, Event
-from services.extract.extractor import RuleExtractor, story_from_text
 from services.store import merge
 from services.store.repository import EventRepository
 from tests.conftest import shared_path
-from tests.test_repository import dump, empty
+from tests.helpers import dump, empty, seed_events
 
 
 def report(eid: str, story: str, day: str, admin2: str | None = "Dasht-e-Archi", **kw) -> dict:
@@ -55,17 +53,6 @@ def test_merged_fatalities_follow_the_acled_rule_and_keep_the_range():
     assert [s["url"] for s in m["sources"]] == ["u1", "u2"] and m["event_id"] == "a"
 
 
-def _seed_events() -> dict[str, list[Event]]:
-    gold = json.loads(shared_path("gold", "seed-events.json").read_text(encoding="utf-8"))
-    out = {}
-    for story in gold["stories"]:
-        text = shared_path("seeds", f"{story['story']}.txt").read_text(encoding="utf-8")
-        published = datetime.fromisoformat(story["published"]).replace(hour=6, tzinfo=UTC)
-        out[story["story"]] = RuleExtractor().extract(
-            story_from_text(text, published, story["outlet"], story["story"]))
-    return out
-
-
 def _find(events: list[Event], gold_event: dict) -> Event:
     """The extracted event a gold one describes: same province, district and sub-type."""
     return next(e for e in events if e.admin1 == gold_event["admin1"] and e.admin2 == gold_event["admin2"]
@@ -77,7 +64,7 @@ def test_seed_events_merge_as_the_gold_file_says_in_any_arrival_order(database_u
     merges: the seeds also hold same-day clashes in other districts of one province (Baghlan) and
     reports that know only the province, which must stay apart."""
     gold = json.loads(shared_path("gold", "seed-events.json").read_text(encoding="utf-8"))
-    by_story = _seed_events()
+    by_story = seed_events()
     all_events = [e for events in by_story.values() for e in events]
     stories = {s["story"]: s for s in gold["stories"]}
     pairs = set()
@@ -148,7 +135,7 @@ def test_the_store_keeps_apart_what_must_not_merge(database_url):
 
 
 def test_events_of_one_story_never_merge(database_url):
-    events = _seed_events()["000_676fcc2cbcfd88d6"]
+    events = seed_events()["000_676fcc2cbcfd88d6"]
     repo = EventRepository(database_url)
     repo.upsert_many(events)
     assert repo.count() == len(events)

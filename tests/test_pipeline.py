@@ -18,7 +18,8 @@ from services.fixturesite.seeds import load_seeds
 from services.run import EXIT_BROKER_DIED, Pipeline, RunOptions
 from services.store.api import create_app
 from services.store.metrics import StoreMetrics
-from services.store.repository import EventQuery, EventRepository
+from services.store.queries import EventQuery
+from services.store.repository import EventRepository
 from tests.conftest import ROOT, shared_path
 
 

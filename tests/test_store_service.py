@@ -18,9 +18,7 @@ from services.common.kafka import Publisher, client_config, make_consumer, make_
 from services.store.metrics import StoreMetrics
 from services.store.repository import EventRepository
 from services.store.service import STORE_TOPICS, make_loop
-from tests.test_extract_service import _drain
-from tests.test_merge import _seed_events
-from tests.test_repository import dump, empty, file_hash, make_event
+from tests.helpers import drain, dump, empty, file_hash, make_event, seed_events
 
 
 def _produce(settings, values: list[tuple[bytes, bytes]]) -> None:
@@ -84,7 +82,7 @@ def test_events_stored_and_poison_dead_lettered(kafka_settings, database_url):
     assert loop.stats.consumed == 42 and loop.stats.dead_lettered == 2
     assert repo.count_reports() == 40 and handler.totals.inserted == 40
     assert _committed(kafka_settings, "g-store") == 42
-    dead = [DeadLetter.from_bytes(r.value) for r in _drain(kafka_settings, DEADLETTER_TOPIC)]
+    dead = [DeadLetter.from_bytes(r.value) for r in drain(kafka_settings, DEADLETTER_TOPIC)]
     assert sorted(d.key for d in dead) == ["bad1", "bad2"] and {d.stage for d in dead} == {"store"}
     repo.close()
 
@@ -114,7 +112,7 @@ def test_a_database_outage_is_waited_out(kafka_settings, database_url):
     retries = handler.metrics.write_retries._value.get()
     # on PostgreSQL two writers may both have met the outage in one attempt
     assert retries == 2 if handler.writers == 1 else 1 <= retries <= 2
-    assert not _drain(kafka_settings, DEADLETTER_TOPIC, timeout_s=1)  # an outage is not the events' fault
+    assert not drain(kafka_settings, DEADLETTER_TOPIC, timeout_s=1)  # an outage is not the events' fault
     repo.close()
 
 
@@ -137,7 +135,7 @@ def test_a_write_that_keeps_failing_is_not_committed_and_is_replayed(kafka_setti
     handler = _consume(kafka_settings, repo, "g-flaky", 25)
     assert repo.count_reports() == 25 and handler.totals.inserted == 25
     assert _committed(kafka_settings, "g-flaky") == 25
-    assert not _drain(kafka_settings, DEADLETTER_TOPIC, timeout_s=1)
+    assert not drain(kafka_settings, DEADLETTER_TOPIC, timeout_s=1)
     repo.close()
 
 
@@ -148,7 +146,7 @@ def test_a_number_no_column_can_hold_is_dead_lettered_at_once(kafka_settings, tm
     repo = EventRepository(f"sqlite:///{tmp_path}/store.db")
     _consume(kafka_settings, repo, "g-overflow", 6)
     assert repo.count_reports() == 5 and _committed(kafka_settings, "g-overflow") == 6
-    dead = [DeadLetter.from_bytes(r.value) for r in _drain(kafka_settings, DEADLETTER_TOPIC)]
+    dead = [DeadLetter.from_bytes(r.value) for r in drain(kafka_settings, DEADLETTER_TOPIC)]
     assert [d.key for d in dead] == ["e00005"] and dead[0].error_type == "PoisonMessage"
     assert dead[0].attempts == 1 and "64-bit" in dead[0].error
     repo.close()
@@ -161,7 +159,7 @@ def test_an_event_the_database_cannot_store_is_dead_lettered(kafka_settings, pos
     repo = EventRepository(postgres_url)
     _consume(kafka_settings, repo, "g-bad-row", 11)
     assert repo.count_reports() == 10 and _committed(kafka_settings, "g-bad-row") == 11
-    dead = [DeadLetter.from_bytes(r.value) for r in _drain(kafka_settings, DEADLETTER_TOPIC)]
+    dead = [DeadLetter.from_bytes(r.value) for r in drain(kafka_settings, DEADLETTER_TOPIC)]
     assert [d.key for d in dead] == ["e00010"] and dead[0].error_type == "DataError"
     repo.close()
 
@@ -170,7 +168,7 @@ def _replay_topics() -> tuple[list, list[Story]]:
     """What the topics hold: the seeds' real extractions (whose gold pairs merge across stories),
     pairs of outlets reporting one event, later versions of some reports (one moves district, so
     its cluster splits) and republished stories."""
-    seeds = [e for events in _seed_events().values() for e in events]
+    seeds = [e for events in seed_events().values() for e in events]
     reports = []
     for i in range(40):
         first = make_event(i)

@@ -18,7 +18,7 @@ from services.common.ops import Health, HttpServer
 from services.store.api import PAGE, create_app
 from services.store.metrics import StoreMetrics
 from services.store.repository import EventRepository
-from tests.test_repository import make_event
+from tests.helpers import make_event
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -67,8 +67,3 @@ def migrate(engine: Engine, service: str, migrations: Sequence[Sequence[str]]) -
             )
             log.info("%s database migrated to version %d", service, version)
         return max(current, len(migrations))
-
-
-def check_database(engine: Engine) -> None:
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))

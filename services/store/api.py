@@ -12,10 +12,13 @@ import hmac
 import io
 import json
 import time
+from dataclasses import dataclass, replace
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CollectorRegistry
@@ -24,7 +27,8 @@ from starlette.routing import Match
 from services.common.ops import Health, ops_routes
 
 from .metrics import StoreMetrics
-from .repository import SORTS, BadQuery, EventQuery, EventRepository
+from .queries import SORTS, BadQuery, EventQuery
+from .repository import EventRepository
 
 PAGE = Path(__file__).with_name("web") / "index.html"
 CSV_COLUMNS = ["event_id", "event_date", "date_precision", "event_type", "sub_event_type", "actor1", "actor2",
@@ -63,17 +67,77 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
     return parts[0], parts[1], parts[2], parts[3]
 
 
-def _format(format_: str | None, accept: str | None) -> str:
-    if format_:
-        if format_ not in ("json", "csv", "geojson"):
+class Format(StrEnum):
+    """The forms ``GET /events`` answers in."""
+
+    JSON = "json"
+    CSV = "csv"
+    GEOJSON = "geojson"
+
+
+def response_format(
+    format: str | None = Query(None, description="json (default), csv or geojson; or use Accept"),  # noqa: A002
+    accept: str | None = Header(None),
+) -> Format:
+    """The form asked for: ``format=`` if given (400 if it is none of ours), else by ``Accept``."""
+    if format:
+        if format not in Format.__members__.values():
             raise HTTPException(400, "format must be json, csv or geojson")
-        return format_
+        return Format(format)
     accept = (accept or "").lower()
     if "text/csv" in accept:
-        return "csv"
+        return Format.CSV
     if "application/geo+json" in accept:
-        return "geojson"
-    return "json"
+        return Format.GEOJSON
+    return Format.JSON
+
+
+def event_filters(
+    since: date | None = Query(None, description="First event date (inclusive), YYYY-MM-DD"),
+    until: date | None = Query(None, description="Last event date (inclusive), YYYY-MM-DD"),
+    country: str | None = Query(None, description="ISO 3166-1 alpha-2, e.g. AF"),
+    admin1: str | None = Query(None, description="Province, e.g. Kunduz"),
+    admin2: str | None = Query(None, description="District, e.g. Dasht-e-Archi"),
+    actor: str | None = Query(None, description="Either actor, e.g. Taliban"),
+    event_type: str | None = Query(None, description="ACLED event type, e.g. Battles"),
+    sub_event_type: str | None = Query(None, description="ACLED sub-event type, e.g. Armed clash"),
+    min_fatalities: int | None = Query(None, ge=0, le=MAX_FATALITIES, description="At least this many fatalities"),
+    bbox: str | None = Query(None, description="min_lon,min_lat,max_lon,max_lat"),
+    q: str | None = Query(None, min_length=2, max_length=200, description="Text in the evidence sentences"),
+) -> EventQuery:
+    """The filters ``/events`` and ``/stats`` share, as one query (default sort and page); 400 for
+    a date range that ends before it starts or a malformed box."""
+    if since and until and since > until:
+        raise HTTPException(400, "since must not be after until")
+    return EventQuery(since=since, until=until, country=country, admin1=admin1, admin2=admin2, actor=actor,
+                      event_type=event_type, sub_event_type=sub_event_type, min_fatalities=min_fatalities,
+                      bbox=_bbox(bbox), q=q)
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which page of ``/events``: its order, where it starts and how long it is."""
+
+    sort: str
+    cursor: str | None
+    limit: int
+
+
+def page_parameters(
+    request: Request,
+    sort: str = Query("-event_date", description=f"One of {', '.join(SORTS)}"),
+    cursor: str | None = Query(None, description="next_cursor of the previous page"),
+    limit: int | None = Query(None, ge=1, description="Page size (default 100)"),
+) -> Page:
+    """The page asked for, of at most the app's ``max_limit`` events (400 beyond it, or for a sort
+    we do not offer)."""
+    max_limit = request.app.state.max_limit
+    limit = limit or min(100, max_limit)
+    if limit > max_limit:
+        raise HTTPException(400, f"limit must be at most {max_limit}")
+    if sort not in SORTS:
+        raise HTTPException(400, f"sort must be one of {', '.join(SORTS)}")
+    return Page(sort, cursor, limit)
 
 
 def _csv(events: list[dict]) -> str:
@@ -100,12 +164,18 @@ def _geojson(events: list[dict], next_cursor: str | None) -> dict:
     return {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}
 
 
-def create_app(repo: EventRepository, health: Health, registry: CollectorRegistry, metrics: StoreMetrics,
-               max_limit: int = 1000, admin_token: str | None = None) -> FastAPI:
-    app = FastAPI(title="Wirewatch events API", version="1",
-                  description="ACLED-style conflict events extracted from news feeds, merged across outlets.")
-    for route in ops_routes(health, registry):
-        app.router.routes.append(route)
+def _check_admin(admin_token: str | None, authorization: str | None) -> None:
+    """403 while admin endpoints are disabled, 401 unless the request carries the token."""
+    if not admin_token:
+        raise HTTPException(403, "admin endpoints are disabled (set WIREWATCH_STORE_ADMIN_TOKEN)")
+    given = (authorization or "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), admin_token.encode()):
+        raise HTTPException(401, "a valid admin token is required (Authorization: Bearer ...)")
+
+
+def _answer_errors_and_count(app: FastAPI, metrics: StoreMetrics) -> None:
+    """Every refused request is a 400 with a ``detail`` message; every request is counted and timed
+    under its route template."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -128,49 +198,29 @@ def create_app(repo: EventRepository, health: Health, registry: CollectorRegistr
         metrics.api_duration.labels(route=label).observe(time.perf_counter() - t0)
         return response
 
-    def _query(since, until, country, admin1, admin2, actor, event_type, sub_event_type, min_fatalities, bbox, q,
-               sort="-event_date", cursor=None, limit=None) -> EventQuery:
-        if since and until and since > until:
-            raise HTTPException(400, "since must not be after until")
-        limit = limit or min(100, max_limit)
-        if limit > max_limit:
-            raise HTTPException(400, f"limit must be at most {max_limit}")
-        if sort not in SORTS:
-            raise HTTPException(400, f"sort must be one of {', '.join(SORTS)}")
-        return EventQuery(since=since, until=until, country=country, admin1=admin1, admin2=admin2, actor=actor,
-                          event_type=event_type, sub_event_type=sub_event_type, min_fatalities=min_fatalities,
-                          bbox=_bbox(bbox), q=q, sort=sort, cursor=cursor, limit=limit)
+
+def create_app(repo: EventRepository, health: Health, registry: CollectorRegistry, metrics: StoreMetrics,
+               max_limit: int = 1000, admin_token: str | None = None) -> FastAPI:
+    """The store's HTTP app over ``repo``: read-only but for the token-guarded rebuild."""
+    app = FastAPI(title="Wirewatch events API", version="1",
+                  description="ACLED-style conflict events extracted from news feeds, merged across outlets.")
+    app.state.max_limit = max_limit
+    for route in ops_routes(health, registry):
+        app.router.routes.append(route)
+    _answer_errors_and_count(app, metrics)
 
     @app.get("/events", summary="Merged events, newest first, filtered and paginated")
-    def list_events(
-        since: date | None = Query(None, description="First event date (inclusive), YYYY-MM-DD"),
-        until: date | None = Query(None, description="Last event date (inclusive), YYYY-MM-DD"),
-        country: str | None = Query(None, description="ISO 3166-1 alpha-2, e.g. AF"),
-        admin1: str | None = Query(None, description="Province, e.g. Kunduz"),
-        admin2: str | None = Query(None, description="District, e.g. Dasht-e-Archi"),
-        actor: str | None = Query(None, description="Either actor, e.g. Taliban"),
-        event_type: str | None = Query(None, description="ACLED event type, e.g. Battles"),
-        sub_event_type: str | None = Query(None, description="ACLED sub-event type, e.g. Armed clash"),
-        min_fatalities: int | None = Query(None, ge=0, le=MAX_FATALITIES,
-                                            description="At least this many fatalities"),
-        bbox: str | None = Query(None, description="min_lon,min_lat,max_lon,max_lat"),
-        q: str | None = Query(None, min_length=2, max_length=200, description="Text in the evidence sentences"),
-        sort: str = Query("-event_date", description=f"One of {', '.join(SORTS)}"),
-        cursor: str | None = Query(None, description="next_cursor of the previous page"),
-        limit: int | None = Query(None, ge=1, description="Page size (default 100)"),
-        format: str | None = Query(None, description="json (default), csv or geojson; or use Accept"),  # noqa: A002
-        accept: str | None = Header(None),
-    ) -> Response:
-        query = _query(since, until, country, admin1, admin2, actor, event_type, sub_event_type, min_fatalities,
-                       bbox, q, sort, cursor, limit)
-        kind = _format(format, accept)
-        if kind == "json":
+    def list_events(filters: Annotated[EventQuery, Depends(event_filters)],
+                    page: Annotated[Page, Depends(page_parameters)],
+                    kind: Annotated[Format, Depends(response_format)]) -> Response:
+        query = replace(filters, sort=page.sort, cursor=page.cursor, limit=page.limit)
+        if kind is Format.JSON:
             raw, next_cursor = repo.query_raw(query)
             body = (f'{{"count":{len(raw)},"next_cursor":{json.dumps(next_cursor)},"events":['
                     + ",".join(raw) + "]}")
             return Response(body, media_type="application/json")
         events, next_cursor = repo.query(query)
-        if kind == "csv":
+        if kind is Format.CSV:
             headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
             return Response(_csv(events), media_type="text/csv; charset=utf-8", headers=headers)
         return JSONResponse(_geojson(events, next_cursor), media_type="application/geo+json")
@@ -185,27 +235,13 @@ def create_app(repo: EventRepository, health: Health, registry: CollectorRegistr
         return JSONResponse(event)
 
     @app.get("/stats", summary="Event and fatality counts by day, province or type")
-    def stats(
-        by: str = Query("day", description="day, admin1, event_type, sub_event_type or country"),
-        since: date | None = Query(None), until: date | None = Query(None),
-        country: str | None = Query(None), admin1: str | None = Query(None), admin2: str | None = Query(None),
-        actor: str | None = Query(None), event_type: str | None = Query(None),
-        sub_event_type: str | None = Query(None),
-        min_fatalities: int | None = Query(None, ge=0, le=MAX_FATALITIES),
-        bbox: str | None = Query(None),
-        q: str | None = Query(None, min_length=2, max_length=200, description="Text in the evidence sentences"),
-    ) -> JSONResponse:
-        query = _query(since, until, country, admin1, admin2, actor, event_type, sub_event_type, min_fatalities,
-                       bbox, q)
-        return JSONResponse({"by": by, "counts": repo.stats(query, by)})
+    def stats(filters: Annotated[EventQuery, Depends(event_filters)],
+              by: str = Query("day", description="day, admin1, event_type, sub_event_type or country")) -> JSONResponse:
+        return JSONResponse({"by": by, "counts": repo.stats(filters, by)})
 
     @app.post("/admin/rebuild", summary="Recompute every merged event from the stored reports (admin token)")
     def rebuild(authorization: str | None = Header(None)) -> JSONResponse:
-        if not admin_token:
-            raise HTTPException(403, "admin endpoints are disabled (set WIREWATCH_STORE_ADMIN_TOKEN)")
-        given = (authorization or "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), admin_token.encode()):
-            raise HTTPException(401, "a valid admin token is required (Authorization: Bearer ...)")
+        _check_admin(admin_token, authorization)
         return JSONResponse({"events_written": repo.rebuild()})
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

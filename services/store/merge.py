@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
 
+from .buckets import Bucket
+
 # How far apart two reported dates may be and still be the same event, by date precision.
 DATE_TOLERANCE_DAYS = {"day": 1, "week": 4, "month": 15}
 MAX_DISTANCE_KM = 5.0
@@ -54,12 +56,6 @@ def same_place(a: dict, b: dict) -> bool:
     return km is not None and km <= MAX_DISTANCE_KM and a.get("geo_precision") == b.get("geo_precision") == 1
 
 
-def bucket(report: dict) -> tuple:
-    """Reports in different buckets are never the same event (``same_event`` needs the same country,
-    province and event type), so clusters never cross buckets."""
-    return (report.get("country"), report.get("admin1"), report["event_type"])
-
-
 def same_event(a: dict, b: dict) -> bool:
     """Two reports from different stories are the same event when dates, place, type and actors agree."""
     if a["story_id"] == b["story_id"]:
@@ -91,35 +87,41 @@ def components(reports: dict[str, dict]) -> list[list[str]]:
             if rx != ry:
                 parent[max(rx, ry)] = min(rx, ry)
 
-    by_bucket: dict[tuple, dict[int, list[str]]] = {}
+    by_bucket: dict[Bucket, dict[int, list[str]]] = {}
     for i in ids:
         r = reports[i]
-        by_bucket.setdefault(bucket(r), {}).setdefault(
+        by_bucket.setdefault(Bucket.of(r), {}).setdefault(
             DATE_TOLERANCE_DAYS.get(r["date_precision"], 1), []).append(i)
     for by_tolerance in by_bucket.values():
-        # Only pairs within their tolerance can match, so each precision is swept apart: most
-        # reports are day-precise and are compared only with those a day or so away, not with
-        # everything within the widest (month) tolerance.
-        swept = []
-        for tolerance, members in sorted(by_tolerance.items()):
-            members.sort(key=lambda i: (reports[i]["event_date"], i))
-            days = [_day(reports[i]) for i in members]
-            for x_pos, x in enumerate(members):
-                for y_pos in range(x_pos + 1, len(members)):
-                    if days[y_pos] - days[x_pos] > tolerance:
-                        break
-                    join(x, members[y_pos])
-            for other, other_days in swept:  # finer precisions: the pair's tolerance is this one's
-                for x, day in zip(members, days, strict=True):
-                    for y_pos in range(bisect_left(other_days, day - tolerance), len(other)):
-                        if other_days[y_pos] > day + tolerance:
-                            break
-                        join(x, other[y_pos])
-            swept.append((members, days))
+        _sweep(reports, by_tolerance, join)
     groups: dict[str, list[str]] = {}
     for i in ids:
         groups.setdefault(find(i), []).append(i)
     return sorted(groups.values(), key=lambda g: g[0])
+
+
+def _sweep(reports: dict[str, dict], by_tolerance: dict[int, list[str]], join) -> None:
+    """Call ``join`` on every pair of one bucket's reports that are within their date tolerance.
+
+    Only pairs within their tolerance can match, so each precision is swept apart: most reports are
+    day-precise and are compared only with those a day or so away, not with everything within the
+    widest (month) tolerance."""
+    swept: list[tuple[list[str], list[int]]] = []
+    for tolerance, members in sorted(by_tolerance.items()):
+        members.sort(key=lambda i: (reports[i]["event_date"], i))
+        days = [_day(reports[i]) for i in members]
+        for x_pos, x in enumerate(members):
+            for y_pos in range(x_pos + 1, len(members)):
+                if days[y_pos] - days[x_pos] > tolerance:
+                    break
+                join(x, members[y_pos])
+        for other, other_days in swept:  # finer precisions: the pair's tolerance is this one's
+            for x, day in zip(members, days, strict=True):
+                for y_pos in range(bisect_left(other_days, day - tolerance), len(other)):
+                    if other_days[y_pos] > day + tolerance:
+                        break
+                    join(x, other[y_pos])
+        swept.append((members, days))
 
 
 _PRECISION_ORDER = {"day": 0, "week": 1, "month": 2}

@@ -12,8 +12,11 @@ from pydantic import ValidationError
 from services.common.contracts import EVENTS_TOPIC, STORIES_TOPIC, Story
 from services.common.kafka import ConsumeLoop, PoisonMessage, Publisher, dead_letter
 
+from .buckets import shard_of
 from .metrics import StoreMetrics
-from .repository import EventRepository, PreparedReport, WriteResult, prepare
+from .prepare import PreparedReport, prepare
+from .repository import EventRepository
+from .writer import WriteResult
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +25,7 @@ class StoreHandler:
     """Validates each event as it is consumed and writes them a batch at a time.
 
     On PostgreSQL a batch is written by ``writers`` transactions at once, each taking the reports
-    of its own lock slots (``repository.lock_slot``): merging is bound by the database's work per
+    of its own lock slots (``buckets.shard_of``): merging is bound by the database's work per
     report, and two connections put the second core to use (bench/store_ingest.py). SQLite has
     one writer."""
 
@@ -32,7 +35,8 @@ class StoreHandler:
         self.publisher = publisher
         self.metrics = metrics
         self.retry_s = retry_s
-        self.writers = writers if repo.engine.dialect.name == "postgresql" else 1
+        self.writers = repo.dialect.max_writers(writers)
+        self._bad_row = repo.dialect.is_data_error
         self._shards = ThreadPoolExecutor(self.writers, thread_name_prefix="store-shard") if self.writers > 1 else None
         self._pending: list[tuple[object, PreparedReport]] = []
         self._links: list[Story] = []
@@ -77,7 +81,7 @@ class StoreHandler:
             try:
                 return self._write_once(pending, links, dead)
             except Exception as exc:
-                if _bad_row(exc) or time.monotonic() + delay > deadline:
+                if self._bad_row(exc) or time.monotonic() + delay > deadline:
                     raise
                 log.warning("store: database unavailable (%s); retrying the batch of %d in %.1fs",
                             type(exc).__name__, len(pending), delay)
@@ -97,7 +101,7 @@ class StoreHandler:
         try:
             results = self._write_shards([r for _, r in pending])
         except Exception as exc:
-            if not _bad_row(exc):
+            if not self._bad_row(exc):
                 raise
             log.warning("store: batch of %d failed (%s); writing row by row", len(pending), exc)
             results = []
@@ -108,7 +112,7 @@ class StoreHandler:
                 try:
                     results.append(self.repo.upsert_prepared([report]))
                 except Exception as row_exc:
-                    if not _bad_row(row_exc):
+                    if not self._bad_row(row_exc):
                         raise  # the database went away mid-batch: the whole batch is retried
                     dead_letter(self.publisher, "store", record, row_exc, 1)
                     dead.add(where)
@@ -129,39 +133,18 @@ class StoreHandler:
         latest = {r.event_id: r for r in reports}  # a report's last version, in one shard only
         shards: list[list[PreparedReport]] = [[] for _ in range(self.writers)]
         for report in latest.values():
-            shards[report.slot % self.writers].append(report)
+            shards[shard_of(report.slot, self.writers)].append(report)
         futures = [self._shards.submit(self.repo.upsert_prepared, shard) for shard in shards if shard]
         wait(futures)  # every shard has finished, committed or not, before anything is retried
         failed = [f.exception() for f in futures if f.exception() is not None]
         if failed:
             # a connection error outranks a data error: the batch is retried whole, not row by row
-            raise next((e for e in failed if not _bad_row(e)), failed[0])
+            raise next((e for e in failed if not self._bad_row(e)), failed[0])
         return [f.result() for f in futures]
 
     def close(self) -> None:
         if self._shards is not None:
             self._shards.shutdown(wait=True)
-
-
-def _bad_row(exc: Exception) -> bool:
-    """Whether the database refused the data itself (a constraint, a value it cannot store) or our
-    code could not process it, as opposed to the database being unreachable, out of resources or
-    shut down: only the former may dead-letter an event. Raw driver errors (PostgreSQL's COPY goes
-    straight through psycopg) count like SQLAlchemy's wrapped ones."""
-    import sqlite3
-
-    from sqlalchemy.exc import DataError, IntegrityError
-
-    # OverflowError: SQLite's driver refusing an integer beyond 64 bits, which the contract allows
-    kinds: tuple[type, ...] = (DataError, IntegrityError, sqlite3.IntegrityError, sqlite3.DataError, ValueError,
-                               TypeError, KeyError, OverflowError)
-    try:
-        import psycopg
-
-        kinds += (psycopg.IntegrityError, psycopg.DataError)
-    except ImportError:  # the postgres extra is not installed
-        pass
-    return isinstance(exc, kinds) or isinstance(getattr(exc, "orig", None), kinds)
 
 
 STORE_TOPICS = (EVENTS_TOPIC, STORIES_TOPIC)

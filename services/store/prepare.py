@@ -1,0 +1,46 @@
+"""Report preparation: everything about an incoming event that depends on it alone.
+
+``prepare`` runs in the consuming thread while the previous batch is being written, so the writer,
+which is the pipeline's bottleneck, is left with what needs the database.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import orjson
+
+from services.common.codec import Codec
+from services.common.contracts import Event
+
+from . import merge
+from .buckets import Bucket
+from .candidates import window
+from .schema import event_row, report_row
+
+
+class PreparedReport(NamedTuple):
+    """An event as the store keeps it, with everything that depends on it alone worked out in
+    advance. (A NamedTuple: thousands are made per batch, and its rows go to the driver as they are.)"""
+
+    event_id: str
+    payload: str  # the stored JSON
+    data: dict  # that JSON decoded
+    row: tuple  # its ``reports`` row without the cluster id (``schema.report_row``)
+    window: str  # where its candidates are (``candidates.window``), as JSON
+    alone: tuple  # its ``events`` row for when it is an event of its own, with no republished copies
+    slot: int  # its bucket's lock slot (``Bucket.slot``), which also picks its writer's shard
+
+
+_EVENTS = Codec(Event)
+
+
+def prepare(raw: bytes) -> PreparedReport:
+    """Validate one ``Event`` message (pydantic's ``ValidationError`` if the contract refuses it)
+    and work out all that depends on it alone. The canonical JSON is the stored form: the model's
+    fields in declaration order and no free-form mappings, so equal reports give equal text."""
+    canonical, data = _EVENTS.decode(raw)
+    payload = canonical.decode()
+    return PreparedReport(data["event_id"], payload, data, report_row(data, payload),
+                          orjson.dumps(window(data)).decode(), event_row(merge.merge([data])),
+                          Bucket.of(data).slot)

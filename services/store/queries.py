@@ -1,0 +1,175 @@
+"""The read path: merged events by id, filtered pages with cursors, and grouped counts.
+
+Reads never take a writer's lock and never change a row. A page's cursor carries the sort value
+and id of its last event, so walking the cursors visits every event that matches exactly once, in
+order, however deep the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine, text
+
+SORTS = {"-event_date": ("event_date", "DESC"), "event_date": ("event_date", "ASC"),
+         "-fatalities": ("fatalities", "DESC"), "fatalities": ("fatalities", "ASC")}
+STATS_BY = {"day": "event_date", "admin1": "admin1", "event_type": "event_type", "country": "country",
+            "sub_event_type": "sub_event_type"}
+
+
+class BadQuery(ValueError):
+    """A query the API should answer with 400 and this message."""
+
+    kind = "bad_query"
+
+
+@dataclass
+class EventQuery:
+    """What an analyst asks for: filters (all optional, combined with AND), a sort and a page."""
+
+    since: date | None = None
+    until: date | None = None
+    country: str | None = None
+    admin1: str | None = None
+    admin2: str | None = None
+    actor: str | None = None
+    event_type: str | None = None
+    sub_event_type: str | None = None
+    min_fatalities: int | None = None
+    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
+    q: str | None = None
+    sort: str = "-event_date"
+    cursor: str | None = None
+    limit: int = 100
+
+
+def encode_cursor(sort_value, event_id: str) -> str:
+    """An opaque cursor that ``decode_cursor`` reads back as ``(sort_value, event_id)``."""
+    return base64.urlsafe_b64encode(json.dumps([sort_value, event_id]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple:
+    """``(sort_value, event_id)`` from a cursor ``encode_cursor`` made; ``BadQuery`` for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, event_id = json.loads(raw)
+        if not isinstance(event_id, str) or "\x00" in event_id or len(event_id) > 128:
+            raise ValueError
+        return value, event_id
+    except Exception as exc:
+        raise BadQuery("cursor is not one this API issued") from exc
+
+
+def _cursor_fits(column: str, value) -> bool:
+    if column == "fatalities":
+        return type(value) is int and -2**31 <= value < 2**31
+    return isinstance(value, str) and len(value) <= 32 and "\x00" not in value
+
+
+def _where(q: EventQuery) -> tuple[list[str], dict]:
+    """The query's filters as SQL conditions (joined with AND) and their parameters."""
+    where, params = [], {}
+    if q.since:
+        where.append("event_date >= :since")
+        params["since"] = q.since.isoformat()
+    if q.until:
+        where.append("event_date <= :until")
+        params["until"] = q.until.isoformat()
+    for col in ("country", "admin1", "admin2", "event_type", "sub_event_type"):
+        value = getattr(q, col)
+        if value:
+            where.append(f"{col} = :{col}")
+            params[col] = value
+    if q.actor:
+        where.append("(actor1 = :actor OR actor2 = :actor)")
+        params["actor"] = q.actor
+    if q.min_fatalities is not None:
+        where.append("fatalities >= :min_fatalities")
+        params["min_fatalities"] = q.min_fatalities
+    if q.bbox:
+        min_lon, min_lat, max_lon, max_lat = q.bbox
+        where.append("latitude BETWEEN :min_lat AND :max_lat AND longitude BETWEEN :min_lon AND :max_lon")
+        params.update(min_lat=min_lat, max_lat=max_lat, min_lon=min_lon, max_lon=max_lon)
+    if q.q:
+        where.append("evidence_text LIKE :q")
+        params["q"] = "%" + q.q.lower().replace("%", "").replace("_", "") + "%"
+    return where, params
+
+
+class EventReader:
+    """Answers the API's questions from the ``events`` and ``reports`` tables, on either database
+    (the SQL here is portable)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get(self, event_id: str) -> dict | None:
+        """A merged event by its id, or by the id of any report it merged."""
+        with self.engine.connect() as conn:
+            payload = conn.execute(text("SELECT payload FROM events WHERE event_id = :id"), {"id": event_id}).scalar()
+            if payload is None:
+                cluster = conn.execute(text("SELECT cluster_id FROM reports WHERE event_id = :id"),
+                                       {"id": event_id}).scalar()
+                if cluster:
+                    payload = conn.execute(text("SELECT payload FROM events WHERE event_id = :id"),
+                                           {"id": cluster}).scalar()
+        return json.loads(payload) if payload else None
+
+    def query(self, q: EventQuery) -> tuple[list[dict], str | None]:
+        """One page of merged events and the cursor of the next page (None on the last)."""
+        raw, cursor = self.query_raw(q)
+        return [json.loads(p) for p in raw], cursor
+
+    def query_raw(self, q: EventQuery) -> tuple[list[str], str | None]:
+        """Like ``query`` but the events stay the JSON text they are stored as: the API splices them
+        into its response instead of decoding and re-encoding every one."""
+        if q.sort not in SORTS:
+            raise BadQuery(f"sort must be one of {', '.join(SORTS)}")
+        column, direction = SORTS[q.sort]
+        where, params = _where(q)
+        if q.cursor:
+            value, last_id = decode_cursor(q.cursor)
+            if not _cursor_fits(column, value):  # a cursor from another sort, or made up
+                raise BadQuery(f"cursor is not one this API issued for sort={q.sort}")
+            op = "<" if direction == "DESC" else ">"
+            # the first, redundant bound is one an index can start from: without it a deep page
+            # scanned every event before it (PostgreSQL, 1M events, a page in 2024: 680 ms -> 2 ms)
+            where.append(f"{column} {op}= :cv AND ({column} {op} :cv OR ({column} = :cv AND event_id > :cid))")
+            params.update(cv=value, cid=last_id)
+        sql = f"SELECT event_id, {column}, payload FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {column} {direction}, event_id ASC LIMIT :limit"
+        params["limit"] = q.limit + 1
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(sql), params).all()
+        page = rows[: q.limit]
+        cursor = encode_cursor(page[-1][1], page[-1][0]) if len(rows) > q.limit and page else None
+        return [p for _, _, p in page], cursor
+
+    def stats(self, q: EventQuery, by: str) -> list[dict]:
+        """Events and fatalities matching ``q``'s filters, counted per value of ``by``
+        (``STATS_BY``), in that value's order."""
+        if by not in STATS_BY:
+            raise BadQuery(f"by must be one of {', '.join(STATS_BY)}")
+        col = STATS_BY[by]
+        where, params = _where(q)
+        sql = f"SELECT {col} AS k, COUNT(*) AS n, COALESCE(SUM(fatalities), 0) AS f FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" GROUP BY {col} ORDER BY {col}"
+        with self.engine.connect() as conn:
+            return [{by: k, "events": n, "fatalities": int(f)} for k, n, f in conn.execute(text(sql), params)]
+
+    def count(self) -> int:
+        """How many merged events the store holds."""
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one()
+
+    def count_reports(self) -> int:
+        """How many reports the store holds."""
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT COUNT(*) FROM reports")).scalar_one()

@@ -1,0 +1,41 @@
+"""Preparing a report: validated once, the stored form canonical, everything else derived from it."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+import pytest
+from pydantic import ValidationError
+
+from services.store import merge
+from services.store.buckets import Bucket
+from services.store.candidates import window
+from services.store.prepare import prepare
+from services.store.schema import event_row, report_row
+from tests.helpers import make_event
+
+
+def test_equal_reports_give_equal_stored_text_however_they_were_written():
+    raw = make_event(3).to_bytes()
+    shuffled = json.dumps(dict(reversed(list(json.loads(raw).items()))), indent=2).encode()
+    assert shuffled != raw
+    assert prepare(shuffled).payload == prepare(raw).payload
+
+
+def test_a_prepared_report_carries_its_rows_window_and_slot():
+    event = make_event(3)
+    prepared = prepare(event.to_bytes())
+    data = json.loads(prepared.payload)
+    assert prepared.event_id == "e00003" and prepared.data == data
+    assert prepared.row == report_row(data, prepared.payload)
+    assert prepared.alone == event_row(merge.merge([data]))
+    assert orjson.loads(prepared.window) == window(data)
+    assert prepared.slot == Bucket.of(data).slot
+
+
+def test_a_message_the_contract_refuses_is_a_validation_error():
+    with pytest.raises(ValidationError):
+        prepare(b'{"event_id": "no other field"}')
+    with pytest.raises(ValueError):
+        prepare(b"{not json")

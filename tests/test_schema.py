@@ -1,0 +1,65 @@
+"""The store's schema and rows, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import text
+
+from services.common.contracts import Source
+from services.store import merge
+from services.store.repository import EventRepository
+from services.store.schema import (
+    EVENT_COLUMNS,
+    MIGRATIONS,
+    REPORT_COLUMNS,
+    canonical_json,
+    event_row,
+    report_from_columns,
+    report_row,
+)
+from tests.helpers import make_event
+
+
+def test_migrations_are_applied_once(database_url):
+    EventRepository(database_url).close()
+    repo = EventRepository(database_url)  # second start: nothing to apply, nothing fails
+    with repo.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM schema_migrations")).scalar_one() == len(MIGRATIONS)
+    repo.close()
+
+
+def test_the_tables_have_the_columns_rows_are_built_for(database_url):
+    repo = EventRepository(database_url)
+    with repo.engine.connect() as conn:
+        for table, columns in (("reports", (*REPORT_COLUMNS, "cluster_id")), ("events", EVENT_COLUMNS)):
+            names = conn.execute(text(f"SELECT * FROM {table} WHERE 1 = 0")).keys()
+            assert set(names) == set(columns)
+    repo.close()
+
+
+def test_rows_are_built_from_the_json_alone():
+    report = make_event(4, actor2=None).model_dump(mode="json")
+    row = dict(zip(REPORT_COLUMNS, report_row(report, "{}"), strict=True))
+    assert (row["actor1"], row["actor2"], row["payload"], row["admin2"]) == ("Taliban", None, "{}", "Dasht-e-Archi")
+    merged = merge.merge([report])
+    event = dict(zip(EVENT_COLUMNS, event_row(merged), strict=True))
+    assert event["payload"] == canonical_json(merged) and json.loads(event["payload"]) == merged
+    assert list(json.loads(event["payload"])) == sorted(merged)  # key-sorted: one text per value
+    assert event["n_sources"] == 1 and event["actor1"] == "Taliban" and event["actor2"] is None
+    assert event_row(merge.merge([report])) == event_row(merged)
+    other = make_event(4, event_id="other", story_id="b", sources=[  # another outlet, same event
+        Source(story_id="b", outlet="Other", url="https://example.net/b")]).model_dump(mode="json")
+    both = dict(zip(EVENT_COLUMNS, event_row(merge.merge([report, other])), strict=True))
+    assert both["n_sources"] == 2 and both["evidence_text"] == ""
+
+
+def test_a_report_rebuilt_from_its_columns_is_the_same_event_as_its_json():
+    a = make_event(1, story_id="a").model_dump(mode="json")
+    b = make_event(1, event_id="other", story_id="b").model_dump(mode="json")
+    light = report_from_columns(dict(zip(REPORT_COLUMNS, report_row(a, ""), strict=True)))
+    assert light["actor1"] == {"name": "Taliban"}
+    assert merge.same_event(light, b) and merge.same_event(a, b)
+    far = report_from_columns(dict(zip(REPORT_COLUMNS, report_row({**a, "admin2": "Elsewhere", "latitude": 30.0},
+                                                                    ""), strict=True)))
+    assert not merge.same_event(far, b)

@@ -18,17 +18,13 @@ import threading
 import time
 from pathlib import Path
 
+from .net import free_port
+
 log = logging.getLogger(__name__)
 
 
 class BrokerError(RuntimeError):
     pass
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def _kafka_answers(host: str, port: int, timeout_s: float) -> bool:

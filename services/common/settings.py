@@ -30,6 +30,16 @@ class CommonSettings(BaseSettings):
     kafka_partitions: int = Field(4, description="Partitions for topics Wirewatch creates itself")
     kafka_session_timeout_ms: int = Field(10000, description="Consumer group session timeout")
     kafka_heartbeat_interval_ms: int = Field(2000, description="Consumer group heartbeat interval")
+    kafka_max_message_bytes: int = Field(
+        1_048_576, ge=1024,
+        description="Largest message in bytes: every producer's max_request_size, every consumer's fetch sizes and "
+                    "the max.message.bytes of topics Wirewatch creates; match the topics' max.message.bytes",
+    )
+    story_max_text_chars: int = Field(
+        200_000, ge=1000,
+        description="Longest story text ingest publishes; a longer one is cut at a sentence or word boundary and "
+                    "the story says so (text_truncated, text_original_chars)",
+    )
     kafka_max_poll_records: int = Field(1000, description="Largest batch a consumer takes (and commits) at once")
     max_attempts: int = Field(3, description="Attempts before a message is dead-lettered")
     ops_host: str = Field("127.0.0.1", description="Address the /metrics, /healthz, /readyz server binds")

@@ -12,7 +12,7 @@ The names below are re-exported so ``from services.common.kafka import X`` keeps
 """
 
 from .admin import ensure_topics
-from .clients import BrokerUnavailable, client_config, make_consumer, make_producer
+from .clients import BrokerUnavailable, KafkaSecurityError, client_config, make_consumer, make_producer
 from .deadletter import PoisonMessage, dead_letter
 from .loop import ConsumeLoop, LoopStats
 from .publisher import Offsets, Publisher
@@ -21,6 +21,7 @@ from .writebehind import Batch, WriteFailed
 __all__ = [
     "BrokerUnavailable",
     "ConsumeLoop",
+    "KafkaSecurityError",
     "LoopStats",
     "Offsets",
     "PoisonMessage",

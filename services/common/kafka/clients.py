@@ -4,6 +4,7 @@ connection settings (bootstrap, client id, security) from here, so they cannot d
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -15,23 +16,67 @@ class BrokerUnavailable(RuntimeError):
     """The broker could not be reached within the allowed time, or no broker is configured."""
 
 
+class KafkaSecurityError(ValueError):
+    """The security settings are incomplete or unreadable; ``kind`` is a bounded label."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
 def client_config(settings: CommonSettings, role: str) -> dict[str, Any]:
-    """The keyword arguments every kafka-python client takes: where the broker is, who we are and how
-    we authenticate. ``role`` names the client to the broker (``<client id>-<role>``)."""
+    """The keyword arguments every kafka-python client takes (producer, consumer, admin): where the
+    broker is, who we are and how we authenticate. ``role`` names the client to the broker
+    (``<client id>-<role>``). The settings map one to one onto kafka-python's: security protocol,
+    SASL mechanism, user and password (read from its file each time a client is made, so a rotated
+    Secret is picked up by the next client), CA file and host-name check."""
     if not settings.kafka_bootstrap:
         raise BrokerUnavailable("no Kafka bootstrap configured (WIREWATCH_KAFKA_BOOTSTRAP)")
+    protocol = settings.kafka_security_protocol
     cfg: dict[str, Any] = {
         "bootstrap_servers": settings.kafka_bootstrap.split(","),
         "client_id": f"{settings.kafka_client_id}-{role}",
-        "security_protocol": settings.kafka_security_protocol,
+        "security_protocol": protocol,
     }
-    if settings.kafka_sasl_mechanism:
-        cfg["sasl_mechanism"] = settings.kafka_sasl_mechanism
-        cfg["sasl_plain_username"] = settings.kafka_sasl_username
-        cfg["sasl_plain_password"] = (
-            settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None
-        )
+    if protocol.startswith("SASL_"):
+        cfg.update(_sasl_config(settings))
+    elif settings.kafka_sasl_mechanism:
+        raise KafkaSecurityError("sasl_without_protocol", f"a SASL mechanism is set but the security protocol is "
+                                 f"{protocol}; use SASL_SSL or SASL_PLAINTEXT")
+    if protocol.endswith("SSL"):
+        if settings.kafka_ssl_cafile is not None:
+            cfg["ssl_cafile"] = str(_readable(settings.kafka_ssl_cafile, "ssl_cafile"))
+        cfg["ssl_check_hostname"] = settings.kafka_ssl_check_hostname
     return cfg
+
+
+def _sasl_config(settings: CommonSettings) -> dict[str, Any]:
+    if not (settings.kafka_sasl_mechanism and settings.kafka_sasl_username):
+        raise KafkaSecurityError("sasl_incomplete", f"{settings.kafka_security_protocol} needs "
+                                 "WIREWATCH_KAFKA_SASL_MECHANISM and WIREWATCH_KAFKA_SASL_USERNAME")
+    return {
+        "sasl_mechanism": settings.kafka_sasl_mechanism,
+        "sasl_plain_username": settings.kafka_sasl_username,
+        "sasl_plain_password": _password(settings),
+    }
+
+
+def _password(settings: CommonSettings) -> str:
+    if settings.kafka_sasl_password_file is not None:
+        path = _readable(settings.kafka_sasl_password_file, "sasl_password_file")
+        return path.read_text(encoding="utf-8").rstrip("\r\n")
+    if settings.kafka_sasl_password is not None:
+        return settings.kafka_sasl_password.get_secret_value()
+    raise KafkaSecurityError("sasl_incomplete", "SASL needs WIREWATCH_KAFKA_SASL_PASSWORD_FILE "
+                             "(or WIREWATCH_KAFKA_SASL_PASSWORD)")
+
+
+def _readable(path: Path, kind: str) -> Path:
+    try:
+        with path.open("rb"):
+            return path
+    except OSError as exc:
+        raise KafkaSecurityError(kind, f"{kind} {path} cannot be read: {exc.strerror}") from exc
 
 
 def make_producer(settings: CommonSettings, role: str) -> KafkaProducer:

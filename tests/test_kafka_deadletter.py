@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client import CollectorRegistry
 
-from services.common.contracts import DEADLETTER_TOPIC, STORIES_TOPIC, DeadLetter, Story
+from services.common.contracts import DEADLETTER_TOPIC, EVENTS_TOPIC, STORIES_TOPIC, DeadLetter, Story
 from services.common.kafka import (
     ConsumeLoop,
     PoisonMessage,
@@ -133,3 +133,28 @@ def test_a_dead_letter_that_cannot_be_written_is_counted_and_the_partition_moves
     assert registry.get_sample_value("wirewatch_extract_deadletter_total",
                                      {"reason": "deadletter_write_failed"}) == 3
     assert _dead_letters(kafka_settings, timeout_s=2) == []
+
+
+def test_oversized_poison_is_dead_lettered_small_and_store_goes_on(kafka_settings, tmp_path):
+    # on main this raised MessageSizeTooLargeError from the loop: the dead letter held all 5 MB
+    poison = b'{"event_id": "' + b"x" * 5_000_000 + b'"}'
+    producer = KafkaProducer(bootstrap_servers=kafka_settings.kafka_bootstrap, max_request_size=8_000_000,
+                             enable_idempotence=True, acks="all")
+    producer.send(EVENTS_TOPIC, key=b"same", value=poison)
+    producer.send(EVENTS_TOPIC, key=b"same", value=b"{not json")
+    producer.flush()
+    producer.close()
+    repo = EventRepository(f"sqlite:///{tmp_path / 'store.db'}")
+    pub = Publisher(make_producer(kafka_settings, "store-test"))
+    loop, handler = make_store_loop(make_consumer(kafka_settings, "store-test", "g-big-poison", list(STORE_TOPICS)),
+                                    pub, repo, StoreMetrics(CollectorRegistry()), None, 3)
+    _run(loop, 2)
+    loop.close()
+    handler.close()
+    pub.close()
+    repo.close()
+    assert loop.stats.consumed == 2 and loop.stats.dead_lettered == 2
+    dead = sorted(_dead_letters(kafka_settings), key=lambda d: (d.value_bytes or 0), reverse=True)
+    assert [d.value_bytes for d in dead] == [len(poison), 9] and {d.source_topic for d in dead} == {EVENTS_TOPIC}
+    assert dead[0].value_truncated and dead[0].value_sha256 == hashlib.sha256(poison).hexdigest()
+    assert not dead[1].value_truncated and dead[1].value == "{not json"

@@ -29,7 +29,7 @@ import httpx  # noqa: E402
 from databases import bench_databases  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from services.common.broker import free_port  # noqa: E402
+from services.common.net import free_port  # noqa: E402
 from services.extract.gazetteer import default_gazetteer  # noqa: E402
 from services.store import merge  # noqa: E402
 from services.store.queries import encode_cursor  # noqa: E402

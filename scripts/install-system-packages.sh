@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the project needs beyond what pip installs: Python's venv module, make, a
-# PostgreSQL server for the PostgreSQL half of the tests, and Chromium for the web page test.
+# PostgreSQL server for the PostgreSQL half of the tests, Chromium for the web page test, and socat
+# and openssl for the Kafka TLS test.
 # Idempotent; installs only what is missing.
 set -euo pipefail
 
@@ -11,6 +12,9 @@ command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 # the analysts' page is tested in a real headless browser
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# Kafka over TLS is tested for real: socat terminates TLS in front of the test broker, openssl makes the certificates
+command -v socat >/dev/null 2>&1 || need+=(socat)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

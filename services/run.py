@@ -175,7 +175,8 @@ class Pipeline:
         self._closers += [functools.partial(p.close, 2) for p in (ingest_pub, extract_pub, store_pub)]
         extract_loop, extract_handler = make_extract_loop(
             make_consumer(extract_s, "extract", extract_s.extract_group_id, [STORIES_TOPIC]), extract_pub,
-            load_extractor(extract_s.extract_extractor), e_metrics, health, extract_s.max_attempts)
+            load_extractor(extract_s.extract_extractor), e_metrics, health, extract_s.max_attempts,
+            extract_s.extract_story_timeout_s)
         store_loop, store_handler = make_store_loop(
             make_consumer(store_s, "store", store_s.store_group_id, list(STORE_TOPICS)), store_pub, repo, s_metrics,
             health, store_s.max_attempts, store_s.store_write_retry_s, store_s.store_writers)

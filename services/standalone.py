@@ -109,7 +109,8 @@ def _extract(stop, registry) -> int:
     log.info("extract: ops endpoints on %s", ops.url)
     publisher = Publisher(make_producer(s, "extract"))
     loop, _ = make_loop(make_consumer(s, "extract", s.extract_group_id, [STORIES_TOPIC]), publisher,
-                        load_extractor(s.extract_extractor), ExtractMetrics(registry), health, s.max_attempts)
+                        load_extractor(s.extract_extractor), ExtractMetrics(registry), health, s.max_attempts,
+                        s.extract_story_timeout_s)
     try:
         loop.run(stop)
     finally:

@@ -97,3 +97,42 @@ def test_sigterm_stops_the_service_cleanly(kafka_settings):
         assert "stopping after the batch in hand" in out
     finally:
         proc.kill()
+
+
+class StuckOnMarker:
+    """An extractor that never returns on a story saying STUCK, and finds nothing in any other
+    (module-level: the extract worker process imports it)."""
+
+    name = "stuck-test"
+
+    def extract(self, story):
+        while "STUCK" in story.text:
+            pass
+        return []
+
+
+def test_a_story_over_the_extraction_budget_is_dead_lettered_and_the_loop_goes_on(kafka_settings):
+    producer = KafkaProducer(bootstrap_servers=kafka_settings.kafka_bootstrap, enable_idempotence=True, acks="all")
+    base = Story(story_id="s", url="http://x/1", canonical_url="https://x/1", feed_id="f", outlet="Test",
+                 text=TEXT, fetched_at=datetime(2020, 1, 29, 9, tzinfo=UTC), content_hash="h")
+    for sid, text in (("stuck", "STUCK " + TEXT), ("fine", TEXT)):
+        producer.send(STORIES_TOPIC, key=b"same", value=base.model_copy(update={"story_id": sid, "text": text}).to_bytes())
+    producer.flush()
+    producer.close()
+    registry = CollectorRegistry()
+    pub = Publisher(make_producer(kafka_settings, "extract-test"))
+    loop, handler = make_loop(make_consumer(kafka_settings, "extract-test", "g-stuck", [STORIES_TOPIC]), pub,
+                              StuckOnMarker(), ExtractMetrics(registry), None, 3, story_timeout_s=2.0)
+    deadline = time.monotonic() + 60
+    while loop.stats.consumed < 2 and time.monotonic() < deadline:
+        loop.run_batch()
+    loop.close()
+    handler.close()
+    pub.close()
+    assert loop.stats.consumed == 2 and loop.stats.dead_lettered == 1
+    assert handler.worker.restarts == 1
+    assert registry.get_sample_value("wirewatch_extract_stories_total", {"result": "timeout"}) == 1
+    assert registry.get_sample_value("wirewatch_extract_stories_total", {"result": "no_events"}) == 1
+    assert registry.get_sample_value("wirewatch_extract_deadletter_total", {"reason": "timeout"}) == 1
+    (dead,) = [DeadLetter.from_bytes(r.value) for r in _drain(kafka_settings, DEADLETTER_TOPIC)]
+    assert dead.key == "same" and dead.error_type == "ExtractionTimeout" and dead.attempts == 1

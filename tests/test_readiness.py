@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from services.common.broker import free_port
+from services.common.net import free_port
 from services.common.ops import Health, HttpServer, ops_app
 from services.common.readiness import (
     CHECK_INTERVAL_S,

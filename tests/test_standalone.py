@@ -12,7 +12,7 @@ import time
 
 import httpx
 
-from services.common.broker import free_port
+from services.common.net import free_port
 from services.fixturesite import FixtureSite, load_demo
 from services.ingest.feeds import Feed, dump_feeds
 from tests.conftest import ROOT

@@ -18,17 +18,13 @@ import threading
 import time
 from pathlib import Path
 
+from .net import free_port
+
 log = logging.getLogger(__name__)
 
 
 class BrokerError(RuntimeError):
     pass
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def _kafka_answers(host: str, port: int, timeout_s: float) -> bool:
@@ -47,9 +43,12 @@ def _kafka_answers(host: str, port: int, timeout_s: float) -> bool:
 class EmbeddedBroker:
     """A Tansu broker process on 127.0.0.1:<free port>. Use as a context manager."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None, startup_timeout_s: float = 20.0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None, startup_timeout_s: float = 20.0,
+                 advertised_port: int | None = None) -> None:
         self.host = host
         self.port = port or free_port(host)
+        # what the broker tells clients to connect to: its own port, or a proxy's in front of it (TLS)
+        self.advertised_port = advertised_port or self.port
         self.startup_timeout_s = startup_timeout_s
         self.process: subprocess.Popen | None = None
         self._log_file = None
@@ -69,7 +68,8 @@ class EmbeddedBroker:
         self._log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the broker
             prefix="wirewatch-tansu-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
-            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
+            [binary, "broker", "--listener-url", url,
+             "--advertised-listener-url", f"tcp://{self.host}:{self.advertised_port}",
              "--storage-engine", "memory://tansu/"],
             stdin=subprocess.DEVNULL,
             stdout=self._log_file,

@@ -54,6 +54,9 @@ class Story(_Message):
     text_source: Literal["article", "feed"] = Field(
         "article", description="'feed' when the page could not be fetched or had no text"
     )
+    text_truncated: bool = Field(False, description="True when ingest cut the text to its size limit")
+    text_original_chars: int | None = Field(
+        None, description="Length of the text before it was cut (set only when text_truncated)")
     content_hash: str = Field(description="Hash of the normalised text (exact-duplicate key)")
     duplicate_of: str | None = Field(None, description="story_id of the first story this near-duplicates")
     similarity: float | None = Field(None, description="Estimated similarity to duplicate_of")
@@ -140,8 +143,12 @@ class DeadLetter(_Message):
     source_topic: str
     partition: int | None = None
     offset: int | None = None
-    key: str | None = None
-    value: str = Field(description="The original payload, decoded as UTF-8 with replacement")
+    key: str | None = Field(None, description="The message key (its first 256 characters)")
+    value: str = Field(description="The payload, decoded as UTF-8 with replacement: all of it, or its first "
+                                   "bytes when value_truncated")
+    value_truncated: bool = Field(False, description="True when value is only an excerpt of the payload")
+    value_bytes: int | None = Field(None, description="Size of the original payload in bytes")
+    value_sha256: str | None = Field(None, description="SHA-256 (hex) of the original payload, to find it again")
     error_type: str
     error: str
     attempts: int = 1
@@ -169,12 +176,3 @@ def schema_path(topic: str) -> Path:
 def render_schema(topic: str) -> str:
     return json.dumps(schema_for(topic), indent=2, sort_keys=True) + "\n"
 
-
-def write_schemas() -> list[Path]:
-    SCHEMA_DIR.mkdir(exist_ok=True)
-    written = []
-    for topic in CONTRACTS:
-        path = schema_path(topic)
-        path.write_text(render_schema(topic), encoding="utf-8")
-        written.append(path)
-    return written

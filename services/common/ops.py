@@ -88,7 +88,7 @@ class HttpServer:
     """Runs an ASGI app with uvicorn in a background thread; ``stop()`` shuts it down gracefully."""
 
     def __init__(self, app, host: str, port: int, name: str = "http") -> None:
-        from .broker import free_port
+        from .net import free_port
 
         self.host = host
         self.port = port or free_port(host)

@@ -7,6 +7,7 @@ import logging
 import time
 
 from services.common.contracts import EVENTS_TOPIC, Story
+from services.common.deadline import DeadlineExceeded, DeadlineWorker
 from services.common.kafka import ConsumeLoop, PoisonMessage, Publisher
 from services.common.language import detect_language, language_label
 
@@ -25,12 +26,27 @@ def load_extractor(spec: str) -> Extractor:
     return getattr(importlib.import_module(module), factory)()
 
 
+DEFAULT_STORY_TIMEOUT_S = 30.0  # ExtractSettings.extract_story_timeout_s
+
+
+class ExtractionTimeout(PoisonMessage):
+    """A story's extraction ran over its budget: dead-lettered at once (a retry would run over again)."""
+
+    kind = "timeout"
+
+
 class ExtractHandler:
-    def __init__(self, extractor: Extractor, publisher: Publisher, metrics: ExtractMetrics) -> None:
+    """Extracts each story's events and sends them. Extraction runs in a worker process with a
+    deadline (``services.common.deadline``): a story over ``story_timeout_s`` is stopped for real
+    and dead-lettered with kind ``timeout``, and the next story gets a fresh worker."""
+
+    def __init__(self, extractor: Extractor, publisher: Publisher, metrics: ExtractMetrics,
+                 story_timeout_s: float = DEFAULT_STORY_TIMEOUT_S) -> None:
         self.extractor = extractor
         self.publisher = publisher
         self.metrics = metrics
         self.events_published = 0
+        self.worker = DeadlineWorker(extractor.extract, story_timeout_s, name="extract-worker")
 
     def __call__(self, record) -> None:
         if not record.value:
@@ -43,14 +59,21 @@ class ExtractHandler:
         if not self._reads(story):
             return
         t0 = time.perf_counter()
-        events = self.extractor.extract(story)
-        self.metrics.duration.observe(time.perf_counter() - t0)
+        try:
+            events = self.worker.call(story)
+        except DeadlineExceeded as exc:
+            self.metrics.stories.labels(result="timeout").inc()
+            raise ExtractionTimeout(f"extraction of story {story.story_id}: {exc}") from exc
+        finally:
+            self.metrics.duration.observe(time.perf_counter() - t0)
         for event in events:
             self.publisher.send(EVENTS_TOPIC, event.event_id, event.to_bytes())
             self.metrics.events.labels(event_type=event.event_type).inc()
         self.events_published += len(events)
         self.metrics.stories.labels(result="with_events" if events else "no_events").inc()
 
+    def close(self) -> None:
+        self.worker.close()
 
     def _reads(self, story: Story) -> bool:
         """Whether the extractor reads the story's language. A story it cannot read yields no events, and says so:
@@ -70,8 +93,8 @@ class ExtractHandler:
 
 
 def make_loop(consumer, publisher: Publisher, extractor: Extractor, metrics: ExtractMetrics, health,
-              max_attempts: int) -> tuple[ConsumeLoop, ExtractHandler]:
-    handler = ExtractHandler(extractor, publisher, metrics)
+              max_attempts: int, story_timeout_s: float = DEFAULT_STORY_TIMEOUT_S) -> tuple[ConsumeLoop, ExtractHandler]:
+    handler = ExtractHandler(extractor, publisher, metrics, story_timeout_s)
     loop = ConsumeLoop(stage="extract", consumer=consumer, publisher=publisher, handle=handler,
                        on_progress=(lambda: health.beat("extract")) if health else None,
                        max_attempts=max_attempts, metrics=metrics)

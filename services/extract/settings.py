@@ -18,3 +18,6 @@ class ExtractSettings(CommonSettings):
         default_factory=lambda: Path.home() / ".cache" / "wirewatch",
         description="Directory for the world gazetteer's index, built on first use (~20 s) and read in 0.3 s after; "
                     "an unwritable one keeps it in memory")
+    extract_story_timeout_s: float = Field(
+        30.0, gt=0, description="Longest extraction of one story; a story over it is dead-lettered (kind "
+                                "'timeout') and the worker process running it is replaced")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,6 +24,38 @@ class ArticleText:
     author: str | None
     published_at: datetime | None
     language: str | None
+
+
+@dataclass(frozen=True)
+class BoundedText:
+    """A story text within its size limit; ``original_chars`` is set when it had to be cut."""
+
+    text: str
+    original_chars: int | None = None
+
+    @property
+    def truncated(self) -> bool:
+        return self.original_chars is not None
+
+
+_SENTENCE_END = re.compile(r"[.!?\u3002][\"'\u201d\u2019)\]]*\s")
+
+
+def bound_text(text: str, max_chars: int) -> BoundedText:
+    """``text`` unchanged if it fits in ``max_chars``; otherwise cut after the last paragraph or
+    sentence end within the limit, or at the last word boundary if that loses less than a fifth of
+    the limit, or hard at the limit. The cut text is never longer than ``max_chars``."""
+    if len(text) <= max_chars:
+        return BoundedText(text)
+    head = text[:max_chars + 1]  # one more: a sentence end right at the limit still counts
+    floor = int(max_chars * 0.8)
+    cut = head.rfind("\n\n", floor)
+    if cut < 0:
+        ends = [m.end() for m in _SENTENCE_END.finditer(head, floor)]
+        cut = ends[-1] if ends else head.rfind(" ", floor)
+    if cut < 0:
+        cut = max_chars
+    return BoundedText(text[:min(cut, max_chars)].rstrip(), original_chars=len(text))
 
 
 class NoArticleText(Exception):

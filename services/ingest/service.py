@@ -27,7 +27,7 @@ from services.common.kafka import Publisher
 from services.common.language import detect_language
 
 from . import dedup, schedule
-from .article import NoArticleText, decode_html, extract_article
+from .article import NoArticleText, bound_text, decode_html, extract_article
 from .feeds import Feed
 from .fetch import Fetcher, FetchError, HttpStatusError
 from .metrics import IngestMetrics
@@ -313,6 +313,8 @@ class IngestService:
         if source == "feed":
             text = summary
             language = detect_language(f"{title}. {summary}") or feed.language
+        bounded = bound_text(text, self.settings.story_max_text_chars)  # a story must fit in one message
+        text = bounded.text
         body_for_hash = text or f"{title}\n{summary}"
         normalised = dedup.normalise_text(body_for_hash)  # one pass serves the hash and the fingerprint
         guid = entry.get("id")
@@ -331,6 +333,8 @@ class IngestService:
             fetched_at=datetime.now(UTC),
             guid=guid,
             text_source=source,
+            text_truncated=bounded.truncated,
+            text_original_chars=bounded.original_chars,
             content_hash=dedup.content_hash(body_for_hash, normalised),
         )
         return _Candidate(story=story, guid_key=f"{feed.id}:{guid}" if guid else None,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the project needs beyond what pip installs: Python's venv module, make, a
-# PostgreSQL server for the PostgreSQL half of the tests, and Chromium for the web page test.
+# PostgreSQL server for the PostgreSQL half of the tests, Chromium for the web page test, and the
+# deploy/ tools (promtool, buildah, debootstrap).
 # Idempotent; installs only what is missing.
 set -euo pipefail
 
@@ -11,6 +12,11 @@ command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 # the analysts' page is tested in a real headless browser
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# deploy/: promtool checks and unit-tests the alert rules; buildah builds and runs the image
+# without a daemon; debootstrap makes a local base image where none can be pulled
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v buildah >/dev/null 2>&1 || need+=(buildah)
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

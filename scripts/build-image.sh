@@ -45,7 +45,6 @@ debootstrap_base() {
   log "$BASE_IMAGE cannot be pulled: building $LOCAL_BASE with debootstrap (Debian bookworm + python3)"
   local rootfs
   rootfs=$(mktemp -d)
-  trap 'rm -rf "$rootfs"' RETURN
   debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
     bookworm "$rootfs" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >&2
   # an image holds no package lists or caches; apt can fetch them again
@@ -56,6 +55,7 @@ debootstrap_base() {
   "${BUILDAH[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --env LANG=C.UTF-8 --cmd /bin/bash "$c"
   "${BUILDAH[@]}" commit --quiet --rm "$c" "$LOCAL_BASE" >/dev/null
+  rm -rf "$rootfs"
 }
 
 choose_base() {

@@ -275,3 +275,22 @@ def test_hadolint_passes_the_dockerfile(tmp_path):
     assert res.returncode == 0, res.stdout + res.stderr
     (tmp_path / "Dockerfile").write_text("FROM debian\nRUN apt-get install curl\n")
     assert run(hadolint, str(tmp_path / "Dockerfile")).returncode != 0
+
+
+# settings the Kafka security change adds with exactly these names (issue 13)
+PLANNED_SETTINGS = {"WIREWATCH_KAFKA_SASL_PASSWORD_FILE", "WIREWATCH_KAFKA_SSL_CAFILE",
+                    "WIREWATCH_KAFKA_MAX_MESSAGE_BYTES"}
+
+
+def test_manifests_set_only_real_settings(rendered):
+    from services.extract.settings import ExtractSettings
+    from services.ingest.settings import IngestSettings
+    from services.store.settings import StoreSettings
+
+    known = {f"WIREWATCH_{name.upper()}" for cls in (IngestSettings, ExtractSettings, StoreSettings)
+             for name in cls.model_fields} | PLANNED_SETTINGS
+    _, docs = rendered
+    used = {k for d in docs if d["kind"] == "ConfigMap" for k in d.get("data", {}) if k.startswith("WIREWATCH_")}
+    used |= {e["name"] for d in deployments(docs).values() for c in d["spec"]["template"]["spec"]["containers"]
+             for e in c.get("env", []) if e["name"].startswith("WIREWATCH_")}
+    assert used and used <= known, used - known

@@ -17,6 +17,9 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v buildah >/dev/null 2>&1 || need+=(buildah)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+# kubectl (kustomize v5, kubectl 1.27+) is expected preinstalled: Debian's kubernetes-client is 1.20,
+# whose kustomize cannot build deploy/
+command -v kubectl >/dev/null 2>&1 || { echo "install-system-packages: kubectl 1.27+ is required (not from Debian)" >&2; exit 1; }
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

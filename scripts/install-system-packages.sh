@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages the project needs beyond what pip installs: Python's venv module, make, a
-# PostgreSQL server for the PostgreSQL half of the tests, Chromium for the web page test, and socat
-# and openssl for the Kafka TLS test.
+# PostgreSQL server for the PostgreSQL half of the tests, Chromium for the web page test, socat
+# and openssl for the Kafka TLS test, and the deploy/ tools (promtool, buildah, debootstrap).
 # Idempotent; installs only what is missing.
 set -euo pipefail
 
@@ -15,6 +15,14 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # Kafka over TLS is tested for real: socat terminates TLS in front of the test broker, openssl makes the certificates
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# deploy/: promtool checks and unit-tests the alert rules; buildah builds and runs the image
+# without a daemon; debootstrap makes a local base image where none can be pulled
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v buildah >/dev/null 2>&1 || need+=(buildah)
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+# kubectl (kustomize v5, kubectl 1.27+) is expected preinstalled: Debian's kubernetes-client is 1.20,
+# whose kustomize cannot build deploy/
+command -v kubectl >/dev/null 2>&1 || { echo "install-system-packages: kubectl 1.27+ is required (not from Debian)" >&2; exit 1; }
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

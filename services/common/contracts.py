@@ -168,13 +168,3 @@ def schema_path(topic: str) -> Path:
 
 def render_schema(topic: str) -> str:
     return json.dumps(schema_for(topic), indent=2, sort_keys=True) + "\n"
-
-
-def write_schemas() -> list[Path]:
-    SCHEMA_DIR.mkdir(exist_ok=True)
-    written = []
-    for topic in CONTRACTS:
-        path = schema_path(topic)
-        path.write_text(render_schema(topic), encoding="utf-8")
-        written.append(path)
-    return written

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 
-from services.common.database import is_postgres, make_engine, migrate
+from services.common.database import make_engine, migrate
 
 from . import dedup
 
@@ -239,6 +239,3 @@ class IngestState:
                 "fingerprints": conn.execute(text("SELECT COUNT(*) FROM near_index")).scalar_one(),
             }
 
-    @property
-    def is_postgres(self) -> bool:
-        return is_postgres(self.engine)

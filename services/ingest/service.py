@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from urllib.parse import urlsplit
 
 import feedparser
@@ -33,7 +34,7 @@ from .fetch import Fetcher, FetchError, HttpStatusError
 from .metrics import IngestMetrics
 from .robots import RobotsCache
 from .settings import IngestSettings
-from .state import IngestState
+from .state import FeedState, FeedValidators, IngestState, PollFailed, PollSucceeded, PublishedStory
 from .urls import canonical_url, story_id_for
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,31 @@ class _Candidate:
     story: Story
     guid_key: str | None
     fingerprint: dedup.Fingerprint
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """A feed item not published before, with the URL that identifies it."""
+
+    entry: feedparser.FeedParserDict
+    link: str | None
+    canonical_url: str
+
+
+class SkipKind(Enum):
+    DUPLICATE = "duplicate"
+    UNUSABLE = "unusable"
+
+
+@dataclass(frozen=True)
+class SkippedItem:
+    """A feed item that is not published, and why; ``kind`` is the bounded metric label."""
+
+    kind: SkipKind
+    reason: str
+
+
+_DUPLICATE = SkippedItem(SkipKind.DUPLICATE, "already published")
 
 
 def _html_to_text(fragment: str) -> str:
@@ -169,7 +195,7 @@ class IngestService:
             log.exception("feed %s: unexpected error", feed.id)
             self.metrics.polls.labels(feed=feed.id, outcome="internal_error").inc()
             st = self.state.feed(feed.id)
-            self._finish(feed, st, error=f"internal error: {type(exc).__name__}: {exc}", changed=False)
+            self._failed(feed, st, f"internal error: {type(exc).__name__}: {exc}")
             return CycleStats(feeds_polled=1, feeds_failed=1)
 
     async def poll_feed(self, feed: Feed) -> CycleStats:
@@ -190,7 +216,7 @@ class IngestService:
             self.metrics.polls.labels(feed=feed.id, outcome=_bounded_outcome(outcome)).inc()
             log.warning("feed %s: %s", feed.id, exc)
             park = "gone (HTTP 410)" if exc.status == 410 else None
-            self._finish(feed, st, error=str(exc), changed=False, retry_after_s=exc.retry_after_s, park=park)
+            self._failed(feed, st, str(exc), retry_after_s=exc.retry_after_s, park=park)
             stats.feeds_failed = 1
             return stats
         self.metrics.fetch_duration.labels(kind="feed").observe(res.elapsed_s)
@@ -199,14 +225,14 @@ class IngestService:
         if res.status == 304:
             self.metrics.polls.labels(feed=feed.id, outcome="not_modified").inc()
             stats.feeds_not_modified = 1
-            self._finish(feed, st, changed=False, res=res, new_url=new_url)
+            self._succeeded(feed, st, res, changed=False, new_url=new_url)
             return stats
         body_hash = hashlib.sha256(res.body).hexdigest()
         if st and st.body_hash == body_hash:
             # Many servers ignore validators; an identical body costs a hash, not a parse.
             self.metrics.polls.labels(feed=feed.id, outcome="unchanged").inc()
             stats.feeds_unchanged = 1
-            self._finish(feed, st, changed=False, res=res, new_url=new_url)
+            self._succeeded(feed, st, res, changed=False, new_url=new_url)
             return stats
 
         parsed = await asyncio.to_thread(feedparser.parse, res.body,
@@ -222,7 +248,7 @@ class IngestService:
                 failures = (st.parse_failures if st else 0) + 1
                 park = f"{failures} consecutive parse failures: {msg}" \
                     if failures >= schedule.PARK_AFTER_PARSE_FAILURES else None
-                self._finish(feed, st, error=msg, changed=False, park=park, parse_failures=failures)
+                self._failed(feed, st, msg, park=park, parse_failures=failures)
                 stats.feeds_failed = 1
                 return stats
             log.info("feed %s: malformed but usable (%s)", feed.id, reason)
@@ -231,32 +257,32 @@ class IngestService:
         for entry in entries[: self.settings.ingest_max_items_per_feed]:
             stats.items_seen += 1
             cand = await self._candidate(feed, entry)
-            if isinstance(cand, tuple):
+            if isinstance(cand, NewItem):
                 candidates.append(cand)
-            elif cand == "duplicate":
+                continue
+            self.metrics.items.labels(feed=feed.id, result=cand.kind.value).inc()
+            if cand.kind is SkipKind.DUPLICATE:
                 stats.duplicates_dropped += 1
-                self.metrics.items.labels(feed=feed.id, result="duplicate").inc()
             else:
                 stats.items_unusable += 1
-                self.metrics.items.labels(feed=feed.id, result="unusable").inc()
-                log.info("feed %s: item skipped: %s", feed.id, cand)
-        stories = await asyncio.gather(*(self._build_story(feed, entry, link, canon)
-                                         for entry, link, canon in candidates))
+                log.info("feed %s: item skipped: %s", feed.id, cand.reason)
+        stories = await asyncio.gather(*(self._build_story(feed, c.entry, c.link, c.canonical_url)
+                                         for c in candidates))
         stories = [s for s in stories if s is not None]
         stats.feed_text_fallbacks = sum(1 for c in stories if c.story.text_source == "feed")
         published = await self._dedup_and_publish(feed, stories, stats)
         if published is None:
             stats.feeds_failed = 1
-            self._finish(feed, st, error="publish failed", changed=False)
+            self._failed(feed, st, "publish failed")
             return stats
         self.metrics.polls.labels(feed=feed.id, outcome="new" if stats.stories_published else "no_new_items").inc()
         ttl = parsed.get("feed", {}).get("ttl")
         ttl_s = float(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
-        self._finish(feed, st, changed=True, res=res, new_url=new_url, body_hash=body_hash, ttl_s=ttl_s)
+        self._succeeded(feed, st, res, changed=True, new_url=new_url, body_hash=body_hash, ttl_s=ttl_s)
         return stats
 
-    async def _candidate(self, feed: Feed, entry):
-        """(entry, link, canonical URL) for a new item, or why it is not one: "duplicate" or a reason.
+    async def _candidate(self, feed: Feed, entry) -> NewItem | SkippedItem:
+        """The new item with its canonical URL, or why it is not one (a duplicate, or unusable).
 
         An item without a link is still a story, published from the feed's text and keyed by its GUID
         or, lacking that, by its title and summary; only an item with no content at all is skipped."""
@@ -269,21 +295,21 @@ class IngestService:
             try:
                 canon = canonical_url(link)
             except Exception:
-                return f"unparseable link {link[:200]!r}"
+                return SkippedItem(SkipKind.UNUSABLE, f"unparseable link {link[:200]!r}")
         elif guid_key:
             canon = f"urn:wirewatch:guid:{guid_key}"
         else:
             # Neither link nor GUID: the item's own words are its identity, so a re-poll finds it again.
             content = f"{entry.get('title', '')}\n{entry.get('summary', '')}".strip()
             if not content:
-                return "empty item (no link, GUID, title or summary)"
+                return SkippedItem(SkipKind.UNUSABLE, "empty item (no link, GUID, title or summary)")
             digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:24]
             canon = f"urn:wirewatch:item:{feed.id}:{digest}"
         if await asyncio.to_thread(self.state.seen_url, canon):
-            return "duplicate"
+            return _DUPLICATE
         if guid_key and await asyncio.to_thread(self.state.seen_guid, guid_key):
-            return "duplicate"
-        return entry, link or None, canon
+            return _DUPLICATE
+        return NewItem(entry, link or None, canon)
 
     async def _build_story(self, feed: Feed, entry, link: str | None, canon: str) -> _Candidate | None:
         title = _html_to_text(entry.get("title", ""))
@@ -345,10 +371,10 @@ class IngestService:
             batch_fps: list[tuple[str, dedup.Fingerprint]] = []
             messages: list[tuple[str, bytes]] = []
             batch_hashes: dict[str, str] = {}
-            records = []
+            records: list[PublishedStory] = []
             for c in cands:
                 s = c.story
-                if any(r["story_id"] == s.story_id for r in records):
+                if any(r.story_id == s.story_id for r in records):
                     stats.duplicates_dropped += 1  # the same link twice in one feed
                     self.metrics.items.labels(feed=feed.id, result="duplicate").inc()
                     continue
@@ -374,9 +400,9 @@ class IngestService:
                     batch_hashes[s.content_hash] = s.story_id
                     self.metrics.items.labels(feed=feed.id, result="new").inc()
                 messages.append((s.story_id, s.to_bytes()))
-                records.append({"canonical_url": s.canonical_url, "story_id": s.story_id, "guid_key": c.guid_key,
-                                "content_hash": s.content_hash, "fingerprint": c.fingerprint,
-                                "duplicate_of": s.duplicate_of})
+                records.append(PublishedStory(canonical_url=s.canonical_url, story_id=s.story_id,
+                                              content_hash=s.content_hash, fingerprint=c.fingerprint,
+                                              guid_key=c.guid_key, duplicate_of=s.duplicate_of))
             t0 = time.monotonic()
             try:
                 # send and wait for the acknowledgements off the event loop: a broker that is away
@@ -396,45 +422,42 @@ class IngestService:
             self.publisher.send(STORIES_TOPIC, key, value)
         self.publisher.flush()
 
-    def _finish(self, feed: Feed, st, *, changed: bool, error: str | None = None, res=None, new_url=None,
-                body_hash=None, retry_after_s=None, park: str | None = None, ttl_s=None,
-                parse_failures: int | None = None) -> None:
+    def _succeeded(self, feed: Feed, st: FeedState | None, res, *, changed: bool, new_url: str | None = None,
+                   body_hash: str | None = None, ttl_s: float | None = None) -> None:
+        """Schedule the next poll from how the feed behaved and the server's hints; give the lease back."""
         s = self.settings
         now = time.time()
-        base = feed.interval_s or s.ingest_poll_interval_s
-        fields: dict = {"last_polled_at": now}
-        if error is None:
-            hint = schedule.max_age_s(res.headers.get("cache-control")) if res is not None else None
-            if ttl_s:
-                hint = max(hint or 0, ttl_s)
-            interval = schedule.next_interval(st.interval_s if st else None, base, changed,
-                                              minimum=s.ingest_min_interval_s, maximum=s.ingest_max_interval_s,
-                                              server_hint_s=hint)
-            fields.update(interval_s=interval, next_poll_at=now + schedule.jitter(interval),
-                          last_success_at=now, consecutive_errors=0, parse_failures=0, last_error=None,
-                          parked_reason=None)
-            self.metrics.last_success.labels(feed=feed.id).set(now)
-            if res is not None and res.status == 200:
-                fields.update(etag=res.headers.get("etag"), last_modified=res.headers.get("last-modified"))
-                if body_hash:
-                    fields["body_hash"] = body_hash
-            if new_url:
-                log.info("feed %s moved permanently to %s", feed.id, new_url)
-                fields["url"] = new_url
-        else:
-            errors = (st.consecutive_errors if st else 0) + 1
-            if park:
-                log.warning("feed %s parked: %s", feed.id, park)
-                delay = schedule.PARKED_RETRY_S
-            else:
-                delay = schedule.backoff(errors, max(base / 4, s.ingest_min_interval_s), s.ingest_max_interval_s,
-                                         retry_after_s)
-            fields.update(next_poll_at=now + delay, consecutive_errors=errors, last_error=error[:500],
-                          parked_reason=park or (st.parked_reason if st else None))
-            if parse_failures is not None:
-                fields["parse_failures"] = parse_failures
-        self.state.release(feed.id, self.owner, **fields)
+        hint = schedule.max_age_s(res.headers.get("cache-control"))
+        if ttl_s:
+            hint = max(hint or 0, ttl_s)
+        interval = schedule.next_interval(st.interval_s if st else None, feed.interval_s or s.ingest_poll_interval_s,
+                                          changed, minimum=s.ingest_min_interval_s, maximum=s.ingest_max_interval_s,
+                                          server_hint_s=hint)
+        self.metrics.last_success.labels(feed=feed.id).set(now)
+        validators = FeedValidators(res.headers.get("etag"), res.headers.get("last-modified"), body_hash) \
+            if res.status == 200 else None
+        if new_url:
+            log.info("feed %s moved permanently to %s", feed.id, new_url)
+        self.state.release(feed.id, self.owner, PollSucceeded(
+            polled_at=now, interval_s=interval, next_poll_at=now + schedule.jitter(interval),
+            validators=validators, moved_to=new_url))
 
+    def _failed(self, feed: Feed, st: FeedState | None, error: str, *, retry_after_s: float | None = None,
+                park: str | None = None, parse_failures: int | None = None) -> None:
+        """Back off (or park the feed, to be retried rarely) and give the lease back."""
+        s = self.settings
+        now = time.time()
+        errors = (st.consecutive_errors if st else 0) + 1
+        if park:
+            log.warning("feed %s parked: %s", feed.id, park)
+            delay = schedule.PARKED_RETRY_S
+        else:
+            base = feed.interval_s or s.ingest_poll_interval_s
+            delay = schedule.backoff(errors, max(base / 4, s.ingest_min_interval_s), s.ingest_max_interval_s,
+                                     retry_after_s)
+        self.state.release(feed.id, self.owner, PollFailed(
+            polled_at=now, next_poll_at=now + delay, consecutive_errors=errors, error=error,
+            parked_reason=park or (st.parked_reason if st else None), parse_failures=parse_failures))
 
 _OUTCOMES = {"timeout", "too_large", "too_many_redirects", "blocked_address", "connect", "bad_url", "http_304",
              "http_404", "http_410", "http_429", "http_500", "http_502", "http_503", "http_403", "http_401"}

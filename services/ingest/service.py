@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -166,12 +167,18 @@ class IngestService:
         self._refresh_parked_gauge()
         return stats
 
-    async def run(self, stop: threading.Event, tick_s: float = 1.0) -> None:
+    async def run(self, stop: threading.Event, tick_s: float = 1.0,
+                  on_cycle: Callable[[CycleStats], None] | None = None) -> None:
+        """Run cycles until ``stop`` is set; a stop between cycles is seen within 0.1 s."""
         while not stop.is_set():
             if self.health:
                 self.health.beat("ingest")
-            await self.run_cycle()
-            await asyncio.sleep(tick_s)
+            stats = await self.run_cycle()
+            if on_cycle is not None:
+                on_cycle(stats)
+            deadline = time.monotonic() + tick_s
+            while not stop.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(min(0.1, tick_s))
 
     def _refresh_parked_gauge(self) -> None:
         self.metrics.parked.set(sum(1 for f in self.state.all_feeds() if f.parked_reason and f.feed_id in self.feeds))

@@ -63,7 +63,7 @@ def build(settings: IngestSettings, registry: CollectorRegistry, health: Health,
           feeds: list[Feed] | None = None) -> IngestApp:
     """The ingest service over ``feeds`` (default: the registry file the settings name)."""
     state = IngestState(settings.ingest_database_url or settings.sqlite_url("ingest"))
-    health.add_check("database", state.counts)
+    health.add_check("database", state.check)
     publisher = Publisher(make_producer(settings, "ingest"))
     feeds = load_feeds(settings.ingest_feeds_file) if feeds is None else feeds
     service = IngestService(settings, feeds, publisher, state, IngestMetrics(registry), health)

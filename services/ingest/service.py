@@ -260,22 +260,10 @@ class IngestService:
                 return stats
             log.info("feed %s: malformed but usable (%s)", feed.id, reason)
 
-        candidates = []
-        for entry in entries[: self.settings.ingest_max_items_per_feed]:
-            stats.items_seen += 1
-            cand = await self._candidate(feed, entry)
-            if isinstance(cand, NewItem):
-                candidates.append(cand)
-                continue
-            self.metrics.items.labels(feed=feed.id, result=cand.kind.value).inc()
-            if cand.kind is SkipKind.DUPLICATE:
-                stats.duplicates_dropped += 1
-            else:
-                stats.items_unusable += 1
-                log.info("feed %s: item skipped: %s", feed.id, cand.reason)
-        stories = await asyncio.gather(*(self._build_story(feed, c.entry, c.link, c.canonical_url)
-                                         for c in candidates))
-        stories = [s for s in stories if s is not None]
+        candidates = await self._new_items(feed, entries[: self.settings.ingest_max_items_per_feed], stats)
+        built = await asyncio.gather(*(self._build_story(feed, c.entry, c.link, c.canonical_url)
+                                       for c in candidates))
+        stories = [s for s in built if s is not None]
         stats.feed_text_fallbacks = sum(1 for c in stories if c.story.text_source == "feed")
         published = await self._dedup_and_publish(feed, stories, stats)
         if published is None:
@@ -287,6 +275,23 @@ class IngestService:
         ttl_s = float(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
         self._succeeded(feed, st, res, changed=True, new_url=new_url, body_hash=body_hash, ttl_s=ttl_s)
         return stats
+
+    async def _new_items(self, feed: Feed, entries: list, stats: CycleStats) -> list[NewItem]:
+        """The entries not published before; every other one is counted (and logged when unusable)."""
+        new = []
+        for entry in entries:
+            stats.items_seen += 1
+            cand = await self._candidate(feed, entry)
+            if isinstance(cand, NewItem):
+                new.append(cand)
+                continue
+            self.metrics.items.labels(feed=feed.id, result=cand.kind.value).inc()
+            if cand.kind is SkipKind.DUPLICATE:
+                stats.duplicates_dropped += 1
+            else:
+                stats.items_unusable += 1
+                log.info("feed %s: item skipped: %s", feed.id, cand.reason)
+        return new
 
     async def _candidate(self, feed: Feed, entry) -> NewItem | SkippedItem:
         """The new item with its canonical URL, or why it is not one (a duplicate, or unusable).

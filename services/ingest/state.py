@@ -216,7 +216,7 @@ class IngestState:
         if feed_ids is not None:
             allowed = set(feed_ids)
             candidates = [c for c in candidates if c in allowed]
-        claimed = []
+        claimed: list[str] = []
         with self.engine.begin() as conn:
             for feed_id in candidates:
                 if len(claimed) >= limit:
@@ -302,6 +302,10 @@ class IngestState:
                                   f"VALUES (:s, :sig, :lead, {vals}) {conflict}"),
                              {"s": it.story_id, "sig": fp.to_bytes(), "lead": fp.lead,
                               **{f"b{i}": v for i, v in enumerate(fp.bands())}})
+
+    def check(self) -> None:
+        """Raises when the database cannot be read (a readiness check)."""
+        self.counts()
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:

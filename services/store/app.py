@@ -56,7 +56,11 @@ class StoreApp:
 
 def build(settings: StoreSettings, registry: CollectorRegistry, health: Health) -> StoreApp:
     repo = EventRepository(settings.store_database_url or settings.sqlite_url("store"))
-    health.add_check("database", repo.count)
+
+    def check_database() -> None:
+        repo.count()
+
+    health.add_check("database", check_database)
     metrics = StoreMetrics(registry)
     publisher = Publisher(make_producer(settings, "store"))
     consumer = make_consumer(settings, "store", settings.store_group_id, list(STORE_TOPICS))

@@ -8,7 +8,6 @@ re-publishes (the story id is deterministic, so downstream stays idempotent), ne
 from __future__ import annotations
 
 import asyncio
-import calendar
 import hashlib
 import logging
 import socket
@@ -18,11 +17,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from enum import Enum
 from urllib.parse import urlsplit
 
 import feedparser
-from lxml import html as lxml_html
 
 from services.common.contracts import STORIES_TOPIC, Story
 from services.common.kafka import Publisher
@@ -32,11 +29,12 @@ from . import dedup, schedule
 from .article import NoArticleText, decode_html, extract_article
 from .feeds import Feed
 from .fetch import Fetcher, FetchError, HttpStatusError
+from .items import DUPLICATE, Candidate, NewItem, SkipKind, SkippedItem, entry_time, html_to_text, identify
 from .metrics import IngestMetrics
 from .robots import RobotsCache
 from .settings import IngestSettings
 from .state import FeedState, FeedValidators, IngestState, PollFailed, PollSucceeded, PublishedStory
-from .urls import canonical_url, story_id_for
+from .urls import story_id_for
 
 log = logging.getLogger(__name__)
 
@@ -57,58 +55,6 @@ class CycleStats:
     def add(self, other: CycleStats) -> None:
         for k, v in asdict(other).items():
             setattr(self, k, getattr(self, k) + v)
-
-
-@dataclass
-class _Candidate:
-    story: Story
-    guid_key: str | None
-    fingerprint: dedup.Fingerprint
-
-
-@dataclass(frozen=True)
-class NewItem:
-    """A feed item not published before, with the URL that identifies it."""
-
-    entry: feedparser.FeedParserDict
-    link: str | None
-    canonical_url: str
-
-
-class SkipKind(Enum):
-    DUPLICATE = "duplicate"
-    UNUSABLE = "unusable"
-
-
-@dataclass(frozen=True)
-class SkippedItem:
-    """A feed item that is not published, and why; ``kind`` is the bounded metric label."""
-
-    kind: SkipKind
-    reason: str
-
-
-_DUPLICATE = SkippedItem(SkipKind.DUPLICATE, "already published")
-
-
-def _html_to_text(fragment: str) -> str:
-    if not fragment or "<" not in fragment:
-        return (fragment or "").strip()
-    try:
-        return lxml_html.fromstring(fragment).text_content().strip()
-    except Exception:
-        return fragment.strip()
-
-
-def _entry_time(entry) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed"):
-        value = entry.get(key)
-        if value:
-            try:
-                return datetime.fromtimestamp(calendar.timegm(value), UTC)
-            except (OverflowError, ValueError, TypeError):
-                continue
-    return None
 
 
 class IngestService:
@@ -294,39 +240,20 @@ class IngestService:
         return new
 
     async def _candidate(self, feed: Feed, entry) -> NewItem | SkippedItem:
-        """The new item with its canonical URL, or why it is not one (a duplicate, or unusable).
+        """The new item with its canonical URL, or why it is not one (a duplicate, or unusable)."""
+        item = identify(feed, entry)
+        if isinstance(item, SkippedItem):
+            return item
+        if await asyncio.to_thread(self.state.seen_url, item.canonical_url):
+            return DUPLICATE
+        if item.guid_key and await asyncio.to_thread(self.state.seen_guid, item.guid_key):
+            return DUPLICATE
+        return item
 
-        An item without a link is still a story, published from the feed's text and keyed by its GUID
-        or, lacking that, by its title and summary; only an item with no content at all is skipped."""
-        link = (entry.get("link") or "").strip()
-        guid = (entry.get("id") or "").strip() or None
-        guid_key = f"{feed.id}:{guid}" if guid else None
-        if link and not link.startswith(("http://", "https://")):
-            link = ""  # mailto:, javascript: and relative junk are not article pages
-        if link:
-            try:
-                canon = canonical_url(link)
-            except Exception:
-                return SkippedItem(SkipKind.UNUSABLE, f"unparseable link {link[:200]!r}")
-        elif guid_key:
-            canon = f"urn:wirewatch:guid:{guid_key}"
-        else:
-            # Neither link nor GUID: the item's own words are its identity, so a re-poll finds it again.
-            content = f"{entry.get('title', '')}\n{entry.get('summary', '')}".strip()
-            if not content:
-                return SkippedItem(SkipKind.UNUSABLE, "empty item (no link, GUID, title or summary)")
-            digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:24]
-            canon = f"urn:wirewatch:item:{feed.id}:{digest}"
-        if await asyncio.to_thread(self.state.seen_url, canon):
-            return _DUPLICATE
-        if guid_key and await asyncio.to_thread(self.state.seen_guid, guid_key):
-            return _DUPLICATE
-        return NewItem(entry, link or None, canon)
-
-    async def _build_story(self, feed: Feed, entry, link: str | None, canon: str) -> _Candidate | None:
-        title = _html_to_text(entry.get("title", ""))
-        summary = _html_to_text(entry.get("summary", ""))
-        feed_time = _entry_time(entry)
+    async def _build_story(self, feed: Feed, entry, link: str | None, canon: str) -> Candidate | None:
+        title = html_to_text(entry.get("title", ""))
+        summary = html_to_text(entry.get("summary", ""))
+        feed_time = entry_time(entry)
         text, source, author, page_time, language = "", "feed", None, None, None
         t0 = time.monotonic()
         try:
@@ -371,10 +298,10 @@ class IngestService:
             text_source=source,
             content_hash=dedup.content_hash(body_for_hash, normalised),
         )
-        return _Candidate(story=story, guid_key=f"{feed.id}:{guid}" if guid else None,
+        return Candidate(story=story, guid_key=f"{feed.id}:{guid}" if guid else None,
                           fingerprint=dedup.fingerprint(body_for_hash, normalised))
 
-    async def _dedup_and_publish(self, feed: Feed, cands: list[_Candidate], stats: CycleStats):
+    async def _dedup_and_publish(self, feed: Feed, cands: list[Candidate], stats: CycleStats):
         """Decide duplicate_of for each story and publish; serialised so that two feeds carrying the
         same wire copy in one cycle see each other."""
         if not cands:

@@ -34,7 +34,7 @@ from neardup_pairs import SHARED, build_pairs  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from services.ingest import dedup  # noqa: E402
-from services.ingest.state import IngestState  # noqa: E402
+from services.ingest.state import IngestState, PublishedStory  # noqa: E402
 
 
 def shingles(doc: str) -> list[bytes]:
@@ -70,8 +70,8 @@ def _ids(pairs):
 def ours_quality(pairs, workdir: Path, threshold: float) -> list[bool]:
     state = IngestState(f"sqlite:///{workdir / 'quality.db'}")
     ids = _ids(pairs)
-    state.record_published([{"canonical_url": sid, "story_id": sid, "content_hash": sid,
-                             "fingerprint": dedup.fingerprint(doc)} for doc, sid in ids.items()])
+    state.record_published([PublishedStory(canonical_url=sid, story_id=sid, content_hash=sid,
+                             fingerprint=dedup.fingerprint(doc)) for doc, sid in ids.items()])
     predicted = []
     for p in pairs:
         found = {sid for sid, _ in state.near_duplicates(dedup.fingerprint(p.b), threshold)}
@@ -121,8 +121,8 @@ def build_big_index(path: Path, stored: int, real_docs: list[str]) -> IngestStat
         for i in range(dedup.BANDS):
             conn.execute(text(f"CREATE INDEX near_index_band{i} ON near_index (band{i})"))
         conn.execute(text("CREATE INDEX near_index_lead ON near_index (lead)"))
-    state.record_published([{"canonical_url": f"real{i}", "story_id": f"real{i}", "content_hash": f"real{i}",
-                             "fingerprint": dedup.fingerprint(d)} for i, d in enumerate(real_docs)])
+    state.record_published([PublishedStory(canonical_url=f"real{i}", story_id=f"real{i}", content_hash=f"real{i}",
+                             fingerprint=dedup.fingerprint(d)) for i, d in enumerate(real_docs)])
     return state
 
 

@@ -19,8 +19,6 @@ pytest_plugins = ["tests.loopback_guard"]  # no test reaches beyond loopback
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 POSTGRES_URL = os.environ.get("WIREWATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-# Test timing for Kafka groups on Tansu: a join waits half the session timeout.
-FAST_GROUP = {"kafka_session_timeout_ms": 6000, "kafka_heartbeat_interval_ms": 1000}
 
 
 def shared_path(*parts: str) -> Path:
@@ -53,6 +51,7 @@ def broker() -> Iterator[EmbeddedBroker]:
 @pytest.fixture
 def kafka_settings(broker, monkeypatch) -> CommonSettings:
     monkeypatch.setenv("WIREWATCH_KAFKA_BOOTSTRAP", broker.bootstrap)
+    # Tansu makes a group join wait half the session timeout: keep it short in tests.
     monkeypatch.setenv("WIREWATCH_KAFKA_SESSION_TIMEOUT_MS", "6000")
     monkeypatch.setenv("WIREWATCH_KAFKA_HEARTBEAT_INTERVAL_MS", "1000")
     settings = CommonSettings()

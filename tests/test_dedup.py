@@ -41,12 +41,12 @@ def test_content_hash_ignores_case_punctuation_and_spacing():
 
 
 def test_near_index_round_trip(database_url):
-    from services.ingest.state import IngestState
+    from services.ingest.state import IngestState, PublishedStory
 
     state = IngestState(database_url)
     texts = _texts()
-    state.record_published([{"canonical_url": f"https://x/{k}", "story_id": k, "content_hash": k,
-                             "fingerprint": dedup.fingerprint(v)} for k, v in texts.items()
+    state.record_published([PublishedStory(canonical_url=f"https://x/{k}", story_id=k, content_hash=k,
+                             fingerprint=dedup.fingerprint(v)) for k, v in texts.items()
                             if k != "soldiers-dead-northern-posts"])
     found = state.near_duplicates(dedup.fingerprint(texts["soldiers-dead-northern-posts"]))
     assert [sid for sid, _ in found] == ["nw-kunduz-attack"]

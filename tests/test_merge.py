@@ -96,7 +96,7 @@ def test_seed_events_merge_as_the_gold_file_says_in_any_arrival_order(database_u
 def test_the_store_keeps_apart_what_must_not_merge(database_url):
     """Through the repository, not only ``same_event``: each pair below reaches the store in one
     order and then the other, and only the control pair merges."""
-    def ev(eid, story, day, admin2, lat, lon, gp=1, admin1="Baghlan",
+    def ev(eid, story, day, admin2, lat, lon, gp=1, admin1="Baghlan",  # noqa: PLR0913 - a table-row builder
            actors=("Taliban", "Military Forces of Afghanistan")):
         return Event(event_id=eid, story_id=story, event_date=day, date_precision="day", event_type="Battles",
                      sub_event_type="Armed clash", actor1=Actor(name=actors[0]),

@@ -175,4 +175,3 @@ def schema_path(topic: str) -> Path:
 
 def render_schema(topic: str) -> str:
     return json.dumps(schema_for(topic), indent=2, sort_keys=True) + "\n"
-

@@ -8,19 +8,18 @@ re-publishes (the story id is deterministic, so downstream stays idempotent), ne
 from __future__ import annotations
 
 import asyncio
-import calendar
 import hashlib
 import logging
 import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import feedparser
-from lxml import html as lxml_html
 
 from services.common.contracts import STORIES_TOPIC, Story
 from services.common.kafka import Publisher
@@ -30,11 +29,12 @@ from . import dedup, schedule
 from .article import NoArticleText, bound_text, decode_html, extract_article
 from .feeds import Feed
 from .fetch import Fetcher, FetchError, HttpStatusError
+from .items import DUPLICATE, Candidate, NewItem, SkipKind, SkippedItem, entry_time, html_to_text, identify
 from .metrics import IngestMetrics
 from .robots import RobotsCache
 from .settings import IngestSettings
-from .state import IngestState
-from .urls import canonical_url, story_id_for
+from .state import FeedState, FeedValidators, IngestState, PollFailed, PollSucceeded, PublishedStory
+from .urls import story_id_for
 
 log = logging.getLogger(__name__)
 
@@ -55,33 +55,6 @@ class CycleStats:
     def add(self, other: CycleStats) -> None:
         for k, v in asdict(other).items():
             setattr(self, k, getattr(self, k) + v)
-
-
-@dataclass
-class _Candidate:
-    story: Story
-    guid_key: str | None
-    fingerprint: dedup.Fingerprint
-
-
-def _html_to_text(fragment: str) -> str:
-    if not fragment or "<" not in fragment:
-        return (fragment or "").strip()
-    try:
-        return lxml_html.fromstring(fragment).text_content().strip()
-    except Exception:
-        return fragment.strip()
-
-
-def _entry_time(entry) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed"):
-        value = entry.get(key)
-        if value:
-            try:
-                return datetime.fromtimestamp(calendar.timegm(value), UTC)
-            except (OverflowError, ValueError, TypeError):
-                continue
-    return None
 
 
 class IngestService:
@@ -140,12 +113,18 @@ class IngestService:
         self._refresh_parked_gauge()
         return stats
 
-    async def run(self, stop: threading.Event, tick_s: float = 1.0) -> None:
+    async def run(self, stop: threading.Event, tick_s: float = 1.0,
+                  on_cycle: Callable[[CycleStats], None] | None = None) -> None:
+        """Run cycles until ``stop`` is set; a stop between cycles is seen within 0.1 s."""
         while not stop.is_set():
             if self.health:
                 self.health.beat("ingest")
-            await self.run_cycle()
-            await asyncio.sleep(tick_s)
+            stats = await self.run_cycle()
+            if on_cycle is not None:
+                on_cycle(stats)
+            deadline = time.monotonic() + tick_s
+            while not stop.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(min(0.1, tick_s))
 
     def _refresh_parked_gauge(self) -> None:
         self.metrics.parked.set(sum(1 for f in self.state.all_feeds() if f.parked_reason and f.feed_id in self.feeds))
@@ -169,7 +148,7 @@ class IngestService:
             log.exception("feed %s: unexpected error", feed.id)
             self.metrics.polls.labels(feed=feed.id, outcome="internal_error").inc()
             st = self.state.feed(feed.id)
-            self._finish(feed, st, error=f"internal error: {type(exc).__name__}: {exc}", changed=False)
+            self._failed(feed, st, f"internal error: {type(exc).__name__}: {exc}")
             return CycleStats(feeds_polled=1, feeds_failed=1)
 
     async def poll_feed(self, feed: Feed) -> CycleStats:
@@ -190,7 +169,7 @@ class IngestService:
             self.metrics.polls.labels(feed=feed.id, outcome=_bounded_outcome(outcome)).inc()
             log.warning("feed %s: %s", feed.id, exc)
             park = "gone (HTTP 410)" if exc.status == 410 else None
-            self._finish(feed, st, error=str(exc), changed=False, retry_after_s=exc.retry_after_s, park=park)
+            self._failed(feed, st, str(exc), retry_after_s=exc.retry_after_s, park=park)
             stats.feeds_failed = 1
             return stats
         self.metrics.fetch_duration.labels(kind="feed").observe(res.elapsed_s)
@@ -199,14 +178,14 @@ class IngestService:
         if res.status == 304:
             self.metrics.polls.labels(feed=feed.id, outcome="not_modified").inc()
             stats.feeds_not_modified = 1
-            self._finish(feed, st, changed=False, res=res, new_url=new_url)
+            self._succeeded(feed, st, res, changed=False, new_url=new_url)
             return stats
         body_hash = hashlib.sha256(res.body).hexdigest()
         if st and st.body_hash == body_hash:
             # Many servers ignore validators; an identical body costs a hash, not a parse.
             self.metrics.polls.labels(feed=feed.id, outcome="unchanged").inc()
             stats.feeds_unchanged = 1
-            self._finish(feed, st, changed=False, res=res, new_url=new_url)
+            self._succeeded(feed, st, res, changed=False, new_url=new_url)
             return stats
 
         parsed = await asyncio.to_thread(feedparser.parse, res.body,
@@ -222,73 +201,59 @@ class IngestService:
                 failures = (st.parse_failures if st else 0) + 1
                 park = f"{failures} consecutive parse failures: {msg}" \
                     if failures >= schedule.PARK_AFTER_PARSE_FAILURES else None
-                self._finish(feed, st, error=msg, changed=False, park=park, parse_failures=failures)
+                self._failed(feed, st, msg, park=park, parse_failures=failures)
                 stats.feeds_failed = 1
                 return stats
             log.info("feed %s: malformed but usable (%s)", feed.id, reason)
 
-        candidates = []
-        for entry in entries[: self.settings.ingest_max_items_per_feed]:
-            stats.items_seen += 1
-            cand = await self._candidate(feed, entry)
-            if isinstance(cand, tuple):
-                candidates.append(cand)
-            elif cand == "duplicate":
-                stats.duplicates_dropped += 1
-                self.metrics.items.labels(feed=feed.id, result="duplicate").inc()
-            else:
-                stats.items_unusable += 1
-                self.metrics.items.labels(feed=feed.id, result="unusable").inc()
-                log.info("feed %s: item skipped: %s", feed.id, cand)
-        stories = await asyncio.gather(*(self._build_story(feed, entry, link, canon)
-                                         for entry, link, canon in candidates))
-        stories = [s for s in stories if s is not None]
+        candidates = await self._new_items(feed, entries[: self.settings.ingest_max_items_per_feed], stats)
+        built = await asyncio.gather(*(self._build_story(feed, c.entry, c.link, c.canonical_url)
+                                       for c in candidates))
+        stories = [s for s in built if s is not None]
         stats.feed_text_fallbacks = sum(1 for c in stories if c.story.text_source == "feed")
         published = await self._dedup_and_publish(feed, stories, stats)
         if published is None:
             stats.feeds_failed = 1
-            self._finish(feed, st, error="publish failed", changed=False)
+            self._failed(feed, st, "publish failed")
             return stats
         self.metrics.polls.labels(feed=feed.id, outcome="new" if stats.stories_published else "no_new_items").inc()
         ttl = parsed.get("feed", {}).get("ttl")
         ttl_s = float(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
-        self._finish(feed, st, changed=True, res=res, new_url=new_url, body_hash=body_hash, ttl_s=ttl_s)
+        self._succeeded(feed, st, res, changed=True, new_url=new_url, body_hash=body_hash, ttl_s=ttl_s)
         return stats
 
-    async def _candidate(self, feed: Feed, entry):
-        """(entry, link, canonical URL) for a new item, or why it is not one: "duplicate" or a reason.
+    async def _new_items(self, feed: Feed, entries: list, stats: CycleStats) -> list[NewItem]:
+        """The entries not published before; every other one is counted (and logged when unusable)."""
+        new = []
+        for entry in entries:
+            stats.items_seen += 1
+            cand = await self._candidate(feed, entry)
+            if isinstance(cand, NewItem):
+                new.append(cand)
+                continue
+            self.metrics.items.labels(feed=feed.id, result=cand.kind.value).inc()
+            if cand.kind is SkipKind.DUPLICATE:
+                stats.duplicates_dropped += 1
+            else:
+                stats.items_unusable += 1
+                log.info("feed %s: item skipped: %s", feed.id, cand.reason)
+        return new
 
-        An item without a link is still a story, published from the feed's text and keyed by its GUID
-        or, lacking that, by its title and summary; only an item with no content at all is skipped."""
-        link = (entry.get("link") or "").strip()
-        guid = (entry.get("id") or "").strip() or None
-        guid_key = f"{feed.id}:{guid}" if guid else None
-        if link and not link.startswith(("http://", "https://")):
-            link = ""  # mailto:, javascript: and relative junk are not article pages
-        if link:
-            try:
-                canon = canonical_url(link)
-            except Exception:
-                return f"unparseable link {link[:200]!r}"
-        elif guid_key:
-            canon = f"urn:wirewatch:guid:{guid_key}"
-        else:
-            # Neither link nor GUID: the item's own words are its identity, so a re-poll finds it again.
-            content = f"{entry.get('title', '')}\n{entry.get('summary', '')}".strip()
-            if not content:
-                return "empty item (no link, GUID, title or summary)"
-            digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:24]
-            canon = f"urn:wirewatch:item:{feed.id}:{digest}"
-        if await asyncio.to_thread(self.state.seen_url, canon):
-            return "duplicate"
-        if guid_key and await asyncio.to_thread(self.state.seen_guid, guid_key):
-            return "duplicate"
-        return entry, link or None, canon
+    async def _candidate(self, feed: Feed, entry) -> NewItem | SkippedItem:
+        """The new item with its canonical URL, or why it is not one (a duplicate, or unusable)."""
+        item = identify(feed, entry)
+        if isinstance(item, SkippedItem):
+            return item
+        if await asyncio.to_thread(self.state.seen_url, item.canonical_url):
+            return DUPLICATE
+        if item.guid_key and await asyncio.to_thread(self.state.seen_guid, item.guid_key):
+            return DUPLICATE
+        return item
 
-    async def _build_story(self, feed: Feed, entry, link: str | None, canon: str) -> _Candidate | None:
-        title = _html_to_text(entry.get("title", ""))
-        summary = _html_to_text(entry.get("summary", ""))
-        feed_time = _entry_time(entry)
+    async def _build_story(self, feed: Feed, entry, link: str | None, canon: str) -> Candidate | None:
+        title = html_to_text(entry.get("title", ""))
+        summary = html_to_text(entry.get("summary", ""))
+        feed_time = entry_time(entry)
         text, source, author, page_time, language = "", "feed", None, None, None
         t0 = time.monotonic()
         try:
@@ -337,10 +302,10 @@ class IngestService:
             text_original_chars=bounded.original_chars,
             content_hash=dedup.content_hash(body_for_hash, normalised),
         )
-        return _Candidate(story=story, guid_key=f"{feed.id}:{guid}" if guid else None,
+        return Candidate(story=story, guid_key=f"{feed.id}:{guid}" if guid else None,
                           fingerprint=dedup.fingerprint(body_for_hash, normalised))
 
-    async def _dedup_and_publish(self, feed: Feed, cands: list[_Candidate], stats: CycleStats):
+    async def _dedup_and_publish(self, feed: Feed, cands: list[Candidate], stats: CycleStats):
         """Decide duplicate_of for each story and publish; serialised so that two feeds carrying the
         same wire copy in one cycle see each other."""
         if not cands:
@@ -349,10 +314,10 @@ class IngestService:
             batch_fps: list[tuple[str, dedup.Fingerprint]] = []
             messages: list[tuple[str, bytes]] = []
             batch_hashes: dict[str, str] = {}
-            records = []
+            records: list[PublishedStory] = []
             for c in cands:
                 s = c.story
-                if any(r["story_id"] == s.story_id for r in records):
+                if any(r.story_id == s.story_id for r in records):
                     stats.duplicates_dropped += 1  # the same link twice in one feed
                     self.metrics.items.labels(feed=feed.id, result="duplicate").inc()
                     continue
@@ -378,9 +343,9 @@ class IngestService:
                     batch_hashes[s.content_hash] = s.story_id
                     self.metrics.items.labels(feed=feed.id, result="new").inc()
                 messages.append((s.story_id, s.to_bytes()))
-                records.append({"canonical_url": s.canonical_url, "story_id": s.story_id, "guid_key": c.guid_key,
-                                "content_hash": s.content_hash, "fingerprint": c.fingerprint,
-                                "duplicate_of": s.duplicate_of})
+                records.append(PublishedStory(canonical_url=s.canonical_url, story_id=s.story_id,
+                                              content_hash=s.content_hash, fingerprint=c.fingerprint,
+                                              guid_key=c.guid_key, duplicate_of=s.duplicate_of))
             t0 = time.monotonic()
             try:
                 # send and wait for the acknowledgements off the event loop: a broker that is away
@@ -400,45 +365,42 @@ class IngestService:
             self.publisher.send(STORIES_TOPIC, key, value)
         self.publisher.flush()
 
-    def _finish(self, feed: Feed, st, *, changed: bool, error: str | None = None, res=None, new_url=None,
-                body_hash=None, retry_after_s=None, park: str | None = None, ttl_s=None,
-                parse_failures: int | None = None) -> None:
+    def _succeeded(self, feed: Feed, st: FeedState | None, res, *, changed: bool, new_url: str | None = None,
+                   body_hash: str | None = None, ttl_s: float | None = None) -> None:
+        """Schedule the next poll from how the feed behaved and the server's hints; give the lease back."""
         s = self.settings
         now = time.time()
-        base = feed.interval_s or s.ingest_poll_interval_s
-        fields: dict = {"last_polled_at": now}
-        if error is None:
-            hint = schedule.max_age_s(res.headers.get("cache-control")) if res is not None else None
-            if ttl_s:
-                hint = max(hint or 0, ttl_s)
-            interval = schedule.next_interval(st.interval_s if st else None, base, changed,
-                                              minimum=s.ingest_min_interval_s, maximum=s.ingest_max_interval_s,
-                                              server_hint_s=hint)
-            fields.update(interval_s=interval, next_poll_at=now + schedule.jitter(interval),
-                          last_success_at=now, consecutive_errors=0, parse_failures=0, last_error=None,
-                          parked_reason=None)
-            self.metrics.last_success.labels(feed=feed.id).set(now)
-            if res is not None and res.status == 200:
-                fields.update(etag=res.headers.get("etag"), last_modified=res.headers.get("last-modified"))
-                if body_hash:
-                    fields["body_hash"] = body_hash
-            if new_url:
-                log.info("feed %s moved permanently to %s", feed.id, new_url)
-                fields["url"] = new_url
-        else:
-            errors = (st.consecutive_errors if st else 0) + 1
-            if park:
-                log.warning("feed %s parked: %s", feed.id, park)
-                delay = schedule.PARKED_RETRY_S
-            else:
-                delay = schedule.backoff(errors, max(base / 4, s.ingest_min_interval_s), s.ingest_max_interval_s,
-                                         retry_after_s)
-            fields.update(next_poll_at=now + delay, consecutive_errors=errors, last_error=error[:500],
-                          parked_reason=park or (st.parked_reason if st else None))
-            if parse_failures is not None:
-                fields["parse_failures"] = parse_failures
-        self.state.release(feed.id, self.owner, **fields)
+        hint = schedule.max_age_s(res.headers.get("cache-control"))
+        if ttl_s:
+            hint = max(hint or 0, ttl_s)
+        interval = schedule.next_interval(st.interval_s if st else None, feed.interval_s or s.ingest_poll_interval_s,
+                                          changed, minimum=s.ingest_min_interval_s, maximum=s.ingest_max_interval_s,
+                                          server_hint_s=hint)
+        self.metrics.last_success.labels(feed=feed.id).set(now)
+        validators = FeedValidators(res.headers.get("etag"), res.headers.get("last-modified"), body_hash) \
+            if res.status == 200 else None
+        if new_url:
+            log.info("feed %s moved permanently to %s", feed.id, new_url)
+        self.state.release(feed.id, self.owner, PollSucceeded(
+            polled_at=now, interval_s=interval, next_poll_at=now + schedule.jitter(interval),
+            validators=validators, moved_to=new_url))
 
+    def _failed(self, feed: Feed, st: FeedState | None, error: str, *, retry_after_s: float | None = None,
+                park: str | None = None, parse_failures: int | None = None) -> None:
+        """Back off (or park the feed, to be retried rarely) and give the lease back."""
+        s = self.settings
+        now = time.time()
+        errors = (st.consecutive_errors if st else 0) + 1
+        if park:
+            log.warning("feed %s parked: %s", feed.id, park)
+            delay = schedule.PARKED_RETRY_S
+        else:
+            base = feed.interval_s or s.ingest_poll_interval_s
+            delay = schedule.backoff(errors, max(base / 4, s.ingest_min_interval_s), s.ingest_max_interval_s,
+                                     retry_after_s)
+        self.state.release(feed.id, self.owner, PollFailed(
+            polled_at=now, next_poll_at=now + delay, consecutive_errors=errors, error=error,
+            parked_reason=park or (st.parked_reason if st else None), parse_failures=parse_failures))
 
 _OUTCOMES = {"timeout", "too_large", "too_many_redirects", "blocked_address", "connect", "bad_url", "http_304",
              "http_404", "http_410", "http_429", "http_500", "http_502", "http_503", "http_403", "http_401"}

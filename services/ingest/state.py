@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 
-from services.common.database import is_postgres, make_engine, migrate
+from services.common.database import make_engine, migrate
 
 from . import dedup
 
@@ -86,6 +86,77 @@ class FeedState:
     parked_reason: str | None
 
 
+@dataclass(frozen=True)
+class FeedValidators:
+    """What a 200 response lets the next poll ask "changed since?" with; ``body_hash`` None keeps the stored one."""
+
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class PollSucceeded:
+    """A poll that reached the feed: errors are cleared and the next poll is scheduled.
+
+    ``validators`` None (a 304 or an identical body) keeps the stored ones; ``moved_to`` is a permanent
+    redirect's target, polled from then on."""
+
+    polled_at: float
+    interval_s: float
+    next_poll_at: float
+    validators: FeedValidators | None = None
+    moved_to: str | None = None
+
+    def columns(self) -> dict[str, object]:
+        cols: dict[str, object] = {
+            "last_polled_at": self.polled_at, "interval_s": self.interval_s, "next_poll_at": self.next_poll_at,
+            "last_success_at": self.polled_at, "consecutive_errors": 0, "parse_failures": 0, "last_error": None,
+            "parked_reason": None}
+        if self.validators is not None:
+            cols.update(etag=self.validators.etag, last_modified=self.validators.last_modified)
+            if self.validators.body_hash:
+                cols["body_hash"] = self.validators.body_hash
+        if self.moved_to:
+            cols["url"] = self.moved_to
+        return cols
+
+
+@dataclass(frozen=True)
+class PollFailed:
+    """A poll that failed: the error is kept (its first 500 characters) and the feed backs off.
+
+    ``parse_failures`` None keeps the stored count (the failure was not a parse failure)."""
+
+    polled_at: float
+    next_poll_at: float
+    consecutive_errors: int
+    error: str
+    parked_reason: str | None = None
+    parse_failures: int | None = None
+
+    def columns(self) -> dict[str, object]:
+        cols: dict[str, object] = {
+            "last_polled_at": self.polled_at, "next_poll_at": self.next_poll_at,
+            "consecutive_errors": self.consecutive_errors, "last_error": self.error[:500],
+            "parked_reason": self.parked_reason}
+        if self.parse_failures is not None:
+            cols["parse_failures"] = self.parse_failures
+        return cols
+
+
+@dataclass(frozen=True)
+class PublishedStory:
+    """What ingest remembers of a story the broker acknowledged; a near-duplicate is not indexed itself."""
+
+    canonical_url: str
+    story_id: str
+    content_hash: str
+    fingerprint: dedup.Fingerprint
+    guid_key: str | None = None
+    duplicate_of: str | None = None
+
+
 class IngestState:
     def __init__(self, url: str) -> None:
         self.engine: Engine = make_engine(url)
@@ -145,7 +216,7 @@ class IngestState:
         if feed_ids is not None:
             allowed = set(feed_ids)
             candidates = [c for c in candidates if c in allowed]
-        claimed = []
+        claimed: list[str] = []
         with self.engine.begin() as conn:
             for feed_id in candidates:
                 if len(claimed) >= limit:
@@ -158,10 +229,11 @@ class IngestState:
                     claimed.append(feed_id)
         return claimed
 
-    def release(self, feed_id: str, owner: str, **fields) -> None:
-        """Store the outcome of a poll and give the lease back."""
-        sets = ", ".join(f"{k} = :{k}" for k in fields)
-        sets = (sets + ", " if sets else "") + "lease_owner = NULL, lease_until = NULL"
+    def release(self, feed_id: str, owner: str, outcome: PollSucceeded | PollFailed) -> None:
+        """Store the outcome of a poll and give the lease back; a replica whose lease was taken over
+        (it expired) changes nothing."""
+        fields = outcome.columns()
+        sets = ", ".join(f"{k} = :{k}" for k in fields) + ", lease_owner = NULL, lease_until = NULL"
         with self.engine.begin() as conn:
             conn.execute(text(f"UPDATE feeds SET {sets} WHERE feed_id = :feed_id AND lease_owner = :owner"),
                          {**fields, "feed_id": feed_id, "owner": owner})
@@ -207,7 +279,7 @@ class IngestState:
         out.sort(key=lambda r: (-r[1], r[0]))
         return out
 
-    def record_published(self, items: list[dict]) -> None:
+    def record_published(self, items: list[PublishedStory]) -> None:
         """Remember published stories. Called only after the broker acknowledged them."""
         now = time.time()
         conflict = "ON CONFLICT DO NOTHING"
@@ -215,21 +287,25 @@ class IngestState:
             for it in items:
                 conn.execute(text(f"INSERT INTO seen_urls (canonical_url, story_id, first_seen) "
                                   f"VALUES (:u, :s, :t) {conflict}"),
-                             {"u": it["canonical_url"], "s": it["story_id"], "t": now})
-                if it.get("guid_key"):
+                             {"u": it.canonical_url, "s": it.story_id, "t": now})
+                if it.guid_key:
                     conn.execute(text(f"INSERT INTO seen_guids (guid_key, story_id) VALUES (:g, :s) {conflict}"),
-                                 {"g": it["guid_key"], "s": it["story_id"]})
-                if it.get("duplicate_of"):
+                                 {"g": it.guid_key, "s": it.story_id})
+                if it.duplicate_of:
                     continue  # index originals only, so every copy points at the first story
                 conn.execute(text(f"INSERT INTO text_hashes (content_hash, story_id) VALUES (:h, :s) {conflict}"),
-                             {"h": it["content_hash"], "s": it["story_id"]})
-                fp = it["fingerprint"]
+                             {"h": it.content_hash, "s": it.story_id})
+                fp = it.fingerprint
                 cols = ", ".join(f"band{i}" for i in range(dedup.BANDS))
                 vals = ", ".join(f":b{i}" for i in range(dedup.BANDS))
                 conn.execute(text(f"INSERT INTO near_index (story_id, signature, lead, {cols}) "
                                   f"VALUES (:s, :sig, :lead, {vals}) {conflict}"),
-                             {"s": it["story_id"], "sig": fp.to_bytes(), "lead": fp.lead,
+                             {"s": it.story_id, "sig": fp.to_bytes(), "lead": fp.lead,
                               **{f"b{i}": v for i, v in enumerate(fp.bands())}})
+
+    def check(self) -> None:
+        """Raises when the database cannot be read (a readiness check)."""
+        self.counts()
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -239,6 +315,3 @@ class IngestState:
                 "fingerprints": conn.execute(text("SELECT COUNT(*) FROM near_index")).scalar_one(),
             }
 
-    @property
-    def is_postgres(self) -> bool:
-        return is_postgres(self.engine)

@@ -92,7 +92,7 @@ def response_format(
     return Format.JSON
 
 
-def event_filters(
+def event_filters(  # noqa: PLR0913 - one Query parameter per filter: FastAPI reads them from the signature
     since: date | None = Query(None, description="First event date (inclusive), YYYY-MM-DD"),
     until: date | None = Query(None, description="Last event date (inclusive), YYYY-MM-DD"),
     country: str | None = Query(None, description="ISO 3166-1 alpha-2, e.g. AF"),

@@ -90,7 +90,7 @@ class ConsumeLoop:
     after ours.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only wiring of the loop's collaborators
         self,
         *,
         stage: str,

@@ -1,0 +1,69 @@
+"""The store service assembled once, for `wirewatch run` and `wirewatch store` alike: the consume
+loop that merges reports into events, and the HTTP API over the same database."""
+
+from __future__ import annotations
+
+import threading
+
+from prometheus_client import CollectorRegistry
+
+from services.common.kafka import ConsumeLoop, Publisher, make_consumer, make_producer
+from services.common.ops import Health, HttpServer
+
+from .api import create_app
+from .metrics import StoreMetrics
+from .repository import EventRepository
+from .service import STORE_TOPICS, StoreHandler, make_loop
+from .settings import StoreSettings
+
+
+class StoreApp:
+    """Events and stories in, merged events out through the API. ``start_api`` serves it;
+    ``run`` consumes until stopped; ``close`` writes what is in hand, then closes in reverse order."""
+
+    def __init__(self, settings: StoreSettings, registry: CollectorRegistry, health: Health,
+                 repo: EventRepository, metrics: StoreMetrics, loop: ConsumeLoop, handler: StoreHandler,
+                 publisher: Publisher) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.health = health
+        self.repo = repo
+        self.metrics = metrics
+        self.loop = loop
+        self.handler = handler
+        self.publisher = publisher
+        self.api: HttpServer | None = None
+
+    def start_api(self, port: int | None = None) -> HttpServer:
+        """Serve the API (and /metrics, /healthz, /readyz) on the settings' host, on ``port`` if given."""
+        s = self.settings
+        app = create_app(self.repo, self.health, self.registry, self.metrics, s.store_api_max_limit, s.admin_token())
+        self.api = HttpServer(app, s.store_api_host, s.store_api_port if port is None else port, name="api").start()
+        return self.api
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop`` is set; the batch in hand is written and committed first."""
+        self.loop.run(stop)
+
+    def close(self, publish_timeout_s: float = 10.0) -> None:
+        self.loop.close()
+        self.handler.close()
+        self.publisher.close(publish_timeout_s)
+        if self.api is not None:
+            self.api.stop()
+        self.repo.close()
+
+
+def build(settings: StoreSettings, registry: CollectorRegistry, health: Health) -> StoreApp:
+    repo = EventRepository(settings.store_database_url or settings.sqlite_url("store"))
+
+    def check_database() -> None:
+        repo.count()
+
+    health.add_check("database", check_database)
+    metrics = StoreMetrics(registry)
+    publisher = Publisher(make_producer(settings, "store"))
+    consumer = make_consumer(settings, "store", settings.store_group_id, list(STORE_TOPICS))
+    loop, handler = make_loop(consumer, publisher, repo, metrics, health, settings.max_attempts,
+                              settings.store_write_retry_s, settings.store_writers)
+    return StoreApp(settings, registry, health, repo, metrics, loop, handler, publisher)

@@ -26,27 +26,28 @@ def _feeds(site) -> list[Feed]:
     return [Feed(id=o.id, url=site.feed_url(o.id), outlet=o.name) for o in site.content.outlets]
 
 
-def _settings(**kw) -> IngestSettings:
-    return IngestSettings(ingest_allow_private_addresses=True, ingest_total_timeout_s=5, **kw)
+def _settings(site: FixtureSite, **kw) -> IngestSettings:
+    return IngestSettings(ingest_allowed_hosts=(site.netloc,), ingest_total_timeout_s=5, **kw)
 
 
 def test_run_once_polls_every_feed_and_publishes_acknowledged_stories(kafka_settings, site):
     health = Health()
-    ingest = app.build(_settings(), CollectorRegistry(), health, _feeds(site))
+    ingest = app.build(_settings(site), CollectorRegistry(), health, _feeds(site))
     try:
         stats = ingest.run_once()
         assert stats.feeds_polled == len(site.content.outlets) and stats.stories_published == 7
         assert ingest.totals.stories_published == 7
         acked = sum(o for tp, o in ingest.publisher.acked.items() if tp.topic == STORIES_TOPIC)
         assert acked == 7
-        assert health.readiness() == (True, {"checks": {"database": "ok"}})
+        report = health.readiness()
+        assert report.ok and {name: view.status for name, view in report.checks.items()} == {"database": "ok"}
     finally:
         ingest.close()
 
 
 def test_run_polls_until_stopped_and_reports_each_cycle(kafka_settings, site):
     health = Health()
-    ingest = app.build(_settings(), CollectorRegistry(), health, _feeds(site))
+    ingest = app.build(_settings(site), CollectorRegistry(), health, _feeds(site))
     stop = threading.Event()
     cycles: list[CycleStats] = []
 
@@ -68,7 +69,7 @@ def test_run_polls_until_stopped_and_reports_each_cycle(kafka_settings, site):
 def test_feeds_come_from_the_registry_file_by_default(kafka_settings, site, tmp_path):
     path = tmp_path / "feeds.yaml"
     dump_feeds(_feeds(site)[:1], path)
-    ingest = app.build(_settings(ingest_feeds_file=path), CollectorRegistry(), Health())
+    ingest = app.build(_settings(site, ingest_feeds_file=path), CollectorRegistry(), Health())
     try:
         assert list(ingest.service.feeds) == [site.content.outlets[0].id]
     finally:

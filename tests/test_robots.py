@@ -34,7 +34,8 @@ class _Robots:
                 self.wfile.write(robots.body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.netloc = f"127.0.0.1:{self.server.server_address[1]}"
+        self.origin = f"http://{self.netloc}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
@@ -47,8 +48,8 @@ def origin() -> Iterator[_Robots]:
 
 
 @pytest.fixture
-async def cache():
-    fetcher = Fetcher(user_agent="wirewatch-test", allow_private=True, total_timeout_s=5)
+async def cache(origin):
+    fetcher = Fetcher(user_agent="wirewatch-test", allowed_hosts=(origin.netloc,), total_timeout_s=5)
     yield RobotsCache(fetcher, "wirewatch-test")
     await fetcher.aclose()
 

@@ -32,7 +32,9 @@ def test_a_story_becomes_events_and_stop_returns_after_the_batch(kafka_settings)
     worker = threading.Thread(target=extract.run, args=(stop,), daemon=True)
     worker.start()
     try:
-        deadline = time.monotonic() + 60
+        # generous: the group join plus the extraction worker's first start (it loads the world index)
+        # take ~35 s on a loaded 2-core machine; this bounds a hang, it does not time the service
+        deadline = time.monotonic() + 180
         while not extract.loop.caught_up(upstream.acked) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert extract.loop.caught_up(upstream.acked)

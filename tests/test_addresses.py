@@ -71,6 +71,14 @@ def test_the_setting_reads_a_comma_separated_list(monkeypatch):
         IngestSettings()
 
 
+def test_the_setting_takes_a_sequence_of_strings_and_refuses_anything_else():
+    assert IngestSettings(ingest_allowed_hosts=["localhost", "127.0.0.1:8765"]).ingest_allowed_hosts == (
+        "localhost", "127.0.0.1:8765")
+    for value in ([8765], 8765, {"localhost": 1}):
+        with pytest.raises(ValidationError, match="host\\[:port\\] strings"):
+            IngestSettings(ingest_allowed_hosts=value)
+
+
 async def test_the_service_fetches_exactly_the_allowed_hosts():
     with FixtureSite() as site, FixtureSite() as other:
         for s in (site, other):

@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 from .net import free_port
 
@@ -51,7 +52,7 @@ class EmbeddedBroker:
         self.advertised_port = advertised_port or self.port
         self.startup_timeout_s = startup_timeout_s
         self.process: subprocess.Popen | None = None
-        self._log_file = None
+        self._log_file: IO[bytes] | None = None
         self._stopping = False
 
     @property

@@ -53,7 +53,7 @@ def struct_for(model: type[BaseModel], _made: dict | None = None) -> type[msgspe
     if unmirrored or model.model_config.get("extra", "ignore") != "ignore":
         raise TypeError(f"{model.__name__}: only the default, extra-ignoring configuration is mirrored, "
                         f"not {sorted(unmirrored) or model.model_config['extra']}")
-    fields = []
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     for name, info in model.model_fields.items():
         if info.alias not in (None, name) or info.validation_alias not in (None, name):
             raise TypeError(f"{model.__name__}.{name}: aliases are not mirrored")
@@ -69,7 +69,9 @@ def struct_for(model: type[BaseModel], _made: dict | None = None) -> type[msgspe
         if bounds:
             kind = _bounded(kind, msgspec.Meta(**bounds))
         if info.default_factory is not None:
-            fields.append((name, kind, msgspec.field(default_factory=info.default_factory)))
+            # a factory that takes the data was refused above, so this one takes no argument
+            factory = typing.cast(typing.Callable[[], Any], info.default_factory)
+            fields.append((name, kind, msgspec.field(default_factory=factory)))
         elif info.default is not PydanticUndefined:
             fields.append((name, kind, info.default))
         else:
@@ -85,7 +87,7 @@ def _translate(annotation: Any, model: type[BaseModel], made: dict) -> Any:
         return typing.Union[tuple(_translate(a, model, made) for a in get_args(annotation))]  # noqa: UP007
     if origin is list:
         (item,) = get_args(annotation)
-        return list[_translate(item, model, made)]
+        return types.GenericAlias(list, (_translate(item, model, made),))  # list[...] of a computed type
     if origin is Literal:
         return annotation
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

@@ -146,19 +146,23 @@ class ReadinessMonitor:
         """Start every check not already running, wait up to ``timeout_s``, mark the late ones."""
         with self._changed:
             slots = list(self._slots.values())
+        attempts: list[tuple[_Slot, threading.Thread]] = []
         for slot in slots:
-            if slot.attempt is None or not slot.attempt.is_alive():
+            attempt = slot.attempt
+            if attempt is None or not attempt.is_alive():
                 slot.started_at = time.monotonic()
-                slot.attempt = threading.Thread(target=self._attempt, args=(slot,), name="readiness-check",
-                                                daemon=True)
-                slot.attempt.start()
+                attempt = threading.Thread(target=self._attempt, args=(slot,), name="readiness-check", daemon=True)
+                slot.attempt = attempt
+                attempt.start()
+            attempts.append((slot, attempt))
         deadline = time.monotonic() + self.timeout_s
-        for slot in slots:
-            slot.attempt.join(max(0.0, deadline - time.monotonic()))
+        for _, attempt in attempts:
+            attempt.join(max(0.0, deadline - time.monotonic()))
         now = time.monotonic()
+        late = [slot for slot, attempt in attempts if attempt.is_alive()]
         with self._changed:
             for name, slot in self._slots.items():
-                if slot in slots and slot.attempt.is_alive():
+                if any(slot is s for s in late):
                     running = now - slot.started_at
                     self._record(name, slot, CheckResult(CheckStatus.TIMEOUT, f"no answer after {running:.1f}s",
                                                          now, running))

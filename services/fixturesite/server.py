@@ -178,7 +178,7 @@ class FixtureSite:
     @property
     def netloc(self) -> str:
         """``host:port`` of the site: the one entry ingest's allow-list needs to fetch from it."""
-        host, port = self.server.server_address[:2]
+        host, port = self.server.socket.getsockname()[:2]
         return f"{host}:{port}"
 
     @property

@@ -103,9 +103,11 @@ def extract_article(html: str, url: str | None = None) -> ArticleText:
         )
     except Exception as exc:  # trafilatura can raise on pathological markup; that is one bad page
         raise NoArticleText("parse_error", f"{type(exc).__name__}: {exc}") from exc
+    if isinstance(doc, dict):  # only with as_dict=True, which is not passed
+        raise TypeError("trafilatura returned a dict although as_dict was not asked for")
     if doc is None or not (doc.text or "").strip():
         raise NoArticleText("no_text", "no article text found")
-    text = doc.text.strip()
+    text = (doc.text or "").strip()
     title = (doc.title or "").strip()
     # trafilatura keeps an in-article <h1>; the title travels separately, so drop the repeat.
     first, _, rest = text.partition("\n")

@@ -101,7 +101,7 @@ async def check_address(url: str, policy: AddressPolicy) -> None:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise ConnectFailed(f"cannot resolve {host}: {exc}", url=url) from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     refusal = policy.refusal(host, port, addresses)
     if refusal:
         raise BlockedAddress(refusal, url=url)

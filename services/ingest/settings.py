@@ -50,7 +50,12 @@ class IngestSettings(CommonSettings):
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         """A comma-separated string (as in the environment) or a sequence; each entry must parse."""
-        entries = [e.strip() for e in value.split(",") if e.strip()] if isinstance(value, str) else value
+        if isinstance(value, str):
+            entries = [e.strip() for e in value.split(",") if e.strip()]
+        elif isinstance(value, list | tuple) and all(isinstance(e, str) for e in value):
+            entries = list(value)
+        else:
+            raise ValueError(f"expected comma-separated or a list of host[:port] strings, not {value!r}")
         for entry in entries:
             AllowedHost.parse(entry)
         return tuple(entries)

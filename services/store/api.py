@@ -259,5 +259,9 @@ def openapi_document() -> str:
     from prometheus_client import CollectorRegistry as _Registry
 
     registry = _Registry()
-    app = create_app(None, Health(), registry, StoreMetrics(registry))  # routes only; nothing is served
-    return json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n"
+    repo = EventRepository("sqlite://")  # an empty in-memory store: routes only; nothing is served
+    try:
+        app = create_app(repo, Health(), registry, StoreMetrics(registry))
+        return json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n"
+    finally:
+        repo.close()

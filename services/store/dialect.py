@@ -182,7 +182,10 @@ class PostgresDialect(Dialect):
         if first is None:
             return 0
         count = 1
-        with conn.connection.driver_connection.cursor() as cur, \
+        driver = conn.connection.driver_connection
+        if driver is None:  # only once the pool has invalidated it, which an open transaction excludes
+            raise RuntimeError("the connection has no driver connection to COPY through")
+        with driver.cursor() as cur, \
                 cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             write = copy.write_row
             write(first)

@@ -42,7 +42,7 @@ def _km(a: dict, b: dict) -> float | None:
 
 def _actors(report: dict) -> set[str]:
     names = {(report.get(k) or {}).get("name") for k in ("actor1", "actor2")}
-    return {n for n in names if n not in _NON_PARTY}
+    return {n for n in names if n is not None and n not in _NON_PARTY}
 
 
 def same_place(a: dict, b: dict) -> bool:
@@ -155,7 +155,10 @@ def merge(members: Iterable[dict], extra_sources: Iterable[dict] = ()) -> dict:
             sources[s["url"]] = s
     for s in extra_sources:
         sources.setdefault(s["url"], s)
-    claims, seen_claims, evidence, casualties = [], set(), [], []
+    claims: list[dict] = []
+    seen_claims: set[tuple] = set()
+    evidence: list[dict] = []
+    casualties: list[dict] = []
     for r in members:
         story_id = r["story_id"]
         for c in r.get("claims", ()):

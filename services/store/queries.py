@@ -71,7 +71,8 @@ def _cursor_fits(column: str, value) -> bool:
 
 def _where(q: EventQuery) -> tuple[list[str], dict]:
     """The query's filters as SQL conditions (joined with AND) and their parameters."""
-    where, params = [], {}
+    where: list[str] = []
+    params: dict[str, object] = {}
     if q.since:
         where.append("event_date >= :since")
         params["since"] = q.since.isoformat()

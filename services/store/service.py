@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
+from kafka.consumer.fetcher import ConsumerRecord
 from pydantic import ValidationError
 
 from services.common.contracts import EVENTS_TOPIC, STORIES_TOPIC, Story
@@ -38,7 +39,7 @@ class StoreHandler:
         self.writers = repo.dialect.max_writers(writers)
         self._bad_row = repo.dialect.is_data_error
         self._shards = ThreadPoolExecutor(self.writers, thread_name_prefix="store-shard") if self.writers > 1 else None
-        self._pending: list[tuple[object, PreparedReport]] = []
+        self._pending: list[tuple[ConsumerRecord, PreparedReport]] = []
         self._links: list[Story] = []
         self.totals = WriteResult()
         self.links = 0
@@ -71,7 +72,7 @@ class StoreHandler:
         links, self._links = self._links, []
         return lambda: self._write(pending, links)
 
-    def _write(self, pending: list[tuple[object, PreparedReport]], links: list[Story]) -> None:
+    def _write(self, pending: list[tuple[ConsumerRecord, PreparedReport]], links: list[Story]) -> None:
         """Write one batch, waiting out a database that is unreachable for up to ``retry_s`` (the
         writes are idempotent, so a retried batch is harmless); after that the error propagates, the
         offsets stay uncommitted and a restarted consumer replays the batch."""
@@ -89,7 +90,7 @@ class StoreHandler:
                 time.sleep(delay)
                 delay = min(delay * 2, 15.0)
 
-    def _write_once(self, pending: list[tuple[object, PreparedReport]], links: list[Story], dead: set[tuple]) -> None:
+    def _write_once(self, pending: list[tuple[ConsumerRecord, PreparedReport]], links: list[Story], dead: set[tuple]) -> None:
         """A batch the database refuses because of its data is retried row by row so that one bad
         event is dead-lettered instead of blocking its partition. Any other failure (connection,
         server, resources, a bug) is not the events' fault and is never dead-lettered."""
@@ -136,7 +137,7 @@ class StoreHandler:
             shards[shard_of(report.slot, self.writers)].append(report)
         futures = [self._shards.submit(self.repo.upsert_prepared, shard) for shard in shards if shard]
         wait(futures)  # every shard has finished, committed or not, before anything is retried
-        failed = [f.exception() for f in futures if f.exception() is not None]
+        failed = [e for f in futures if (e := f.exception()) is not None]
         if failed:
             # a connection error outranks a data error: the batch is retried whole, not row by row
             raise next((e for e in failed if not self._bad_row(e)), failed[0])

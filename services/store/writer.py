@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, text
@@ -86,7 +87,8 @@ class ReportWriter:
             groups = merge.components(near.reports)
             cluster_of = {eid: g[0] for g in groups for eid in g}
             # changed reports are written with their new cluster, so only their neighbours move
-            new_rows, old_rows = [], []
+            new_rows: list[tuple] = []
+            old_rows: list[tuple] = []
             for eid, report in changed.items():
                 near.current[eid] = cluster_of[eid]
                 (old_rows if eid in stored.payloads else new_rows).append((*report.row, cluster_of[eid]))
@@ -143,7 +145,7 @@ class ReportWriter:
     def link_duplicates(self, stories: list[Story]) -> int:
         """Remember near-duplicate stories; their outlets join the original's events as sources.
         (An original story's events may be in any bucket: this locks the whole store.)"""
-        rows = [{"story_id": s.story_id, "original_story_id": s.duplicate_of, "outlet": s.outlet, "url": s.url,
+        rows: list[dict[str, Any]] = [{"story_id": s.story_id, "original_story_id": s.duplicate_of, "outlet": s.outlet, "url": s.url,
                  "published_at": s.published_at.isoformat() if s.published_at else None}
                 for s in stories if s.duplicate_of]
         if not rows:
@@ -171,7 +173,7 @@ class ReportWriter:
         the rows incremental writes of the same reports give."""
         with self.engine.begin() as conn:
             self.dialect.lock_store(conn)
-            stored = dict(conn.execute(text("SELECT event_id, payload FROM reports")).all())
+            stored: dict[str, str] = dict(conn.execute(text("SELECT event_id, payload FROM reports")).all())
             reports = {eid: orjson.loads(p) for eid, p in stored.items()}
             conn.execute(text("DELETE FROM events"))
             rows = [(*report_row(r, stored[eid]), None) for eid, r in reports.items()]

@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, OffsetAndMetadata
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
 from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
+from prometheus_client import Counter
 from pydantic import ValidationError
 
 from .deadletter import PoisonMessage, dead_letter
@@ -30,7 +31,8 @@ log = logging.getLogger(__name__)
 class LoopMetrics(Protocol):
     """What the loop counts in a service's metrics: ``dead_lettered`` is a Counter labelled ``reason``."""
 
-    dead_lettered: object
+    @property
+    def dead_lettered(self) -> Counter: ...
 
 
 DEADLETTER_WRITE_FAILED = "deadletter_write_failed"  # the metric's reason when a dead letter was lost

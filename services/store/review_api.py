@@ -62,9 +62,11 @@ def review_routes(app: FastAPI, repo: Any, check_admin: Callable[[str | None], N
               event_id: Annotated[str | None, Query(max_length=_MAX_ID, description="Only this event's")] = None,
               review_id: Annotated[str | None, Query(max_length=_MAX_ID, description="Only this review's")] = None,
               cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
-              limit: Annotated[int, Query(ge=1, description="Page size (default 100)")] = 100) -> JSONResponse:
-        if limit > request.app.state.max_limit:
-            raise HTTPException(400, f"limit must be at most {request.app.state.max_limit}")
+              limit: Annotated[int | None, Query(ge=1, description="Page size (default 100)")] = None) -> JSONResponse:
+        max_limit = request.app.state.max_limit
+        limit = limit or min(100, max_limit)
+        if limit > max_limit:
+            raise HTTPException(400, f"limit must be at most {max_limit}")
         entries, next_cursor = repo.audit.entries(event_id, review_id, cursor, limit)
         return JSONResponse({"count": len(entries), "next_cursor": next_cursor,
                              "entries": [e.to_json() for e in entries]})

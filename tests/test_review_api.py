@@ -54,7 +54,7 @@ def test_reviews_need_the_admin_token(tmp_path, token, headers, status):
                     headers=headers).status_code == status
     assert c.get("/events/e00006").json()["review_status"] == "unreviewed"
     assert c.get("/audit").json()["entries"] == []
-    assert 'route="/events/{event_id}/review",status="%d"' % status in c.get("/metrics").text
+    assert f'route="/events/{{event_id}}/review",status="{status}"' in c.get("/metrics").text
 
 
 def test_confirm_reject_correct_undo_and_audit(database_url):

@@ -44,10 +44,13 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def migrate(engine: Engine, service: str, migrations: Sequence[Sequence[str]]) -> int:
-    """Apply ``migrations[i]`` (a list of SQL statements) for every version i+1 not yet applied.
+def migrate(engine: Engine, service: str, migrations: Sequence[Sequence[str] | None]) -> int:
+    """Apply ``migrations[i]`` (a list of SQL statements) for every version i+1 not yet applied,
+    in order. A ``None`` entry is a version another branch of development owns and has not merged
+    yet: it is skipped and not recorded, so it is applied once it arrives, even after later
+    versions (each version's statements must not depend on a missing one's).
 
-    Returns the schema version after migrating.
+    Returns the highest version applied after migrating.
     """
     with engine.begin() as conn:
         if is_postgres(engine):
@@ -55,9 +58,9 @@ def migrate(engine: Engine, service: str, migrations: Sequence[Sequence[str]]) -
         conn.execute(text(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
         ))
-        current = conn.execute(text("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")).scalar_one()
+        applied = {v for (v,) in conn.execute(text("SELECT version FROM schema_migrations"))}
         for version, statements in enumerate(migrations, start=1):
-            if version <= current:
+            if version in applied or statements is None:
                 continue
             for stmt in statements:
                 conn.execute(text(stmt))
@@ -65,5 +68,6 @@ def migrate(engine: Engine, service: str, migrations: Sequence[Sequence[str]]) -
                 text("INSERT INTO schema_migrations (version, applied_at) VALUES (:v, CURRENT_TIMESTAMP)"),
                 {"v": version},
             )
+            applied.add(version)
             log.info("%s database migrated to version %d", service, version)
-        return max(current, len(migrations))
+        return max(applied, default=0)

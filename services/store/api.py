@@ -2,7 +2,8 @@
 
 ``GET /events`` (JSON, CSV or GeoJSON, by ``format=`` or ``Accept``) with filters, sorting and
 cursor pagination; ``GET /events/{id}``; ``GET /stats``; ``GET /`` (the analysts' page);
-``/openapi.json``. Everything is read-only; ``POST /admin/rebuild`` needs the admin token.
+``/openapi.json``. Everything is read-only but for what needs the admin token: ``POST /admin/rebuild``
+and analysts' reviews (``review_api``: ``POST /events/{id}/review``, its undo, and ``GET /audit``).
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ from services.common.ops import Health, ops_routes
 from .metrics import StoreMetrics
 from .queries import SORTS, BadQuery, EventQuery
 from .repository import EventRepository
+from .review import ReviewStatus
+from .review_api import review_routes
 
 PAGE = Path(__file__).with_name("web") / "index.html"
 CSV_COLUMNS = ["event_id", "event_date", "date_precision", "event_type", "sub_event_type", "actor1", "actor2",
                "country", "admin1", "admin2", "location", "latitude", "longitude", "geo_precision", "fatalities",
-               "fatalities_min", "fatalities_max", "confidence", "sources", "source_urls"]
+               "fatalities_min", "fatalities_max", "confidence", "sources", "source_urls", "review_status"]
 
 
 # fatalities are a 4-byte integer in PostgreSQL: a larger bound would be a database error, not a 400
@@ -104,6 +107,9 @@ def event_filters(  # noqa: PLR0913 - one Query parameter per filter: FastAPI re
     min_fatalities: int | None = Query(None, ge=0, le=MAX_FATALITIES, description="At least this many fatalities"),
     bbox: str | None = Query(None, description="min_lon,min_lat,max_lon,max_lat"),
     q: str | None = Query(None, min_length=2, max_length=200, description="Text in the evidence sentences"),
+    review_status: str | None = Query(None, description="Analysts' review: unreviewed, confirmed, corrected or "
+                                      "rejected, comma-separated (default: all but rejected)"),
+    reviewed: bool | None = Query(None, description="true: reviewed by an analyst; false: not reviewed"),
 ) -> EventQuery:
     """The filters ``/events`` and ``/stats`` share, as one query (default sort and page); 400 for
     a date range that ends before it starts or a malformed box."""
@@ -111,7 +117,14 @@ def event_filters(  # noqa: PLR0913 - one Query parameter per filter: FastAPI re
         raise HTTPException(400, "since must not be after until")
     return EventQuery(since=since, until=until, country=country, admin1=admin1, admin2=admin2, actor=actor,
                       event_type=event_type, sub_event_type=sub_event_type, min_fatalities=min_fatalities,
-                      bbox=_bbox(bbox), q=q)
+                      bbox=_bbox(bbox), q=q, review_status=_review_statuses(review_status), reviewed=reviewed)
+
+
+def _review_statuses(value: str | None) -> tuple[str, ...]:
+    statuses = tuple(dict.fromkeys(v.strip() for v in (value or "").split(",") if v.strip()))
+    if any(v not in ReviewStatus.__members__.values() for v in statuses):
+        raise HTTPException(400, f"review_status must be among {', '.join(ReviewStatus)}")
+    return statuses
 
 
 @dataclass(frozen=True)
@@ -243,6 +256,8 @@ def create_app(repo: EventRepository, health: Health, registry: CollectorRegistr
     def rebuild(authorization: str | None = Header(None)) -> JSONResponse:
         _check_admin(admin_token, authorization)
         return JSONResponse({"events_written": repo.rebuild()})
+
+    review_routes(app, repo, lambda authorization: _check_admin(admin_token, authorization))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> HTMLResponse:

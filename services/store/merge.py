@@ -183,6 +183,7 @@ def merge(members: Iterable[dict], extra_sources: Iterable[dict] = ()) -> dict:
     merged["claims"] = claims
     merged["casualties"] = casualties
     merged["evidence"] = evidence
+    merged["review_status"] = "unreviewed"  # until an analyst's review says otherwise (``review.apply``)
     return merged
 
 

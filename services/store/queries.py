@@ -41,6 +41,9 @@ class EventQuery:
     min_fatalities: int | None = None
     bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
     q: str | None = None
+    # analysts' reviews (``review``): these statuses only; none given, every status but rejected
+    review_status: tuple[str, ...] = ()
+    reviewed: bool | None = None  # True: confirmed or corrected (or rejected, if asked for); False: unreviewed
     sort: str = "-event_date"
     cursor: str | None = None
     limit: int = 100
@@ -97,7 +100,20 @@ def _where(q: EventQuery) -> tuple[list[str], dict]:
     if q.q:
         where.append("evidence_text LIKE :q")
         params["q"] = "%" + q.q.lower().replace("%", "").replace("_", "") + "%"
+    _review_where(q, where, params)
     return where, params
+
+
+def _review_where(q: EventQuery, where: list[str], params: dict) -> None:
+    """Rejected events are left out unless ``review_status`` asks for them."""
+    if q.review_status:
+        names = [f"rs{i}" for i in range(len(q.review_status))]
+        where.append(f"review_status IN ({', '.join(':' + n for n in names)})")
+        params.update(zip(names, q.review_status, strict=True))
+    else:
+        where.append("review_status <> 'rejected'")
+    if q.reviewed is not None:
+        where.append("review_status <> 'unreviewed'" if q.reviewed else "review_status = 'unreviewed'")
 
 
 class EventReader:

@@ -12,9 +12,11 @@ from sqlalchemy import Engine, text
 from services.common.contracts import Event, Story
 from services.common.database import make_engine, migrate
 
+from .audit import AuditLog
 from .dialect import Dialect, dialect_for
 from .prepare import PreparedReport, prepare
 from .queries import EventQuery, EventReader
+from .review_store import ReviewStore
 from .schema import MIGRATIONS
 from .writer import ReportWriter, WriteResult
 
@@ -29,6 +31,8 @@ class EventRepository:
         migrate(self.engine, "store", MIGRATIONS)
         self._writer = ReportWriter(self.engine, self.dialect)
         self._reader = EventReader(self.engine)
+        self.reviews = ReviewStore(self.engine, self.dialect, self._writer)  # analysts' reviews (``review``)
+        self.audit = AuditLog(self.engine, self.dialect)
         with self.engine.connect() as conn:
             stale = conn.execute(text("SELECT COUNT(*) FROM reports WHERE cluster_id IS NULL")).scalar_one()
         if stale:

@@ -6,6 +6,8 @@
   columns the API filters and sorts on. Its id is the smallest member report id.
 * ``story_links``: stories that near-duplicate another one; their outlets become sources of the
   original story's events.
+* ``reviews``, ``review_reports``, ``audit_log``: analysts' reviews, the reports each covers, and
+  the append-only log of every review and undo (``review``, ``audit``).
 
 Rows are built here from the JSON alone, so the same report or merged event always becomes the
 same row, byte for byte; nothing time-dependent is stored.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import orjson
 
-MIGRATIONS = [
+MIGRATIONS: list[list[str] | None] = [
     [
         """CREATE TABLE events (
             event_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, event_date TEXT NOT NULL,
@@ -124,6 +126,48 @@ MIGRATIONS = [
         "CREATE INDEX IF NOT EXISTS events_date_place ON events (event_date, latitude, longitude, event_id)",
         "DROP INDEX IF EXISTS events_date",
     ],
+    None,  # 8: the change feed's tables (branch ``changes``); applied when it arrives (``migrate``)
+    # 9: analysts' reviews, kept apart from the reports (``review``): each is attached to the reports
+    # it covered, so that it follows them through re-extraction and re-merging; the audit log of
+    # every review and undo (``audit``); the merged event's review status, to filter on. Merged
+    # events are formed again on start, so that every payload carries its status.
+    [
+        """CREATE TABLE reviews (
+            review_id TEXT PRIMARY KEY,
+            event_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            undone_at TEXT,
+            undone_by TEXT,
+            undo_reason TEXT
+        )""",
+        """CREATE TABLE review_reports (
+            report_id TEXT NOT NULL,
+            review_id TEXT NOT NULL,
+            story_id TEXT NOT NULL,
+            PRIMARY KEY (report_id, review_id)
+        )""",
+        "CREATE INDEX review_reports_review ON review_reports (review_id)",
+        """CREATE TABLE audit_log (
+            audit_id TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            review_id TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            before_state TEXT NOT NULL,
+            after_state TEXT NOT NULL
+        )""",
+        "CREATE INDEX audit_log_at ON audit_log (at, audit_id)",
+        "CREATE INDEX audit_log_event ON audit_log (event_id, at)",
+        "ALTER TABLE events ADD COLUMN review_status TEXT NOT NULL DEFAULT 'unreviewed'",
+        "CREATE INDEX events_review_status ON events (review_status, event_date)",
+        "UPDATE reports SET cluster_id = NULL",
+    ],
 ]
 
 
@@ -132,7 +176,7 @@ REPORT_COLUMNS = ("event_id", "story_id", "country", "admin1", "admin2", "event_
 REPORT_ROW = (*REPORT_COLUMNS, "cluster_id")
 EVENT_COLUMNS = ("event_id", "event_date", "date_precision", "event_type", "sub_event_type", "actor1", "actor2",
                  "country", "admin1", "admin2", "location", "latitude", "longitude", "geo_precision", "fatalities",
-                 "n_sources", "confidence", "evidence_text", "payload")
+                 "n_sources", "confidence", "evidence_text", "review_status", "payload")
 
 
 def report_row(report: dict, payload: str) -> tuple:
@@ -156,7 +200,8 @@ def event_row(merged: dict) -> tuple:
             merged["sub_event_type"], actor1["name"] if actor1 else None, actor2["name"] if actor2 else None,
             merged["country"], merged["admin1"], merged["admin2"], merged["location"], merged["latitude"],
             merged["longitude"], merged["geo_precision"], merged["fatalities"], len(merged["sources"]),
-            merged["confidence"], " ".join([e["text"] for e in merged["evidence"]]).lower(), canonical_json(merged))
+            merged["confidence"], " ".join([e["text"] for e in merged["evidence"]]).lower(),
+            merged.get("review_status", "unreviewed"), canonical_json(merged))
 
 
 def report_from_columns(row) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 
 from services.common.settings import CommonSettings
@@ -25,8 +27,29 @@ class StoreSettings(CommonSettings):
                                     "provinces and event types, 1-4 (SQLite: always one)"
     )
     store_admin_token: SecretStr | None = Field(
-        None, description="Bearer token for admin endpoints (POST /admin/rebuild); unset: admin disabled"
+        None, description="Bearer token for admin endpoints (POST /admin/rebuild, reviews); unset: admin disabled"
+    )
+    store_admin_token_file: Path | None = Field(
+        None, description="File holding the admin token (a mounted Secret), read at start; a trailing newline is "
+                          "not part of it; wins over store_admin_token"
     )
 
     def admin_token(self) -> str | None:
+        """The admin token, from its file if one is set; ``AdminTokenError`` for a file that cannot
+        be read or holds no token (a misconfiguration, not "admin disabled")."""
+        path = self.store_admin_token_file
+        if path is not None:
+            try:
+                token = path.read_text(encoding="utf-8").rstrip("\r\n")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise AdminTokenError(f"store_admin_token_file {path} cannot be read: {exc}") from exc
+            if not token.strip():
+                raise AdminTokenError(f"store_admin_token_file {path} is empty")
+            return token
         return self.store_admin_token.get_secret_value() if self.store_admin_token else None
+
+
+class AdminTokenError(ValueError):
+    """The admin token file is set but unusable: the store refuses to start."""
+
+    kind = "admin_token"

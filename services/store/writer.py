@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, text
 
 from services.common.contracts import Story
 
-from . import merge
+from . import merge, review
 from .buckets import Bucket
 from .candidates import candidate_rows
 from .dialect import Dialect, json_list
@@ -242,6 +242,11 @@ class ReportWriter:
                     {"v": orjson.dumps(moved).decode()})
         return self._write_clusters(conn, new_ids, {g[0]: [reports[e] for e in g] for g in groups}, digests, alone)
 
+    def rewrite(self, conn: Connection, cluster_ids: set[str]) -> int:
+        """Rebuild these clusters' merged events from their stored reports, in the caller's
+        transaction (which holds ``Dialect.lock_store``): after a review changed what they say."""
+        return self._write_clusters(conn, cluster_ids, None)
+
     def _members(self, conn: Connection, ids: list[str]) -> dict[str, list[dict]]:
         members: dict[str, list[dict]] = {}
         for payload, cluster in self.dialect.query(
@@ -279,6 +284,8 @@ class ReportWriter:
         alone = alone or {}
         digest = self.dialect.digest
         updates = []
+        # analysts' reviews win over what the reports say (``review``): applied wherever a merged row is built
+        reviews = review.active_reviews(conn, self.dialect, [r["event_id"] for ms in members.values() for r in ms])
 
         def inserts():
             # a generator, so that PostgreSQL stores the first rows while the next are merged
@@ -287,10 +294,11 @@ class ReportWriter:
                 if not group:
                     continue
                 extra = [s for r in group for s in links.get(r["story_id"], ())]
-                if len(group) == 1 and not extra and cid in alone:
+                reviewed = review.cluster_reviews(group, reviews) if reviews else []
+                if len(group) == 1 and not extra and cid in alone and not reviewed:
                     row = alone[cid]
                 else:
-                    row = event_row(merge.merge(group, extra))
+                    row = event_row(review.apply(merge.merge(group, extra), reviewed))
                 if cid not in digests:
                     yield row
                 elif digests[cid] != digest(row[-1]):

@@ -12,10 +12,12 @@ from sqlalchemy import Engine, text
 from services.common.contracts import Event, Story
 from services.common.database import make_engine, migrate
 
+from .changes import ChangeFeed
 from .dialect import Dialect, dialect_for
 from .prepare import PreparedReport, prepare
 from .queries import EventQuery, EventReader
 from .schema import MIGRATIONS
+from .searches import SearchStore
 from .writer import ReportWriter, WriteResult
 
 
@@ -29,6 +31,8 @@ class EventRepository:
         migrate(self.engine, "store", MIGRATIONS)
         self._writer = ReportWriter(self.engine, self.dialect)
         self._reader = EventReader(self.engine)
+        self.changes = ChangeFeed(self.engine)  # the change feed (``changes``)
+        self.searches = SearchStore(self.engine)  # saved searches and their deliveries (``searches``)
         with self.engine.connect() as conn:
             stale = conn.execute(text("SELECT COUNT(*) FROM reports WHERE cluster_id IS NULL")).scalar_one()
         if stale:
@@ -71,6 +75,9 @@ class EventRepository:
 
     def count(self) -> int:
         return self._reader.count()
+
+    def matching(self, q: EventQuery, ids: list[str]) -> dict[str, str]:
+        return self._reader.matching(q, ids)
 
     def count_reports(self) -> int:
         return self._reader.count_reports()

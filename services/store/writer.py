@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, text
 
 from services.common.contracts import Story
 
+from . import changes as feed
 from . import merge
 from .buckets import Bucket
 from .candidates import candidate_rows
@@ -95,8 +96,10 @@ class ReportWriter:
             if old_rows:
                 self.dialect.update(conn, "reports", REPORT_ROW, old_rows)
             alone = {eid: r.alone for eid, r in changed.items()}
+            log: list[feed.Change] = []
             result.clusters_written = self._write_components(conn, near.reports, groups, near.clusters,
-                                                             near.digests, near.current, alone)
+                                                             near.digests, near.current, alone, log)
+            feed.record(conn, self.dialect, log)  # last: the change feed's counter is held until commit
         return result
 
     def _stored(self, conn: Connection, latest: dict[str, PreparedReport]) -> _Stored:
@@ -163,7 +166,9 @@ class ReportWriter:
                 conn, f"SELECT DISTINCT cluster_id FROM reports WHERE {d.any_of('story_id', 'ids')}",
                 {"ids": json_list(sorted({r["original_story_id"] for r in fresh}))}) if c}
             if clusters:
-                self._write_clusters(conn, clusters, None)
+                log: list[feed.Change] = []
+                self._write_clusters(conn, clusters, None, log=log)
+                feed.record(conn, d, log)
         return len(fresh)
 
     def rebuild(self) -> int:
@@ -173,11 +178,14 @@ class ReportWriter:
             self.dialect.lock_store(conn)
             stored = dict(conn.execute(text("SELECT event_id, payload FROM reports")).all())
             reports = {eid: orjson.loads(p) for eid, p in stored.items()}
+            before = dict(self.dialect.query(conn, f"SELECT event_id, {self.dialect.digest_column()} FROM events", {}).all())
             conn.execute(text("DELETE FROM events"))
             rows = [(*report_row(r, stored[eid]), None) for eid, r in reports.items()]
             if rows:
                 self.dialect.update(conn, "reports", REPORT_ROW, rows)
-            return self._write_components(conn, reports, merge.components(reports), set(), digests={})
+            written = self._write_components(conn, reports, merge.components(reports), set(), digests={})
+            feed.record(conn, self.dialect, feed.rebuild_changes(conn, self.dialect, before))
+            return written
 
     def _neighbourhood(self, conn: Connection, changed: dict[str, PreparedReport],
                        old_assignment: dict[str, str | None]) -> _Neighbourhood:
@@ -226,19 +234,23 @@ class ReportWriter:
     def _write_components(self, conn: Connection, reports: dict[str, dict], groups: list[list[str]],
                           old_clusters: set[str], digests: dict[str, str],
                           current: dict[str, str | None] | None = None,
-                          alone: dict[str, tuple] | None = None) -> int:
+                          alone: dict[str, tuple] | None = None, log: list[feed.Change] | None = None) -> int:
         d = self.dialect
         new_ids = {g[0] for g in groups}
         gone = sorted(old_clusters - new_ids)
         if gone:
             d.query(conn, f"DELETE FROM events WHERE {d.any_of('event_id', 'g')}", {"g": json_list(gone)})
+            if log is not None:
+                gone_set = set(gone)
+                log.extend(feed.gone_changes(gone, {e: g[0] for g in groups for e in g if e in gone_set}))
         current = current or {}
         moved = [{"e": eid, "c": g[0]} for g in groups for eid in g if current.get(eid) != g[0]]
         if moved:
             pairs = d.records("v", "v", (("e", "text"), ("c", "text")))
             d.query(conn, f"UPDATE reports SET cluster_id = v.c FROM {pairs} WHERE reports.event_id = v.e",
                     {"v": orjson.dumps(moved).decode()})
-        return self._write_clusters(conn, new_ids, {g[0]: [reports[e] for e in g] for g in groups}, digests, alone)
+        return self._write_clusters(conn, new_ids, {g[0]: [reports[e] for e in g] for g in groups}, digests, alone,
+                                    log)
 
     def _members(self, conn: Connection, ids: list[str]) -> dict[str, list[dict]]:
         members: dict[str, list[dict]] = {}
@@ -262,10 +274,11 @@ class ReportWriter:
         return links
 
     def _write_clusters(self, conn: Connection, cluster_ids: set[str], members: dict[str, list[dict]] | None,
-                        digests: dict[str, str] | None = None, alone: dict[str, tuple] | None = None) -> int:
+                        digests: dict[str, str] | None = None, alone: dict[str, tuple] | None = None,
+                        log: list[feed.Change] | None = None) -> int:
         """(Re)write the merged events of these clusters, skipping those whose JSON is unchanged.
         ``alone`` has the rows of reports already merged on their own (``PreparedReport.alone``),
-        for clusters of one report."""
+        for clusters of one report; what was written is appended to ``log`` (the change feed)."""
         ids = sorted(cluster_ids)
         if not ids:
             return 0
@@ -294,7 +307,11 @@ class ReportWriter:
                 elif digests[cid] != digest(row[-1]):
                     updates.append(row)
 
-        written = self.dialect.insert(conn, "events", EVENT_COLUMNS, inserts())
+        created: list[str] = []
+        written = self.dialect.insert(conn, "events", EVENT_COLUMNS, (created.append(r[0]) or r for r in inserts()))
         if updates:
             self.dialect.update(conn, "events", EVENT_COLUMNS, updates)
+        if log is not None:
+            log.extend(feed.Change(eid, feed.ChangeKind.CREATED) for eid in created)
+            log.extend(feed.Change(r[0], feed.ChangeKind.UPDATED) for r in updates)
         return written + len(updates)

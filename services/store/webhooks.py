@@ -226,6 +226,8 @@ class Dispatcher:
         """Deliver the changes after the search's cursor that match it (up to ``batch`` entries);
         how many deliveries were made."""
         search = self.searches.get(search_id)
+        if search.disabled:
+            return 0
         entries, next_cursor = self.feed.page(search.cursor, self.batch)
         wanted = [e for e in entries if e.kind in (ChangeKind.CREATED, ChangeKind.UPDATED) and e.event]
         matches = self.reader.matching(search.query, [e.event_id for e in wanted])

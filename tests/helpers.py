@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
@@ -108,3 +110,41 @@ def drain(settings, topic: str, timeout_s: float = 5.0) -> list:
             out += records
     consumer.close()
     return out
+
+
+class WebhookReceiver:
+    """A webhook receiver on loopback that records every request (headers, raw body) and answers
+    with the next of ``statuses`` (the last one repeats)."""
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        self.requests: list[tuple[dict, bytes]] = []
+        self.statuses = list(statuses or [200])
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"http://{self.host}/hook"
+
+    def wait_for(self, n: int, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while len(self.requests) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.requests) >= n, f"{len(self.requests)} of {n} webhook requests arrived"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

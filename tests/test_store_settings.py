@@ -25,3 +25,11 @@ def test_an_unusable_token_file_stops_the_store(tmp_path, monkeypatch, content):
     monkeypatch.setenv("WIREWATCH_STORE_ADMIN_TOKEN_FILE", str(secret))
     with pytest.raises(AdminTokenError, match="store_admin_token_file"):
         StoreSettings().admin_token()
+
+
+def test_webhook_allowed_hosts_come_comma_separated_and_each_must_parse(monkeypatch):
+    monkeypatch.setenv("WIREWATCH_STORE_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1:9, hooks.internal")
+    assert StoreSettings().store_webhook_allowed_hosts == ("127.0.0.1:9", "hooks.internal")
+    monkeypatch.setenv("WIREWATCH_STORE_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1:notaport")
+    with pytest.raises(ValueError):
+        StoreSettings()

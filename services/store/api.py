@@ -26,7 +26,9 @@ from prometheus_client import CollectorRegistry
 from starlette.routing import Match
 
 from services.common.ops import Health, ops_routes
+from services.ingest.addresses import AddressPolicy
 
+from .changes_api import change_router
 from .metrics import StoreMetrics
 from .queries import SORTS, BadQuery, EventQuery
 from .repository import EventRepository
@@ -213,7 +215,8 @@ def _answer_errors_and_count(app: FastAPI, metrics: StoreMetrics) -> None:
 
 
 def create_app(repo: EventRepository, health: Health, registry: CollectorRegistry, metrics: StoreMetrics,
-               max_limit: int = 1000, admin_token: str | None = None) -> FastAPI:
+               max_limit: int = 1000, admin_token: str | None = None,
+               webhook_hosts: AddressPolicy | None = None) -> FastAPI:
     """The store's HTTP app over ``repo``: read-only but for the token-guarded rebuild."""
     app = FastAPI(title="Wirewatch events API", version="1",
                   description="ACLED-style conflict events extracted from news feeds, merged across outlets.")
@@ -221,6 +224,9 @@ def create_app(repo: EventRepository, health: Health, registry: CollectorRegistr
     for route in ops_routes(health, registry):
         app.router.routes.append(route)
     _answer_errors_and_count(app, metrics)
+    # the change feed and saved searches (before /events/{event_id}, which would take /events/changes)
+    app.include_router(change_router(repo, event_filters, lambda auth: _check_admin(admin_token, auth),
+                                     webhook_hosts or AddressPolicy()))
 
     @app.get("/events", summary="Merged events, newest first, filtered and paginated")
     def list_events(filters: Annotated[EventQuery, Depends(event_filters)],

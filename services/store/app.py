@@ -1,5 +1,6 @@
 """The store service assembled once, for `wirewatch run` and `wirewatch store` alike: the consume
-loop that merges reports into events, and the HTTP API over the same database."""
+loop that merges reports into events, the HTTP API over the same database, and the webhook
+dispatcher for saved searches (a background worker beside the loop, ``webhooks.Dispatcher``)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from prometheus_client import CollectorRegistry
 
 from services.common.kafka import ConsumeLoop, Publisher, make_consumer, make_producer
 from services.common.ops import Health, HttpServer
+from services.ingest.addresses import AddressPolicy
 
 from .api import create_app
 from .metrics import StoreMetrics
 from .repository import EventRepository
 from .service import STORE_TOPICS, StoreHandler, make_loop
 from .settings import StoreSettings
+from .webhooks import Dispatcher, WebhookMetrics, WebhookPolicy
 
 
 class StoreApp:
@@ -32,12 +35,14 @@ class StoreApp:
         self.loop = loop
         self.handler = handler
         self.publisher = publisher
+        self.dispatcher: Dispatcher | None = None  # the webhook worker, started by ``build``
         self.api: HttpServer | None = None
 
     def start_api(self, port: int | None = None) -> HttpServer:
         """Serve the API (and /metrics, /healthz, /readyz) on the settings' host, on ``port`` if given."""
         s = self.settings
-        app = create_app(self.repo, self.health, self.registry, self.metrics, s.store_api_max_limit, s.admin_token())
+        app = create_app(self.repo, self.health, self.registry, self.metrics, s.store_api_max_limit, s.admin_token(),
+                         AddressPolicy.from_entries(s.store_webhook_allowed_hosts))
         self.api = HttpServer(app, s.store_api_host, s.store_api_port if port is None else port, name="api").start()
         return self.api
 
@@ -46,6 +51,8 @@ class StoreApp:
         self.loop.run(stop)
 
     def close(self, publish_timeout_s: float = 10.0) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.close()
         self.loop.close()
         self.handler.close()
         self.publisher.close(publish_timeout_s)
@@ -66,4 +73,13 @@ def build(settings: StoreSettings, registry: CollectorRegistry, health: Health) 
     consumer = make_consumer(settings, "store", settings.store_group_id, list(STORE_TOPICS))
     loop, handler = make_loop(consumer, publisher, repo, metrics, health, settings.max_attempts,
                               settings.store_write_retry_s, settings.store_writers)
-    return StoreApp(settings, registry, health, repo, metrics, loop, handler, publisher)
+    store = StoreApp(settings, registry, health, repo, metrics, loop, handler, publisher)
+    store.dispatcher = Dispatcher(repo, webhook_policy(settings), WebhookMetrics(registry),
+                                  settings.store_webhook_concurrency, settings.store_webhook_poll_s).start()
+    return store
+
+
+def webhook_policy(settings: StoreSettings) -> WebhookPolicy:
+    return WebhookPolicy(AddressPolicy.from_entries(settings.store_webhook_allowed_hosts),
+                         settings.store_webhook_max_attempts, settings.store_webhook_backoff_s,
+                         disable_after=settings.store_webhook_disable_after, timeout_s=settings.store_webhook_timeout_s)

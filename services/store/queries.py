@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 
 SORTS = {"-event_date": ("event_date", "DESC"), "event_date": ("event_date", "ASC"),
          "-fatalities": ("fatalities", "DESC"), "fatalities": ("fatalities", "ASC")}
@@ -190,3 +190,15 @@ class EventReader:
         """How many reports the store holds."""
         with self.engine.connect() as conn:
             return conn.execute(text("SELECT COUNT(*) FROM reports")).scalar_one()
+
+    def matching(self, q: EventQuery, ids: list[str]) -> dict[str, str]:
+        """Those of the events ``ids`` that ``q``'s filters select, by id, as their stored JSON: a
+        saved search matches exactly what ``/events`` with the same filters lists."""
+        if not ids:
+            return {}
+        where, params = _where(q)
+        where.append("event_id IN :ids")
+        sql = text("SELECT event_id, payload FROM events WHERE " + " AND ".join(where)).bindparams(
+            bindparam("ids", expanding=True))
+        with self.engine.connect() as conn:
+            return dict(conn.execute(sql, {**params, "ids": sorted(set(ids))}).all())

@@ -13,11 +13,13 @@ from services.common.contracts import Event, Story
 from services.common.database import make_engine, migrate
 
 from .audit import AuditLog
+from .changes import ChangeFeed
 from .dialect import Dialect, dialect_for
 from .prepare import PreparedReport, prepare
 from .queries import EventQuery, EventReader
 from .review_store import ReviewStore
 from .schema import MIGRATIONS
+from .searches import SearchStore
 from .writer import ReportWriter, WriteResult
 
 
@@ -33,6 +35,8 @@ class EventRepository:
         self._reader = EventReader(self.engine)
         self.reviews = ReviewStore(self.engine, self.dialect, self._writer)  # analysts' reviews (``review``)
         self.audit = AuditLog(self.engine, self.dialect)
+        self.changes = ChangeFeed(self.engine)  # the change feed (``changes``)
+        self.searches = SearchStore(self.engine)  # saved searches and their deliveries (``searches``)
         with self.engine.connect() as conn:
             stale = conn.execute(text("SELECT COUNT(*) FROM reports WHERE cluster_id IS NULL")).scalar_one()
         if stale:
@@ -75,6 +79,9 @@ class EventRepository:
 
     def count(self) -> int:
         return self._reader.count()
+
+    def matching(self, q: EventQuery, ids: list[str]) -> dict[str, str]:
+        return self._reader.matching(q, ids)
 
     def count_reports(self) -> int:
         return self._reader.count_reports()

@@ -126,7 +126,49 @@ MIGRATIONS: list[list[str] | None] = [
         "CREATE INDEX IF NOT EXISTS events_date_place ON events (event_date, latitude, longitude, event_id)",
         "DROP INDEX IF EXISTS events_date",
     ],
-    None,  # 8: the change feed's tables (branch ``changes``); applied when it arrives (``migrate``)
+    # 8: the change feed (``changes``), saved searches (``searches``) and their webhook deliveries
+    # (``webhooks``). Events already stored enter the feed as created, so a mirror started from
+    # cursor 0 is exact on an upgraded store too. (Idempotent, like 7.)
+    [
+        "CREATE TABLE IF NOT EXISTS change_counter (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL)",
+        """CREATE TABLE IF NOT EXISTS event_changes (
+            seq BIGINT PRIMARY KEY,
+            event_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            into_id TEXT
+        )""",
+        "INSERT INTO event_changes (seq, event_id, kind) "
+        "SELECT ROW_NUMBER() OVER (ORDER BY event_id), event_id, 'created' FROM events "
+        "WHERE NOT EXISTS (SELECT 1 FROM change_counter)",
+        "INSERT INTO change_counter (id, seq) SELECT 1, (SELECT COUNT(*) FROM events) "
+        "WHERE NOT EXISTS (SELECT 1 FROM change_counter)",
+        """CREATE TABLE IF NOT EXISTS saved_searches (
+            search_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            filters TEXT NOT NULL,
+            webhook_url TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            change_cursor BIGINT NOT NULL,
+            disabled INTEGER NOT NULL,
+            failures INTEGER NOT NULL,
+            lease_owner TEXT,
+            lease_until DOUBLE PRECISION
+        )""",
+        """CREATE TABLE IF NOT EXISTS webhook_deliveries (
+            delivery_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            search_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            event_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            http_status INTEGER,
+            error TEXT,
+            attempted_at TEXT NOT NULL,
+            PRIMARY KEY (delivery_id, attempt)
+        )""",
+        "CREATE INDEX IF NOT EXISTS webhook_deliveries_search ON webhook_deliveries (search_id, seq)",
+    ],
     # 9: analysts' reviews, kept apart from the reports (``review``): each is attached to the reports
     # it covered, so that it follows them through re-extraction and re-merging; the audit log of
     # every review and undo (``audit``); the merged event's review status, to filter on. Merged

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
 
 from services.common.settings import CommonSettings
+from services.ingest.addresses import AllowedHost
 
 
 class StoreSettings(CommonSettings):
@@ -33,6 +36,35 @@ class StoreSettings(CommonSettings):
         None, description="File holding the admin token (a mounted Secret), read at start; a trailing newline is "
                           "not part of it; wins over store_admin_token"
     )
+
+    store_webhook_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Comma-separated `host` or `host:port` webhook targets that may be loopback or private; "
+                        "link-local and cloud metadata addresses are never called"
+    )
+    store_webhook_max_attempts: int = Field(5, ge=1, le=20, description="Attempts per webhook delivery")
+    store_webhook_backoff_s: float = Field(
+        1.0, gt=0, description="First retry delay of a delivery; doubles per attempt (full jitter, at most 300 s)"
+    )
+    store_webhook_disable_after: int = Field(
+        5, ge=1, description="Failed deliveries in a row after which a saved search is disabled"
+    )
+    store_webhook_timeout_s: float = Field(10.0, gt=0, description="Timeout of one webhook request")
+    store_webhook_concurrency: int = Field(4, ge=1, le=64, description="Saved searches delivered to at once")
+    store_webhook_poll_s: float = Field(1.0, gt=0, description="How often the dispatcher reads the change feed")
+
+    @field_validator("store_webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        """A comma-separated string (as in the environment) or a sequence; each entry must parse."""
+        if isinstance(value, str):
+            entries = [e.strip() for e in value.split(",") if e.strip()]
+        elif isinstance(value, list | tuple):
+            entries = [str(e) for e in value]
+        else:
+            return value
+        for entry in entries:
+            AllowedHost.parse(entry)
+        return tuple(entries)
 
     def admin_token(self) -> str | None:
         """The admin token, from its file if one is set; ``AdminTokenError`` for a file that cannot

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, text
 
 from services.common.contracts import Story
 
+from . import changes as feed
 from . import merge, review
 from .buckets import Bucket
 from .candidates import candidate_rows
@@ -97,8 +98,10 @@ class ReportWriter:
             if old_rows:
                 self.dialect.update(conn, "reports", REPORT_ROW, old_rows)
             alone = {eid: r.alone for eid, r in changed.items()}
+            log: list[feed.Change] = []
             result.clusters_written = self._write_components(conn, near.reports, groups, near.clusters,
-                                                             near.digests, near.current, alone)
+                                                             near.digests, near.current, alone, log)
+            feed.record(conn, self.dialect, log)  # last: the change feed's counter is held until commit
         return result
 
     def _stored(self, conn: Connection, latest: dict[str, PreparedReport]) -> _Stored:
@@ -165,7 +168,9 @@ class ReportWriter:
                 conn, f"SELECT DISTINCT cluster_id FROM reports WHERE {d.any_of('story_id', 'ids')}",
                 {"ids": json_list(sorted({r["original_story_id"] for r in fresh}))}) if c}
             if clusters:
-                self._write_clusters(conn, clusters, None)
+                log: list[feed.Change] = []
+                self._write_clusters(conn, clusters, None, log=log)
+                feed.record(conn, d, log)
         return len(fresh)
 
     def rebuild(self) -> int:
@@ -175,11 +180,14 @@ class ReportWriter:
             self.dialect.lock_store(conn)
             stored: dict[str, str] = dict(conn.execute(text("SELECT event_id, payload FROM reports")).all())
             reports = {eid: orjson.loads(p) for eid, p in stored.items()}
+            before = dict(self.dialect.query(conn, f"SELECT event_id, {self.dialect.digest_column()} FROM events", {}).all())
             conn.execute(text("DELETE FROM events"))
             rows = [(*report_row(r, stored[eid]), None) for eid, r in reports.items()]
             if rows:
                 self.dialect.update(conn, "reports", REPORT_ROW, rows)
-            return self._write_components(conn, reports, merge.components(reports), set(), digests={})
+            written = self._write_components(conn, reports, merge.components(reports), set(), digests={})
+            feed.record(conn, self.dialect, feed.rebuild_changes(conn, self.dialect, before))
+            return written
 
     def _neighbourhood(self, conn: Connection, changed: dict[str, PreparedReport],
                        old_assignment: dict[str, str | None]) -> _Neighbourhood:
@@ -228,24 +236,32 @@ class ReportWriter:
     def _write_components(self, conn: Connection, reports: dict[str, dict], groups: list[list[str]],
                           old_clusters: set[str], digests: dict[str, str],
                           current: dict[str, str | None] | None = None,
-                          alone: dict[str, tuple] | None = None) -> int:
+                          alone: dict[str, tuple] | None = None, log: list[feed.Change] | None = None) -> int:
         d = self.dialect
         new_ids = {g[0] for g in groups}
         gone = sorted(old_clusters - new_ids)
         if gone:
             d.query(conn, f"DELETE FROM events WHERE {d.any_of('event_id', 'g')}", {"g": json_list(gone)})
+            if log is not None:
+                gone_set = set(gone)
+                log.extend(feed.gone_changes(gone, {e: g[0] for g in groups for e in g if e in gone_set}))
         current = current or {}
         moved = [{"e": eid, "c": g[0]} for g in groups for eid in g if current.get(eid) != g[0]]
         if moved:
             pairs = d.records("v", "v", (("e", "text"), ("c", "text")))
             d.query(conn, f"UPDATE reports SET cluster_id = v.c FROM {pairs} WHERE reports.event_id = v.e",
                     {"v": orjson.dumps(moved).decode()})
-        return self._write_clusters(conn, new_ids, {g[0]: [reports[e] for e in g] for g in groups}, digests, alone)
+        return self._write_clusters(conn, new_ids, {g[0]: [reports[e] for e in g] for g in groups}, digests, alone,
+                                    log)
 
     def rewrite(self, conn: Connection, cluster_ids: set[str]) -> int:
         """Rebuild these clusters' merged events from their stored reports, in the caller's
-        transaction (which holds ``Dialect.lock_store``): after a review changed what they say."""
-        return self._write_clusters(conn, cluster_ids, None)
+        transaction (which holds ``Dialect.lock_store``): after a review changed what they say. The
+        rewritten events enter the change feed (and so reach mirrors and webhooks) in that transaction."""
+        log: list[feed.Change] = []
+        written = self._write_clusters(conn, cluster_ids, None, log=log)
+        feed.record(conn, self.dialect, log)
+        return written
 
     def _members(self, conn: Connection, ids: list[str]) -> dict[str, list[dict]]:
         members: dict[str, list[dict]] = {}
@@ -269,10 +285,11 @@ class ReportWriter:
         return links
 
     def _write_clusters(self, conn: Connection, cluster_ids: set[str], members: dict[str, list[dict]] | None,
-                        digests: dict[str, str] | None = None, alone: dict[str, tuple] | None = None) -> int:
+                        digests: dict[str, str] | None = None, alone: dict[str, tuple] | None = None,
+                        log: list[feed.Change] | None = None) -> int:
         """(Re)write the merged events of these clusters, skipping those whose JSON is unchanged.
         ``alone`` has the rows of reports already merged on their own (``PreparedReport.alone``),
-        for clusters of one report."""
+        for clusters of one report; what was written is appended to ``log`` (the change feed)."""
         ids = sorted(cluster_ids)
         if not ids:
             return 0
@@ -284,6 +301,7 @@ class ReportWriter:
         alone = alone or {}
         digest = self.dialect.digest
         updates = []
+        created: list[str] = []  # ids inserted, for the change feed
         # analysts' reviews win over what the reports say (``review``): applied wherever a merged row is built
         reviews = review.active_reviews(conn, self.dialect, [r["event_id"] for ms in members.values() for r in ms])
 
@@ -300,6 +318,7 @@ class ReportWriter:
                 else:
                     row = event_row(review.apply(merge.merge(group, extra), reviewed))
                 if cid not in digests:
+                    created.append(row[0])
                     yield row
                 elif digests[cid] != digest(row[-1]):
                     updates.append(row)
@@ -307,4 +326,7 @@ class ReportWriter:
         written = self.dialect.insert(conn, "events", EVENT_COLUMNS, inserts())
         if updates:
             self.dialect.update(conn, "events", EVENT_COLUMNS, updates)
+        if log is not None:
+            log.extend(feed.Change(eid, feed.ChangeKind.CREATED) for eid in created)
+            log.extend(feed.Change(r[0], feed.ChangeKind.UPDATED) for r in updates)
         return written + len(updates)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine, text
+
+from . import search
 
 SORTS = {"-event_date": ("event_date", "DESC"), "event_date": ("event_date", "ASC"),
          "-fatalities": ("fatalities", "DESC"), "fatalities": ("fatalities", "ASC")}
@@ -69,8 +72,13 @@ def _cursor_fits(column: str, value) -> bool:
     return isinstance(value, str) and len(value) <= 32 and "\x00" not in value
 
 
-def _where(q: EventQuery) -> tuple[list[str], dict]:
-    """The query's filters as SQL conditions (joined with AND) and their parameters."""
+TextSearch = Callable[[str, str], search.TextCondition]  # (database, q) -> condition
+
+
+def _where(q: EventQuery, database: str,
+           text_search: TextSearch) -> tuple[list[str], dict]:
+    """The query's filters as SQL conditions (joined with AND) and their parameters; ``q`` through
+    ``text_search`` (the full-text index, ``search.condition``)."""
     where, params = [], {}
     if q.since:
         where.append("event_date >= :since")
@@ -94,17 +102,23 @@ def _where(q: EventQuery) -> tuple[list[str], dict]:
         where.append("latitude BETWEEN :min_lat AND :max_lat AND longitude BETWEEN :min_lon AND :max_lon")
         params.update(min_lat=min_lat, max_lat=max_lat, min_lon=min_lon, max_lon=max_lon)
     if q.q:
-        where.append("evidence_text LIKE :q")
-        params["q"] = "%" + q.q.lower().replace("%", "").replace("_", "") + "%"
+        try:
+            found = text_search(database, q.q)
+        except search.BadSearch as exc:
+            raise BadQuery(str(exc)) from exc
+        where.append(found.sql)
+        params["fts"] = found.param
     return where, params
 
 
 class EventReader:
     """Answers the API's questions from the ``events`` and ``reports`` tables, on either database
-    (the SQL here is portable)."""
+    (the SQL here is portable but for free text, ``search``)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, text_search: TextSearch = search.condition) -> None:
         self.engine = engine
+        self.database = engine.dialect.name
+        self.text_search = text_search
 
     def get(self, event_id: str) -> dict | None:
         """A merged event by its id, or by the id of any report it merged."""
@@ -129,7 +143,7 @@ class EventReader:
         if q.sort not in SORTS:
             raise BadQuery(f"sort must be one of {', '.join(SORTS)}")
         column, direction = SORTS[q.sort]
-        where, params = _where(q)
+        where, params = _where(q, self.database, self.text_search)
         if q.cursor:
             value, last_id = decode_cursor(q.cursor)
             if not _cursor_fits(column, value):  # a cursor from another sort, or made up
@@ -156,7 +170,7 @@ class EventReader:
         if by not in STATS_BY:
             raise BadQuery(f"by must be one of {', '.join(STATS_BY)}")
         col = STATS_BY[by]
-        where, params = _where(q)
+        where, params = _where(q, self.database, self.text_search)
         sql = f"SELECT {col} AS k, COUNT(*) AS n, COALESCE(SUM(fatalities), 0) AS f FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import orjson
 
+from . import search
+
 MIGRATIONS = [
     [
         """CREATE TABLE events (
@@ -124,6 +126,11 @@ MIGRATIONS = [
         "CREATE INDEX IF NOT EXISTS events_date_place ON events (event_date, latitude, longitude, event_id)",
         "DROP INDEX IF EXISTS events_date",
     ],
+    None,  # 8: reserved (the change feed, saved searches and webhooks: branch ``changes``)
+    None,  # 9: reserved (review, corrections and audit: branch ``review``)
+    # 10: free text (``q``) through a full-text index kept in sync by the database, and the rows
+    # already stored indexed (``search``: FTS5 on SQLite, a tsvector column with GIN on PostgreSQL)
+    search.MIGRATION,
 ]
 
 

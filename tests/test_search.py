@@ -165,11 +165,23 @@ def test_the_migration_indexes_the_rows_already_stored(database_url):
 
 
 def test_queries_go_through_the_index(repo):
-    cond = search.condition(repo.engine.dialect.name, "taliban kunduz")
     with repo.engine.connect() as conn:
+        cond = search.condition(conn, "taliban kunduz")
         if repo.engine.dialect.name == "postgresql":
             conn.exec_driver_sql("SET enable_seqscan = off")
         plan = " ".join(str(r[-1]) for r in conn.execute(
             text(f"EXPLAIN {'QUERY PLAN ' if repo.engine.dialect.name == 'sqlite' else ''}"
                  f"SELECT event_id FROM events WHERE {cond.sql}"), {"fts": cond.param}))
     assert ("events_search" in plan) if repo.engine.dialect.name == "postgresql" else ("events_fts" in plan), plan
+
+
+def test_common_words_give_the_same_events_as_rare_ones(repo, monkeypatch):
+    """SQLite walks the page's index for words many events have, and fetches through the FTS index
+    for rare ones: the same answer either way."""
+    queries = ["taliban", "kunduz taliban", "military forces", "wedd", "imam sahib", "nothing here", "kündüz"]
+    rare = {q: _ids(repo, q) for q in queries}
+    assert sum(map(len, rare.values())) == 3 + 3 + 5 + 1 + 2 + 0 + 1
+    monkeypatch.setattr(search, "FEW_MATCHES", 1)
+    assert {q: _ids(repo, q) for q in queries} == rare
+    assert _ids(repo, "military", admin1="Kunduz", since=date(2026, 1, 5)) == ["e00004", "e00005"]
+    assert repo.stats(EventQuery(q="taliban"), "admin1") == [{"admin1": "Kunduz", "events": 3, "fatalities": 9}]

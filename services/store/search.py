@@ -21,8 +21,11 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
+
 SEARCH_COLUMNS = ("evidence_text", "location", "admin1", "admin2", "country", "actor1", "actor2")
 MAX_TERMS = 16
+FEW_MATCHES = 20_000  # on SQLite, up to this many matching events are fetched through the index
 
 # SQLite tokenises with the same classes ``terms`` uses: letters, numbers, private use and marks.
 _TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
@@ -100,14 +103,26 @@ class TextCondition:
     param: str
 
 
-def condition(database: str, q: str, param: str = "fts") -> TextCondition:
-    """The condition that selects the events matching ``q`` on ``database`` (``sqlite`` or
-    ``postgresql``): every word, the last one as a prefix too."""
+def condition(conn: Connection, q: str) -> TextCondition:
+    """The condition (parameter ``:fts``) that selects the events matching ``q``: every word, the
+    last one as a prefix too, on the connection's database.
+
+    PostgreSQL's planner knows how common each word is (``ANALYZE`` keeps the frequent lexemes) and
+    picks between the GIN index and an index in the page's order by itself. SQLite's cannot see into
+    the FTS table, so this asks the index first whether the words are rare (fewer than
+    ``FEW_MATCHES`` events): then the matching events are fetched through it and sorted; if not, the
+    query walks an index in the page's order (or of another filter) and checks each event against
+    the FTS index by rowid, stopping at the end of the page, as it would with no ``q`` at all."""
     words = terms(q)
-    if database == "postgresql":
+    if conn.dialect.name == "postgresql":
         # lexemes quoted: no word can be read as an operator; the simple config only lower-cases
         query = " & ".join(f"'{w}'" for w in words) + ":*"
-        return TextCondition(f"search_vector @@ to_tsquery('simple', :{param})", query)
+        return TextCondition("search_vector @@ to_tsquery('simple', :fts)", query)
     # FTS5 strings in double quotes are plain tokens; juxtaposed strings are ANDed
     query = " ".join(f'"{w}"' for w in words) + "*"
-    return TextCondition(f"rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH :{param})", query)
+    found = conn.exec_driver_sql("SELECT COUNT(*) FROM (SELECT 1 FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
+                                 (query, FEW_MATCHES)).scalar_one()
+    if found < FEW_MATCHES:
+        return TextCondition("events.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH :fts)", query)
+    return TextCondition("EXISTS (SELECT 1 FROM events_fts WHERE events_fts MATCH :fts "
+                         "AND events_fts.rowid = events.rowid)", query)

@@ -11,6 +11,7 @@ Latency is one ``GET /events`` page (100 events, newest first) as the API's read
 in-process, one query at a time; p50/p95 per kind of query, and the baseline's over a sample.
 
     .venv/bin/python bench/store_search.py [--events 1000000] [--requests 400] [--baseline-requests 60]
+    .venv/bin/python bench/store_search.py --url sqlite:////tmp/store.db   # a store loaded before
 """
 
 from __future__ import annotations
@@ -168,15 +169,22 @@ def main() -> int:
     ap.add_argument("--baseline-requests", type=int, default=60)
     ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--databases", help="postgres,sqlite (default: both)")
+    ap.add_argument("--url", action="append", default=[],
+                    help="measure this already loaded store instead of loading scratch ones (repeatable)")
     args = ap.parse_args()
     rows = corpus()
     queries = analyst_queries(random.Random(9), rows, args.requests)
     every = max(1, args.requests // max(1, args.baseline_requests))
     results = {}
+    for url in args.url:
+        name = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+        with EventRepository(url).engine.connect() as conn:
+            print(f"{name}: {conn.execute(text('SELECT COUNT(*) FROM events')).scalar_one():,} events at {url}")
+        results[name] = run(url, queries, every)
     with tempfile.TemporaryDirectory() as tmp:
         only = set(args.databases.split(",")) if args.databases else None
-        with bench_databases(args.postgres, Path(tmp), only) as targets:
-            for name, url in targets:
+        with bench_databases(args.postgres, Path(tmp), only) as all_targets:
+            for name, url in [] if args.url else all_targets:
                 t0 = time.perf_counter()
                 load(url, args.events, rows)
                 print(f"{name}: loaded {args.events:,} events (indexed as inserted) in {time.perf_counter() - t0:.0f}s")

@@ -8,7 +8,8 @@ from prometheus_client import CollectorRegistry
 
 from services.common.contracts import Actor, Event, Evidence
 from services.common.ops import Health
-from services.store.api import CSV_COLUMNS, OPENAPI_PATH, create_app, openapi_document
+from services.store.api import OPENAPI_PATH, create_app, openapi_document
+from services.store.export import CSV_COLUMNS
 from services.store.metrics import StoreMetrics
 from services.store.queries import SORTS, encode_cursor
 from services.store.repository import EventRepository

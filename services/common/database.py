@@ -9,7 +9,7 @@ serialises writers by itself).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -44,13 +44,25 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def migrate(engine: Engine, service: str, migrations: Sequence[Sequence[str] | None]) -> int:
-    """Apply ``migrations[i]`` (a list of SQL statements) for every version i+1 not yet applied,
-    in order. A ``None`` entry is a version another branch of development owns and has not merged
-    yet: it is skipped and not recorded, so it is applied once it arrives, even after later
-    versions (each version's statements must not depend on a missing one's).
+Migration = Sequence[str] | Mapping[str, Sequence[str]] | None
 
-    Returns the highest version applied after migrating.
+
+def _statements(engine: Engine, migration: Migration) -> Sequence[str]:
+    """A migration's statements for this engine: one list for both databases, or one per dialect
+    name (``{"sqlite": [...], "postgresql": [...]}``) where their SQL differs."""
+    if isinstance(migration, Mapping):
+        return migration[engine.dialect.name]
+    return migration or []
+
+
+def migrate(engine: Engine, service: str, migrations: Sequence[Migration]) -> int:
+    """Apply ``migrations[i]`` (a list of SQL statements, or a list per dialect) for every version
+    i+1 not yet applied, in order.
+
+    A ``None`` entry is a version reserved by another branch and not here yet: it is skipped and not
+    recorded, so it is applied when it arrives, even after later versions (each version is applied
+    when it is missing from ``schema_migrations``, not only when it is above the highest there).
+    Returns the highest schema version applied.
     """
     with engine.begin() as conn:
         if is_postgres(engine):
@@ -58,11 +70,11 @@ def migrate(engine: Engine, service: str, migrations: Sequence[Sequence[str] | N
         conn.execute(text(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
         ))
-        applied = {v for (v,) in conn.execute(text("SELECT version FROM schema_migrations"))}
-        for version, statements in enumerate(migrations, start=1):
-            if version in applied or statements is None:
+        applied = set(conn.execute(text("SELECT version FROM schema_migrations")).scalars())
+        for version, migration in enumerate(migrations, start=1):
+            if version in applied or migration is None:
                 continue
-            for stmt in statements:
+            for stmt in _statements(engine, migration):
                 conn.execute(text(stmt))
             conn.execute(
                 text("INSERT INTO schema_migrations (version, applied_at) VALUES (:v, CURRENT_TIMESTAMP)"),

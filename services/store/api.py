@@ -8,11 +8,11 @@ and analysts' reviews (``review_api``: ``POST /events/{id}/review``, its undo, a
 
 from __future__ import annotations
 
-import csv
 import hmac
-import io
+import itertools
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
@@ -21,7 +21,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from prometheus_client import CollectorRegistry
 from starlette.routing import Match
 
@@ -29,6 +29,7 @@ from services.common.ops import Health, ops_routes
 from services.ingest.addresses import AddressPolicy
 
 from .changes_api import change_router
+from .export import acled_csv, geojson, wirewatch_csv
 from .metrics import StoreMetrics
 from .queries import SORTS, BadQuery, EventQuery
 from .repository import EventRepository
@@ -36,11 +37,6 @@ from .review import ReviewStatus
 from .review_api import review_routes
 
 PAGE = Path(__file__).with_name("web") / "index.html"
-CSV_COLUMNS = ["event_id", "event_date", "date_precision", "event_type", "sub_event_type", "actor1", "actor2",
-               "country", "admin1", "admin2", "location", "latitude", "longitude", "geo_precision", "fatalities",
-               "fatalities_min", "fatalities_max", "confidence", "sources", "source_urls", "review_status"]
-
-
 # fatalities are a 4-byte integer in PostgreSQL: a larger bound would be a database error, not a 400
 MAX_FATALITIES = 2**31 - 1
 
@@ -78,16 +74,18 @@ class Format(StrEnum):
     JSON = "json"
     CSV = "csv"
     GEOJSON = "geojson"
+    ACLED = "acled"
 
 
 def response_format(
-    format: str | None = Query(None, description="json (default), csv or geojson; or use Accept"),  # noqa: A002
+    format: str | None = Query(None, description="json (default), csv, geojson or acled (ACLED's CSV columns, "  # noqa: A002
+                                                 "every matching event, streamed); or use Accept"),
     accept: str | None = Header(None),
 ) -> Format:
     """The form asked for: ``format=`` if given (400 if it is none of ours), else by ``Accept``."""
     if format:
         if format not in Format.__members__.values():
-            raise HTTPException(400, "format must be json, csv or geojson")
+            raise HTTPException(400, "format must be json, csv, geojson or acled")
         return Format(format)
     accept = (accept or "").lower()
     if "text/csv" in accept:
@@ -108,7 +106,9 @@ def event_filters(  # noqa: PLR0913 - one Query parameter per filter: FastAPI re
     sub_event_type: str | None = Query(None, description="ACLED sub-event type, e.g. Armed clash"),
     min_fatalities: int | None = Query(None, ge=0, le=MAX_FATALITIES, description="At least this many fatalities"),
     bbox: str | None = Query(None, description="min_lon,min_lat,max_lon,max_lat"),
-    q: str | None = Query(None, min_length=2, max_length=200, description="Text in the evidence sentences"),
+    q: str | None = Query(None, min_length=2, max_length=200,
+                          description="Words that must all occur (any case; the last also as a prefix) in the "
+                                      "evidence, place or actors, e.g. taliban kunduz"),
     review_status: str | None = Query(None, description="Analysts' review: unreviewed, confirmed, corrected or "
                                       "rejected, comma-separated (default: all but rejected)"),
     reviewed: bool | None = Query(None, description="true: reviewed by an analyst; false: not reviewed"),
@@ -155,28 +155,26 @@ def page_parameters(
     return Page(sort, cursor, limit)
 
 
-def _csv(events: list[dict]) -> str:
-    out = io.StringIO()
-    w = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    w.writeheader()
-    for e in events:
-        rng = e.get("fatalities_range") or [None, None]
-        w.writerow({**e, "actor1": (e.get("actor1") or {}).get("name"), "actor2": (e.get("actor2") or {}).get("name"),
-                    "fatalities_min": rng[0], "fatalities_max": rng[1],
-                    "sources": "; ".join(sorted({s["outlet"] for s in e.get("sources", [])})),
-                    "source_urls": " ".join(s["url"] for s in e.get("sources", []))})
-    return out.getvalue()
+def _acled_pages(repo: EventRepository, query: EventQuery, cap: int | None) -> Iterator[list[dict]]:
+    """Every event ``query`` matches from its cursor on (at most ``cap``), a page at a time."""
+    left = cap
+    while left is None or left > 0:
+        events, cursor = repo.query(query if left is None else replace(query, limit=min(query.limit, left)))
+        yield events
+        if left is not None:
+            left -= len(events)
+        if cursor is None:
+            return
+        query = replace(query, cursor=cursor)
 
 
-def _geojson(events: list[dict], next_cursor: str | None) -> dict:
-    features = []
-    for e in events:
-        geometry = None
-        if e.get("longitude") is not None and e.get("latitude") is not None:
-            geometry = {"type": "Point", "coordinates": [e["longitude"], e["latitude"]]}
-        props = {k: v for k, v in e.items() if k not in ("evidence", "casualties", "claims")}
-        features.append({"type": "Feature", "id": e["event_id"], "geometry": geometry, "properties": props})
-    return {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}
+def _acled_response(repo: EventRepository, query: EventQuery, cap: int | None) -> StreamingResponse:
+    """ACLED CSV of every matching event (``export.acled_csv``), streamed page by page; a bad
+    filter is refused before the first byte (the first page is read here)."""
+    pages = _acled_pages(repo, query, cap)
+    first = next(pages)
+    return StreamingResponse(acled_csv(itertools.chain([first], pages)), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="wirewatch-acled.csv"'})
 
 
 def _check_admin(admin_token: str | None, authorization: str | None) -> None:
@@ -229,20 +227,23 @@ def create_app(repo: EventRepository, health: Health, registry: CollectorRegistr
                                      webhook_hosts or AddressPolicy()))
 
     @app.get("/events", summary="Merged events, newest first, filtered and paginated")
-    def list_events(filters: Annotated[EventQuery, Depends(event_filters)],
+    def list_events(request: Request, filters: Annotated[EventQuery, Depends(event_filters)],
                     page: Annotated[Page, Depends(page_parameters)],
                     kind: Annotated[Format, Depends(response_format)]) -> Response:
         query = replace(filters, sort=page.sort, cursor=page.cursor, limit=page.limit)
+        explicit_limit = "limit" in request.query_params
         if kind is Format.JSON:
             raw, next_cursor = repo.query_raw(query)
             body = (f'{{"count":{len(raw)},"next_cursor":{json.dumps(next_cursor)},"events":['
                     + ",".join(raw) + "]}")
             return Response(body, media_type="application/json")
+        if kind is Format.ACLED:
+            return _acled_response(repo, replace(query, limit=max_limit), page.limit if explicit_limit else None)
         events, next_cursor = repo.query(query)
         if kind is Format.CSV:
             headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
-            return Response(_csv(events), media_type="text/csv; charset=utf-8", headers=headers)
-        return JSONResponse(_geojson(events, next_cursor), media_type="application/geo+json")
+            return Response(wirewatch_csv(events), media_type="text/csv; charset=utf-8", headers=headers)
+        return JSONResponse(geojson(events, next_cursor), media_type="application/geo+json")
 
     @app.get("/events/{event_id}", summary="One merged event with its sources, claims and evidence")
     def get_event(event_id: str) -> JSONResponse:

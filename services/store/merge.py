@@ -127,6 +127,8 @@ def _sweep(reports: dict[str, dict], by_tolerance: dict[int, list[str]], join) -
 _PRECISION_ORDER = {"day": 0, "week": 1, "month": 2}
 _PLACE_FIELDS = ("event_date", "date_precision", "event_type", "sub_event_type", "actor1", "actor2", "country",
                  "admin1", "admin2", "location", "latitude", "longitude", "geo_precision")
+# ACLED's codes go with the actors and type they code: from the same report (absent when it has none)
+_CODE_FIELDS = ("disorder_type", "inter1", "inter2", "interaction", "civilian_targeting")
 
 
 def _precision_rank(r: dict) -> tuple:
@@ -173,6 +175,7 @@ def merge(members: Iterable[dict], extra_sources: Iterable[dict] = ()) -> dict:
         story_id = r["story_id"]
         casualties.extend({**c, "story_id": story_id} for c in r.get("casualties", ()))
     merged = {k: best.get(k) for k in _PLACE_FIELDS}
+    merged.update((k, best[k]) for k in _CODE_FIELDS if best.get(k) is not None)
     merged["event_id"] = members[0]["event_id"]
     merged["fatalities"] = figures[0] if figures else 0
     merged["fatalities_range"] = [figures[0], figures[-1]] if figures else None

@@ -17,7 +17,11 @@ from __future__ import annotations
 
 import orjson
 
-MIGRATIONS: list[list[str] | None] = [
+from services.common.database import Migration
+
+from . import search
+
+MIGRATIONS: list[Migration] = [
     [
         """CREATE TABLE events (
             event_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, event_date TEXT NOT NULL,
@@ -210,6 +214,9 @@ MIGRATIONS: list[list[str] | None] = [
         "CREATE INDEX events_review_status ON events (review_status, event_date)",
         "UPDATE reports SET cluster_id = NULL",
     ],
+    # 10: free text (``q``) through a full-text index kept in sync by the database, and the rows
+    # already stored indexed (``search``: FTS5 on SQLite, a tsvector column with GIN on PostgreSQL)
+    search.MIGRATION,
 ]
 
 

@@ -1,0 +1,208 @@
+"""Free text (``q``) on a store of 1,000,000 merged events, PostgreSQL and SQLite side by side: the
+full-text index against the old full scan (``evidence_text LIKE '%q%'``) as the baseline, in the
+same run, on the same rows, alone and combined with the other filters.
+
+The events' text, actors and places are real ACLED coding (../shared/data/acled*/, read at run time:
+Afghanistan, Somalia, Mexico, Yemen), each row sampled many times over ten years of dates, so the
+words and their frequencies are those of real event notes. The queries are what analysts type:
+places, actors, a word, a prefix being typed, and those with a province, a month or a type.
+
+Latency is one ``GET /events`` page (100 events, newest first) as the API's reader answers it,
+in-process, one query at a time; p50/p95 per kind of query, and the baseline's over a sample.
+
+    .venv/bin/python bench/store_search.py [--events 1000000] [--requests 400] [--baseline-requests 60]
+    .venv/bin/python bench/store_search.py --url sqlite:////tmp/store.db   # a store loaded before
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from databases import bench_databases  # noqa: E402
+from sqlalchemy import Connection, text  # noqa: E402
+
+from services.store import merge, search  # noqa: E402
+from services.store.queries import EventQuery, EventReader  # noqa: E402
+from services.store.repository import EventRepository  # noqa: E402
+from services.store.schema import EVENT_COLUMNS, event_row  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+CORPUS = {"AF": "acled/acled-afghanistan-2019-q2.csv", "SO": "acled-world/acled-somalia-2025-q3.csv",
+          "MX": "acled-world/acled-mexico-2020.csv", "YE": "acled-world/acled-yemen-2020.csv"}
+START = date(2016, 1, 1)
+DAYS = 3650
+COMMON = ["killed", "attack", "protest", "police", "wounded", "clashes"]
+
+
+def corpus() -> list[dict]:
+    """The real ACLED rows the synthetic events are drawn from."""
+    rows = []
+    for country, name in CORPUS.items():
+        with (SHARED / name).open(encoding="utf-8") as f:
+            for r in csv.DictReader(f):
+                rows.append({**r, "country": country})
+    return rows
+
+
+def like_condition(_conn: Connection, q: str) -> search.TextCondition:
+    """The old path, the baseline: a substring of the lower-cased evidence, by full scan."""
+    return search.TextCondition("evidence_text LIKE :fts", "%" + q.lower().replace("%", "").replace("_", "") + "%")
+
+
+def load(url: str, n: int, rows: list[dict], seed: int = 3) -> None:
+    """Fill the events table with ``n`` merged events (bulk insert, as a restore would; the index
+    is kept by the database as the rows go in)."""
+    rng = random.Random(seed)
+    repo = EventRepository(url)
+
+    def events():
+        for _ in range(n):
+            r = rng.choice(rows)
+            day = START + timedelta(days=rng.randrange(DAYS))
+            eid = uuid.UUID(int=rng.getrandbits(128)).hex
+            sid = uuid.UUID(int=rng.getrandbits(128)).hex
+            note = r["Notes"]
+            report = {"event_id": eid, "story_id": sid, "event_date": day.isoformat(), "date_precision": "day",
+                      "event_type": r["Type"], "sub_event_type": r["Sub_type"],
+                      "actor1": {"name": r["Actor1"], "surface_forms": []} if r["Actor1"] else None,
+                      "actor2": {"name": r["Actor2"], "surface_forms": []} if r["Actor2"] else None,
+                      "country": r["country"], "admin1": r["admin1"], "admin2": None, "location": r["Location"],
+                      "latitude": float(r["latitude"]), "longitude": float(r["longitude"]), "geo_precision": 1,
+                      "fatalities": int(r["Fatalities"] or 0), "confidence": 0.8, "claims": [], "casualties": [],
+                      "sources": [{"story_id": sid, "outlet": f"Outlet {rng.randrange(40)}",
+                                   "url": f"https://news.example/{sid}", "published_at": f"{day}T08:00:00+00:00"}],
+                      "evidence": [{"text": note, "start": 0, "end": len(note)}]}
+            yield event_row(merge.merge([report]))
+
+    with repo.engine.begin() as conn:
+        if repo.engine.dialect.name == "sqlite":
+            # the whole load in memory until commit: a page spilled early is not rewritten to the log
+            # again and again (with the default 2 MB cache 100k events took minutes)
+            conn.exec_driver_sql("PRAGMA cache_size = -3000000")
+        repo.dialect.insert(conn, "events", EVENT_COLUMNS, events())
+    with repo.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE events" if repo.engine.dialect.name == "postgresql" else "ANALYZE")
+    repo.close()
+
+
+def analyst_queries(rng: random.Random, rows: list[dict], n: int) -> list[tuple[str, dict]]:
+    """``n`` (kind, filters) pairs: what analysts type, alone and with other filters."""
+    out = []
+    for _ in range(n):
+        r = rng.choice(rows)
+        place = r["Location"]
+        actor_word = next((w for w in search.terms(r["Actor1"] or "police") if len(w) > 3), "police")
+        since = START + timedelta(days=rng.randrange(DAYS - 400))
+        kind = rng.choice(["place", "actor", "typing a place", "actor + place", "common word",
+                           "q + month", "q + province", "q + type", "q + country, year"])
+        params: dict = {
+            "place": {"q": place},
+            "actor": {"q": r["Actor1"] or "police"},
+            "typing a place": {"q": place[:4] if len(place) >= 4 else place},
+            "actor + place": {"q": f"{actor_word} {place}"},
+            "common word": {"q": rng.choice(COMMON)},
+            "q + month": {"q": actor_word, "since": since, "until": since + timedelta(days=30)},
+            "q + province": {"q": rng.choice(COMMON), "admin1": r["admin1"]},
+            "q + type": {"q": place, "event_type": r["Type"]},
+            "q + country, year": {"q": rng.choice(COMMON), "country": r["country"], "since": since,
+                                  "until": since + timedelta(days=365)},
+        }[kind]
+        out.append((kind, params))
+    return out
+
+
+def timed(reader: EventReader, params: dict) -> float:
+    t0 = time.perf_counter()
+    reader.query_raw(EventQuery(**params, limit=100))
+    return time.perf_counter() - t0
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * q))] * 1000
+
+
+def run(url: str, queries, baseline_every: int) -> tuple[dict, dict]:
+    """(index latencies, baseline latencies) by kind; the baseline on every ``baseline_every``-th
+    query, interleaved with the index's so that both see the same machine."""
+    repo = EventRepository(url)
+    indexed, scanned = EventReader(repo.engine), EventReader(repo.engine, like_condition)
+    fast: dict[str, list[float]] = {}
+    slow: dict[str, list[float]] = {}
+    for _, params in queries[:50]:  # warm the caches
+        timed(indexed, params)
+    for i, (kind, params) in enumerate(queries):
+        fast.setdefault(kind, []).append(timed(indexed, params))
+        if i % baseline_every == 0:
+            slow.setdefault(kind, []).append(timed(scanned, params))
+    repo.close()
+    return fast, slow
+
+
+def table(name: str, fast: dict, slow: dict) -> None:
+    print(f"\n{name}: {'query':<20}{'index p50':>12}{'index p95':>12}{'LIKE p50':>12}{'LIKE p95':>12}{'p50 ratio':>11}")
+    for kind in [*sorted(fast), "all"]:
+        f = [x for xs in fast.values() for x in xs] if kind == "all" else fast[kind]
+        s = [x for xs in slow.values() for x in xs] if kind == "all" else slow.get(kind, [])
+        base = f"{pct(s, 0.5):>9.1f} ms{pct(s, 0.95):>9.1f} ms{pct(s, 0.5) / max(pct(f, 0.5), 1e-6):>10.0f}x" if s \
+            else f"{'-':>12}{'-':>12}{'-':>11}"
+        print(f"{'':<{len(name) + 2}}{kind:<20}{pct(f, 0.5):>9.1f} ms{pct(f, 0.95):>9.1f} ms{base}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--requests", type=int, default=400)
+    ap.add_argument("--baseline-requests", type=int, default=60)
+    ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--databases", help="postgres,sqlite (default: both)")
+    ap.add_argument("--url", action="append", default=[],
+                    help="measure this already loaded store instead of loading scratch ones (repeatable)")
+    args = ap.parse_args()
+    rows = corpus()
+    queries = analyst_queries(random.Random(9), rows, args.requests)
+    every = max(1, args.requests // max(1, args.baseline_requests))
+    results = {}
+    for url in args.url:
+        name = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+        with EventRepository(url).engine.connect() as conn:
+            print(f"{name}: {conn.execute(text('SELECT COUNT(*) FROM events')).scalar_one():,} events at {url}")
+        results[name] = run(url, queries, every)
+    with tempfile.TemporaryDirectory() as tmp:
+        only = set(args.databases.split(",")) if args.databases else None
+        with bench_databases(args.postgres, Path(tmp), only) as all_targets:
+            for name, url in [] if args.url else all_targets:
+                t0 = time.perf_counter()
+                load(url, args.events, rows)
+                print(f"{name}: loaded {args.events:,} events (indexed as inserted) in {time.perf_counter() - t0:.0f}s")
+                with EventRepository(url).engine.connect() as conn:
+                    print(f"{name}: {conn.execute(text('SELECT COUNT(*) FROM events')).scalar_one():,} events")
+                results[name] = run(url, queries, every)
+    print(f"\nGET /events page of 100, newest first, on {args.events:,} events; {args.requests} queries "
+          f"(the LIKE baseline on every {every}th), one at a time, in-process")
+    for name, (fast, slow) in results.items():
+        table(name, fast, slow)
+    for name, (fast, slow) in results.items():
+        f = [x for xs in fast.values() for x in xs]
+        s = [x for xs in slow.values() for x in xs]
+        print(f"{name}: index p95 {pct(f, 0.95):.1f} ms over all queries (target <= 50 ms), median "
+              f"{statistics.median(f) * 1000:.1f} ms; LIKE baseline p95 {pct(s, 0.95):.0f} ms, median "
+              f"{statistics.median(s) * 1000:.0f} ms ({statistics.median(s) / statistics.median(f):.0f}x the index's)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

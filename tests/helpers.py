@@ -16,6 +16,7 @@ from sqlalchemy import text
 from services.common.contracts import Actor, Event, Source
 from services.extract.extractor import RuleExtractor, story_from_text
 from services.store.repository import EventRepository
+from services.store.schema import EVENT_COLUMNS
 from tests.conftest import shared_path
 
 DISTRICTS = [("Kunduz", "Dasht-e-Archi", 37.13, 69.17), ("Kunduz", "Imam Sahib", 37.18, 68.92),
@@ -83,7 +84,12 @@ def dump(repo: EventRepository) -> list:
     """Every row of the store's tables, in key order: equal dumps are equal stores."""
     with repo.engine.connect() as conn:
         return [tuple(r) for table in ("events", "reports", "story_links")
-                for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all()]
+                for r in conn.execute(text(f"SELECT {_columns(table)} FROM {table} ORDER BY 1")).all()]
+
+
+def _columns(table: str) -> str:
+    """The store's own columns (not the search index's, which differ by database)."""
+    return ", ".join(EVENT_COLUMNS) if table == "events" else "*"
 
 
 def seed_events() -> dict[str, list[Event]]:

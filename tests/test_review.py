@@ -48,6 +48,11 @@ def test_a_correction_wins_and_the_extracted_values_stay_visible():
     assert apply(merged, []) is merged and merged["review_status"] == "unreviewed"
 
 
+def test_the_queries_know_every_status():
+    from services.store import queries
+    assert set(queries._STATUSES) == set(ReviewStatus) and set(queries._SHOWN) == set(ReviewStatus) - {"rejected"}
+
+
 def test_the_latest_decision_gives_the_status():
     assert status_of([]) is ReviewStatus.UNREVIEWED
     assert status_of([_review("confirm", "1")]) is ReviewStatus.CONFIRMED

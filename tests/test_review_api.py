@@ -74,7 +74,9 @@ def test_confirm_reject_correct_undo_and_audit(database_url):
     assert _ids(c, review_status="rejected") == ["e00007"]
     assert _ids(c, review_status="rejected,confirmed") == ["e00007", "e00006"]
     assert _ids(c, reviewed="true") == ["e00008", "e00006"] and _ids(c, reviewed="false") == ["e00009"]
-    assert _ids(c, actor="Islamic State") == ["e00008"]
+    assert _ids(c, actor="Islamic State") == ["e00008"] and _ids(c, reviewed="true", review_status="unreviewed") == []
+    assert _ids(c, reviewed="true", review_status="rejected,unreviewed") == ["e00007"]
+    assert c.get("/events", params={"review_status": "maybe"}).status_code == 400
     rows = list(csv.DictReader(io.StringIO(c.get("/events", params={"format": "csv"}).text)))
     assert {r["event_id"]: r["review_status"] for r in rows} == {
         "e00006": "confirmed", "e00008": "corrected", "e00009": "unreviewed"}

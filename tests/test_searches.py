@@ -30,8 +30,8 @@ def _client(repo: EventRepository, token: str | None = "admin-token", allowed=("
 
 
 @pytest.fixture
-def repo(tmp_path):
-    r = EventRepository(f"sqlite:///{tmp_path / 's.db'}")
+def repo(database_url):
+    r = EventRepository(database_url)
     r.upsert_many([make_event(i) for i in range(12)])
     yield r
     r.close()

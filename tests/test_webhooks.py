@@ -105,8 +105,8 @@ def test_one_signed_delivery_per_matching_event_change_through_a_restart(kafka_s
     assert [a["status"] for a in log] == ["delivered"] * 7
 
 
-def _repo_with_search(tmp_path, url: str):
-    repo = EventRepository(f"sqlite:///{tmp_path / 's.db'}")
+def _repo_with_search(database_url, url: str):
+    repo = EventRepository(database_url)
     search = repo.searches.create("Kunduz", EventQuery(admin1="Kunduz"), url, SECRET)
     return repo, search
 
@@ -125,10 +125,10 @@ class _Waits:
         return False
 
 
-def test_a_failing_receiver_is_retried_with_backoff_then_disabled_and_can_be_re_enabled(tmp_path):
+def test_a_failing_receiver_is_retried_with_backoff_then_disabled_and_can_be_re_enabled(database_url):
     receiver = WebhookReceiver([500])
     try:
-        repo, search = _repo_with_search(tmp_path, receiver.url)
+        repo, search = _repo_with_search(database_url, receiver.url)
         registry = CollectorRegistry()
         policy = WebhookPolicy(AddressPolicy.from_entries([receiver.host]), max_attempts=3, backoff_s=0.01,
                                disable_after=2)
@@ -163,7 +163,7 @@ def test_a_failing_receiver_is_retried_with_backoff_then_disabled_and_can_be_re_
 
 
 def test_the_address_guard_refuses_a_private_target_on_every_attempt(tmp_path, receiver):
-    repo, search = _repo_with_search(tmp_path, receiver.url)
+    repo, search = _repo_with_search(f"sqlite:///{tmp_path / 's.db'}", receiver.url)
     registry = CollectorRegistry()
     dispatcher = Dispatcher(repo, WebhookPolicy(AddressPolicy(), max_attempts=3, disable_after=1),
                             WebhookMetrics(registry))

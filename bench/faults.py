@@ -101,6 +101,7 @@ def sigterm(p: Pipeline, rng: random.Random, duration: float) -> list[str]:
     rng.shuffle(order)
     for name, when in zip(order, _moments(rng, duration, len(order)), strict=True):
         _at(p, t0, when)
+        p.wait_running(name)  # mid-stream: a process still importing has nothing to drain
         code, took = p.services[name].terminate(GRACE_S)
         log.info("SIGTERM %s: exit %s in %.1fs", name, code, took)
         if code != 0:
@@ -180,12 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--items", type=int, default=300, help="archive items per run")
     ap.add_argument("--start", default="2021-08-01", help="first archive day (the fall of Kabul is in August)")
     ap.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="only these (repeatable)")
+    ap.add_argument("--match", default=None, help="only items whose title or description this regex finds")
     ap.add_argument("--duration", type=float, default=20.0, help="seconds over which the items are published")
     ap.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
     ap.add_argument("--timeout", type=float, default=300.0, help="longest wait for one run to go quiet")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    config = RunConfig(load_items(args.items, args.start), duration_s=args.duration, database=args.database)
+    config = RunConfig(load_items(args.items, args.start, args.match), duration_s=args.duration, database=args.database)
     reference_result, reference = run_once(config, "clean", 0, None, args.timeout)
     if reference is None or not reference_result.passed:
         print(f"the clean run failed: {reference_result.problems}")

@@ -136,6 +136,19 @@ class Pipeline:
     def lag(self) -> int:
         return sum(consumer_lag(self.broker.bootstrap, group, topics) for group, topics in GROUPS.values())
 
+    def wait_running(self, name: str, timeout_s: float = 120.0) -> None:
+        """Wait until ``name`` answers /healthz (its signal handlers are installed by then)."""
+        port = self.api_port if name == "store" else self.ops_ports[name]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2.0).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RunStuck(f"{name} did not answer /healthz within {timeout_s:.0f}s: {self.services[name].log_tail(800)}")
+
     def ingest_polls(self) -> int | None:
         """Feed polls the running ingest has finished (its ``wirewatch_ingest_polls_total``), or None."""
         try:

@@ -46,8 +46,10 @@ def _paragraphs(description: str) -> str:
     return "\n\n".join(p for p in clean if p and not p.startswith("Continue reading"))
 
 
-def load_items(limit: int | None = None, start: str | None = None, path: Path = ARCHIVE) -> list[ArchiveItem]:
-    """The archive's items in publication order (ties by link), from ``start`` (ISO date), at most ``limit``."""
+def load_items(limit: int | None = None, start: str | None = None, match: str | None = None,
+               path: Path = ARCHIVE) -> list[ArchiveItem]:
+    """The archive's items in publication order (ties by link), from ``start`` (ISO date), at most
+    ``limit``; with ``match``, only those whose title or description the regular expression finds."""
     rows = []
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
@@ -56,6 +58,9 @@ def load_items(limit: int | None = None, start: str | None = None, path: Path = 
     rows.sort(key=lambda r: (r[0], r[1]))
     if start:
         rows = [r for r in rows if r[0].date().isoformat() >= start]
+    if match:
+        pattern = re.compile(match)
+        rows = [r for r in rows if pattern.search(r[2]["title"]) or pattern.search(r[2].get("description") or "")]
     rows = rows[:limit] if limit else rows
     return [ArchiveItem(i, _feed_of(r["source"]), r["title"], _paragraphs(r.get("description") or ""), t, link)
             for i, (t, link, r) in enumerate(rows)]

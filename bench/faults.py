@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.harness.digest import StoreDigest, dead_letters  # noqa: E402
+from bench.harness.digest import StoreDigest, dead_letters, first_difference, store_rows  # noqa: E402
 from bench.harness.pipeline import SERVICES, Pipeline, RunConfig, RunStuck  # noqa: E402
 from bench.harness.poison import EXCERPT_LIMIT, inject, poisons  # noqa: E402
 from bench.harness.processes import freeze, thaw  # noqa: E402
@@ -114,20 +114,22 @@ def poison(p: Pipeline, rng: random.Random, duration: float) -> list[str]:
     _at(p, time.monotonic(), _moments(rng, duration, 1)[0])
     items = poisons()
     inject(p.broker.bootstrap, items)
-    return [f"poison:{x.key}" for x in items]  # checked once the run is quiet (check_poison)
+    return [f"poison:{x.kind}" for x in items]  # checked once the run is quiet (check_poison)
 
 
-def check_poison(p: Pipeline, keys: list[str]) -> list[str]:
-    """Every poison has an extract dead letter with a bounded excerpt, its true size and hash."""
+def check_poison(p: Pipeline, kinds: list[str]) -> list[str]:
+    """Every poison has a dead letter (from extract, or from the store for a report extract made of
+    it) with a bounded excerpt; valid input that yields nothing has none (and the digest shows that
+    nothing of it was stored)."""
     letters = dead_letters(p.broker.bootstrap)
     problems = []
-    for key in keys:
-        found = [d for d in letters if d.key == key]
-        if not any(d.stage == "extract" for d in found):
-            problems.append(f"{key}: no dead letter from extract (got {[d.stage for d in found]})")
+    for x in (x for x in poisons() if x.kind in kinds):
+        found = [d for d in letters if d.key == x.key or (x.marker and x.marker in d.value)]
+        if x.dead_letter and not found:
+            problems.append(f"{x.key}: no dead letter")
         for d in found:
             if len(d.value.encode()) > EXCERPT_LIMIT or (d.value_truncated and d.value_bytes <= EXCERPT_LIMIT):
-                problems.append(f"{key}: dead letter excerpt not bounded ({len(d.value)} chars)")
+                problems.append(f"{x.key}: dead letter excerpt not bounded ({len(d.value)} chars)")
     return problems
 
 
@@ -141,6 +143,9 @@ SCENARIOS: dict[str, Fault] = {
 }
 
 
+REFERENCE_ROWS: list[str] = []  # the clean run's rows, to say how a differing store differs
+
+
 def run_once(config: RunConfig, scenario: str, seed: int, reference: StoreDigest | None,
              timeout_s: float) -> tuple[RunResult, StoreDigest | None]:
     """One run of ``scenario``; with no reference it is the clean run that makes one."""
@@ -151,8 +156,11 @@ def run_once(config: RunConfig, scenario: str, seed: int, reference: StoreDigest
             poison_keys = [k.split(":", 1)[1] for k in outcome if k.startswith("poison:")]
             problems = [k for k in outcome if not k.startswith("poison:")]
             digest = p.wait_quiet(timeout_s, expected=reference)
-            if reference is not None and digest != reference:
-                problems.append(f"store differs from the clean run: {digest} != {reference}")
+            if reference is None:
+                REFERENCE_ROWS[:] = store_rows(p.store_url)
+            elif digest != reference:
+                problems.append(f"store differs from the clean run: {digest} != {reference}: "
+                                + first_difference(store_rows(p.store_url), REFERENCE_ROWS))
             if (lag := p.lag()) != 0:
                 problems.append(f"consumer lag {lag} at the end")
             problems += check_poison(p, poison_keys) if poison_keys else []

@@ -45,6 +45,24 @@ def store_digest(url: str) -> StoreDigest:
     return StoreDigest(digest.hexdigest(), *counts)
 
 
+def store_rows(url: str) -> list[str]:
+    """Every row the digest covers, as text (to show how two stores differ)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [f"{table}: {tuple(row)!r}" for table in TABLES
+                    for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all()]
+    finally:
+        engine.dispose()
+
+
+def first_difference(a: list[str], b: list[str], chars: int = 600) -> str:
+    """Where two row lists part: the first rows of each that the other lacks."""
+    only_a, only_b = sorted(set(a) - set(b)), sorted(set(b) - set(a))
+    return f"{len(only_a)} rows only here, e.g. {only_a[:1]!s:.{chars}}; {len(only_b)} only in the clean run, " \
+           f"e.g. {only_b[:1]!s:.{chars}}"
+
+
 def consumer_lag(bootstrap: str, group: str, topics: tuple[str, ...]) -> int:
     """Records on ``topics`` that ``group`` has not committed past (end offset - committed, summed)."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,

@@ -49,6 +49,10 @@ class RunConfig:
     database: str = "postgres"  # or "sqlite"
     poll_interval_s: float = 1.0
     partitions: int = 4
+    window: int | None = None  # items per feed (ingest takes as many); None: every item, for short runs
+    # the replay server's port, the same for every run of a config: it is part of each item's URL,
+    # hence of its story id and of every stored row
+    replay_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -77,7 +81,8 @@ class Pipeline:
         self.root = Path(tempfile.mkdtemp(prefix="wirewatch-harness-"))
         span = (config.items[-1].published - config.items[0].published).total_seconds() if config.items else 0
         speed = span / config.duration_s if config.duration_s > 0 and span > 0 else None
-        self.replay = ReplayServer(config.items, speed=speed, window=max(200, len(config.items)))
+        self.replay = ReplayServer(config.items, speed=speed, window=config.window or max(200, len(config.items)),
+                                   port=config.replay_port)
         self.broker = EmbeddedBroker()
         self.postgres: PrivatePostgres | None = PrivatePostgres() if config.database == "postgres" else None
         self.api_port = free_port()
@@ -116,6 +121,11 @@ class Pipeline:
             "WIREWATCH_INGEST_MIN_INTERVAL_S": str(c.poll_interval_s),
             "WIREWATCH_INGEST_MAX_INTERVAL_S": str(c.poll_interval_s),
             "WIREWATCH_INGEST_MAX_ITEMS_PER_FEED": str(self.replay.window),
+            # a loaded machine must not turn an article fetch into a timeout and the story into its
+            # feed text: the run would differ from the clean one for a reason that is not a fault
+            "WIREWATCH_INGEST_READ_TIMEOUT_S": "60", "WIREWATCH_INGEST_TOTAL_TIMEOUT_S": "120",
+            # nor the first story after a (re)start, which waits for the worker to load the gazetteer
+            "WIREWATCH_EXTRACT_STORY_TIMEOUT_S": "300",
             "WIREWATCH_STORE_API_PORT": str(self.api_port), "WIREWATCH_STORE_WRITE_RETRY_S": "600",
         }
         if self.postgres:

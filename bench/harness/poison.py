@@ -22,6 +22,8 @@ EXCERPT_LIMIT = EXCERPT_BYTES  # a dead letter's excerpt is never longer (bytes 
 class Poison:
     kind: str
     value: bytes
+    marker: str | None = None  # the story id, found in the excerpt of a later stage's dead letter
+    dead_letter: bool = True  # False: valid input that must simply yield nothing (the store proves it)
 
     @property
     def key(self) -> str:
@@ -44,12 +46,14 @@ def poisons(max_message_bytes: int = 1_048_576) -> list[Poison]:
         Poison("json-not-object", b"[1, 2, 3]"),
         Poison("wrong-schema", orjson.dumps({"story_id": 5, "text": ["no"], "published_at": "yesterday"})),
         Poison("raw-nul", b'{"story_id": "a\x00b", "text": "\x00\x00"}'),
-        Poison("nul-escaped", orjson.dumps(_story("poison-nul", text="\u0000" * 50, title="\u0000"))),
+        Poison("nul-escaped", orjson.dumps(_story("poison-nul", text="\u0000" * 50, title="\u0000")),
+               dead_letter=False),
         Poison("lone-surrogate", b'{"story_id": "poison-surrogate", "text": "\\ud800 killed in Kabul"}'),
         Poison("date-out-of-range", orjson.dumps(_story("poison-date", published_at="0001-01-01T00:00:00+05:00",
                                                         fetched_at="0001-01-01T00:00:00+05:00",
                                                         text="Yesterday a bomb killed 5 people in Kabul."))),
-        Poison("huge-fatalities", orjson.dumps(_story("poison-fatalities", text=killed))),
+        # the extractor reads the figure; the store refuses it (services.store.prepare.MAX_FATALITIES)
+        Poison("huge-fatalities", orjson.dumps(_story("poison-fatalities", text=killed)), marker="poison-fatalities"),
         Poison("oversized", orjson.dumps(_story("poison-big", text="x" * (max_message_bytes + 1000)))),
     ]
 

@@ -92,8 +92,10 @@ class VirtualClock:
 class ReplayServer:
     """The feeds ``/feed/<outlet>.xml``, the pages ``/a/<index>.html`` and an allow-all robots.txt."""
 
-    def __init__(self, items: list[ArchiveItem], speed: float | None = None, window: int = 200) -> None:
+    def __init__(self, items: list[ArchiveItem], speed: float | None = None, window: int = 200,
+                 port: int = 0) -> None:
         self.items = items
+        self.port = port
         self.window = window
         self.clock = VirtualClock(items[0].published if items else datetime.now(), speed)
         self.by_feed: dict[str, list[ArchiveItem]] = {}
@@ -164,7 +166,7 @@ class ReplayServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._httpd.daemon_threads = True
         threading.Thread(target=self._httpd.serve_forever, name="replay", daemon=True).start()
         return self

@@ -31,3 +31,10 @@ def test_a_paragraph_break_is_preferred_and_a_text_without_sentences_is_cut_at_a
 def test_a_text_with_no_boundary_is_cut_hard_at_the_limit():
     bounded = bound_text("x" * 5000, 1000)
     assert bounded.text == "x" * 1000 and bounded.original_chars == 5000
+
+
+def test_a_date_before_datetime_min_in_utc_is_no_date():
+    from services.ingest.article import parse_date
+
+    assert parse_date("0001-01-01T00:00:00+05:00") is None  # astimezone(UTC) would overflow
+    assert parse_date("0001-01-02T00:00:00+05:00") is not None

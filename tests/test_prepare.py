@@ -39,3 +39,13 @@ def test_a_message_the_contract_refuses_is_a_validation_error():
         prepare(b'{"event_id": "no other field"}')
     with pytest.raises(ValueError):
         prepare(b"{not json")
+
+
+@pytest.mark.parametrize("fatalities", [2**31, 2**63 - 1, -1])
+def test_a_figure_no_column_holds_is_refused_with_its_kind(fatalities):
+    from services.store.prepare import MAX_FATALITIES, ReportOutOfRange
+
+    with pytest.raises(ReportOutOfRange) as caught:
+        prepare(make_event(1, fatalities=fatalities).to_bytes())
+    assert caught.value.kind == "fatalities_out_of_range" and isinstance(caught.value, ValueError)
+    assert prepare(make_event(2, fatalities=MAX_FATALITIES).to_bytes()).data["fatalities"] == MAX_FATALITIES

@@ -45,9 +45,6 @@ def test_any_page_gives_text_or_no_article_text(pages):
     check()
 
 
-@pytest.mark.xfail(raises=OverflowError, strict=True,
-                   reason="article.parse_date('0001-01-01T00:00:00+05:00') raises OverflowError from astimezone "
-                          "(outside its try); services/ingest/article.py belongs to the kafka branch")
 def test_any_date_string_parses_to_utc_or_none():
     @settings(max_examples=300, deadline=2000)
     @given(value=DATES)

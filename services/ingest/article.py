@@ -67,6 +67,8 @@ class NoArticleText(Exception):
 
 
 def parse_date(value: str | None) -> datetime | None:
+    """A date string as an aware UTC datetime, or None when it is missing, unparseable or outside the
+    range a UTC datetime can hold (never raises)."""
     if not value:
         return None
     try:
@@ -75,7 +77,10 @@ def parse_date(value: str | None) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+05:00 is before datetime.min in UTC: no usable date
+        return None
 
 
 def decode_html(body: bytes, content_type: str | None) -> str:

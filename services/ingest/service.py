@@ -81,6 +81,7 @@ class IngestService:
         self._global = asyncio.Semaphore(settings.ingest_concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._publish_lock = asyncio.Lock()
+        self._stop: threading.Event | None = None  # set by ``run``: a stop leaves new items for later
         self.totals = CycleStats()
         state.sync_feeds(feeds)
         self._refresh_parked_gauge()
@@ -115,7 +116,9 @@ class IngestService:
 
     async def run(self, stop: threading.Event, tick_s: float = 1.0,
                   on_cycle: Callable[[CycleStats], None] | None = None) -> None:
-        """Run cycles until ``stop`` is set; a stop between cycles is seen within 0.1 s."""
+        """Run cycles until ``stop`` is set; a stop between cycles is seen within 0.1 s, and one during
+        a cycle within one article fetch: the items not yet fetched are left for the next start."""
+        self._stop = stop
         while not stop.is_set():
             if self.health:
                 self.health.beat("ingest")
@@ -138,6 +141,13 @@ class IngestService:
     async def _limited_get(self, url: str, max_bytes: int, headers=None, accept=(200,)):
         async with self._global, self._host_semaphore(url):
             return await self.fetcher.get(url, max_bytes=max_bytes, headers=headers, accept_status=accept)
+
+    async def _article_get(self, url: str):
+        """The article page, or None when the service began stopping while it waited for its turn."""
+        async with self._global, self._host_semaphore(url):
+            if self._stopping():
+                return None
+            return await self.fetcher.get(url, max_bytes=self.settings.ingest_max_page_bytes, accept_status=(200,))
 
     # -- one feed --------------------------------------------------------------------------------
 
@@ -210,11 +220,17 @@ class IngestService:
         built = await asyncio.gather(*(self._build_story(feed, c.entry, c.link, c.canonical_url)
                                        for c in candidates))
         stories = [s for s in built if s is not None]
+        interrupted = self._stopping() and len(stories) < len(candidates)
         stats.feed_text_fallbacks = sum(1 for c in stories if c.story.text_source == "feed")
         published = await self._dedup_and_publish(feed, stories, stats)
         if published is None:
             stats.feeds_failed = 1
             self._failed(feed, st, "publish failed")
+            return stats
+        if interrupted:  # the rest of the items stay new: no validators kept, due again at once
+            self.state.release(feed.id, self.owner, PollSucceeded(
+                polled_at=time.time(), interval_s=(st.interval_s if st else None) or feed.interval_s
+                or self.settings.ingest_poll_interval_s, next_poll_at=time.time(), validators=None, moved_to=None))
             return stats
         self.metrics.polls.labels(feed=feed.id, outcome="new" if stats.stories_published else "no_new_items").inc()
         ttl = parsed.get("feed", {}).get("ttl")
@@ -250,7 +266,13 @@ class IngestService:
             return DUPLICATE
         return item
 
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
+
     async def _build_story(self, feed: Feed, entry, link: str | None, canon: str) -> Candidate | None:
+        """The story of one new item, or None when the service is stopping (the item stays new)."""
+        if self._stopping():
+            return None
         title = html_to_text(entry.get("title", ""))
         summary = html_to_text(entry.get("summary", ""))
         feed_time = entry_time(entry)
@@ -261,7 +283,9 @@ class IngestService:
                 raise NoArticleText("no_link", "the item has no link")
             if self.robots is not None and not await self.robots.allowed(link):
                 raise NoArticleText("robots", "robots.txt disallows fetching it")
-            res = await self._limited_get(link, self.settings.ingest_max_page_bytes)
+            res = await self._article_get(link)
+            if res is None:
+                return None
             self.metrics.fetch_duration.labels(kind="article").observe(res.elapsed_s)
             self.metrics.fetch_bytes.labels(kind="article").inc(len(res.body))
             html = decode_html(res.body, res.headers.get("content-type"))

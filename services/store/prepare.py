@@ -34,12 +34,30 @@ class PreparedReport(NamedTuple):
 
 _EVENTS = Codec(Event)
 
+# ``fatalities`` is a 4-byte INTEGER column (PostgreSQL); no real report comes near it, so a figure
+# outside 0..MAX_FATALITIES is a data error of the extractor, refused here on both databases alike
+MAX_FATALITIES = 2**31 - 1
+
+
+class ReportOutOfRange(ValueError):
+    """A report whose figure no column holds; ``kind`` is a bounded label (dead letter, metric)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
 
 def prepare(raw: bytes) -> PreparedReport:
     """Validate one ``Event`` message (pydantic's ``ValidationError`` if the contract refuses it)
     and work out all that depends on it alone. The canonical JSON is the stored form: the model's
-    fields in declaration order and no free-form mappings, so equal reports give equal text."""
+    fields in declaration order and no free-form mappings, so equal reports give equal text.
+    A figure outside what the columns hold raises ``ReportOutOfRange`` (a ``ValueError``: the
+    service dead-letters it at once, never retried, never clamped: a wrong figure is not guessed)."""
     canonical, data = _EVENTS.decode(raw)
+    fatalities = data.get("fatalities") or 0
+    if not 0 <= fatalities <= MAX_FATALITIES:
+        raise ReportOutOfRange("fatalities_out_of_range",
+                               f"fatalities_out_of_range: {fatalities} is outside 0..{MAX_FATALITIES}")
     payload = canonical.decode()
     return PreparedReport(data["event_id"], payload, data, report_row(data, payload),
                           orjson.dumps(window(data)).decode(), event_row(merge.merge([data])),

@@ -251,6 +251,7 @@ class IngestService:
         return item
 
     async def _build_story(self, feed: Feed, entry, link: str | None, canon: str) -> Candidate | None:
+        first_seen = datetime.now(UTC)  # the item is new in its feed: the end-to-end latency starts here
         title = html_to_text(entry.get("title", ""))
         summary = html_to_text(entry.get("summary", ""))
         feed_time = entry_time(entry)
@@ -296,6 +297,7 @@ class IngestService:
             language=language or feed.language,
             published_at=feed_time or page_time,
             fetched_at=datetime.now(UTC),
+            first_seen_at=first_seen,
             guid=guid,
             text_source=source,
             text_truncated=bounded.truncated,

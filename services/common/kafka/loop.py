@@ -21,6 +21,7 @@ from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
 from pydantic import ValidationError
 
 from .deadletter import PoisonMessage, dead_letter
+from .lag import ConsumerLag
 from .publisher import Offsets, Publisher
 from .writebehind import Batch, Commits, Job, WriteBehind
 
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 
 
 class LoopMetrics(Protocol):
-    """What the loop counts in a service's metrics: ``dead_lettered`` is a Counter labelled ``reason``."""
+    """What the loop counts in a service's metrics: ``dead_lettered`` is a Counter labelled ``reason``;
+    a ``consumer_lag`` Gauge (``services.common.metrics``), if the metrics have one, gets the lag."""
 
     dead_lettered: object
 
@@ -114,6 +116,8 @@ class ConsumeLoop:
         # the consumer's fetch size is the message size limit (clients.make_consumer sets both)
         self.max_message_bytes: int | None = consumer.config.get("max_partition_fetch_bytes")
         self._behind = WriteBehind(stage, write_behind, max_collected) if write_behind else None
+        lag_gauge = getattr(metrics, "consumer_lag", None)
+        self.lag = ConsumerLag(consumer, lag_gauge) if lag_gauge is not None else None
         if self._behind is not None and consumer.subscription():
             consumer.subscribe(topics=sorted(consumer.subscription()), listener=_DrainOnRevoke(self))
 
@@ -159,6 +163,7 @@ class ConsumeLoop:
         if not batch:
             self.drain()
             self._record_positions({})
+            self._refresh_lag()
             return 0
         commits: Commits = {}
         count = 0
@@ -173,7 +178,12 @@ class ConsumeLoop:
         else:
             for written in self._behind.add(commits, count):
                 self._commit(written)
+        self._refresh_lag()
         return count
+
+    def _refresh_lag(self) -> None:
+        if self.lag is not None:
+            self.lag.maybe_refresh(self.stats.positions)
 
     def write_pending(self) -> list[Batch]:
         """Write everything handled so far (write-behind mode; otherwise nothing is pending) and
@@ -237,6 +247,8 @@ class ConsumeLoop:
     def close(self) -> None:
         if self._behind is not None:
             self._behind.close()
+        if self.lag is not None:
+            self.lag.clear()
         try:
             self.consumer.close(autocommit=False, timeout_ms=5000)
         except Exception:

@@ -40,6 +40,7 @@ ENV PATH=/opt/wirewatch/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     WIREWATCH_CACHE_DIR=/opt/wirewatch/cache \
     WIREWATCH_DATA_DIR=/tmp/wirewatch \
+    WIREWATCH_BUILD_COMMIT=${REVISION} \
     HOME=/tmp
 USER 10001:10001
 WORKDIR /tmp

@@ -31,9 +31,6 @@ SCHEMAS = SHARED_K8S / "schemas"
 DASHBOARD_SCHEMA = SHARED_K8S / "grafana" / "dashboard.jsonschema.json"
 OVERLAYS = sorted(p.name for p in (DEPLOY / "overlays").iterdir() if (p / "kustomization.yaml").exists())
 BUILTIN_GROUPS = {"v1", "apps/v1", "policy/v1", "networking.k8s.io/v1"}
-# metrics the observability change adds with exactly these names (issue 13)
-PLANNED_METRICS = {"wirewatch_kafka_consumer_lag", "wirewatch_store_newest_event_timestamp_seconds",
-                   "wirewatch_end_to_end_latency_seconds", "wirewatch_build_info"}
 
 
 def tool(name: str) -> str:
@@ -257,9 +254,31 @@ def test_every_alert_has_for_severity_runbook_and_a_unit_test():
         assert name in tested, f"{name} has no promtool unit test"
 
 
+def _runbook_urls(docs: list[dict]) -> list[str]:
+    return [r["annotations"]["runbook_url"] for d in docs if d["kind"] == "PrometheusRule"
+            for g in d["spec"]["groups"] for r in g["rules"]]
+
+
+def test_runbook_links_follow_the_one_configured_base(rendered, tmp_path):
+    monitoring = yaml.safe_load((MONITORING / "kustomization.yaml").read_text())
+    literal = next(g for g in monitoring["configMapGenerator"] if g["name"] == "wirewatch-runbook")["literals"][0]
+    _, docs = rendered
+    urls = _runbook_urls(docs)
+    assert urls and all(u.split("#")[0] == literal.split("=", 1)[1] for u in urls)
+    assert not any(d["metadata"]["name"].startswith("wirewatch-runbook") for d in docs)  # local: never applied
+    # another base in that one place moves every link
+    copy = tmp_path / "monitoring"
+    shutil.copytree(MONITORING, copy)
+    text = (copy / "kustomization.yaml").read_text().replace(literal, "base=https://runbooks.example/RUNBOOK.md")
+    (copy / "kustomization.yaml").write_text(text)
+    moved = _runbook_urls(kustomize(copy))
+    assert [u.split("#")[1] for u in moved] == [u.split("#")[1] for u in urls]
+    assert all(u.startswith("https://runbooks.example/RUNBOOK.md#") for u in moved)
+
+
 def test_rules_and_dashboards_use_metrics_that_exist():
     exported = set(re.findall(r'"(wirewatch_[a-z_]+)"', "".join(
-        p.read_text(encoding="utf-8") for p in (ROOT / "services").rglob("*.py")))) | PLANNED_METRICS
+        p.read_text(encoding="utf-8") for p in (ROOT / "services").rglob("*.py"))))
     texts = [a["expr"] for a in alerts()] + [
         t["expr"] for p in (MONITORING / "dashboards").glob("*.json")
         for panel in json.loads(p.read_text())["panels"] for t in panel["targets"]]

@@ -68,6 +68,8 @@ async def test_publishes_every_article_once_and_marks_the_republication(kafka_se
     for s in stories:
         assert s.text_source == "article" and "cookies" not in s.text and "All rights reserved" not in s.text
         assert s.published_at is not None and s.language == "en"
+        # the end-to-end latency starts when the item is first seen, before its page is fetched
+        assert s.first_seen_at is not None and s.first_seen_at <= s.fetched_at
 
 
 async def test_unchanged_feed_sends_validators_and_is_not_parsed(kafka_settings, site, monkeypatch):

@@ -101,3 +101,22 @@ def test_metrics_serve_the_process_registry():
     Counter("wirewatch_test_things_total", "things", registry=registry).inc(3)
     body = client(Health(), registry).get("/metrics").text
     assert "wirewatch_test_things_total 3.0" in body
+
+
+def test_metrics_carry_each_readiness_checks_last_result(health):
+    broken = threading.Event()
+
+    def broker() -> None:
+        if broken.is_set():
+            raise ConnectionError("broker away")
+
+    health.add_check("broker", broker)
+    health.add_check("database", lambda: None)
+    time.sleep(0.2)
+    c = client(health)
+    body = c.get("/metrics").text
+    assert 'wirewatch_readiness_check_ok{check="broker"} 1.0' in body
+    assert 'wirewatch_readiness_check_ok{check="database"} 1.0' in body
+    broken.set()
+    time.sleep(0.3)
+    assert 'wirewatch_readiness_check_ok{check="broker"} 0.0' in c.get("/metrics").text

@@ -244,3 +244,40 @@ def test_replaying_the_topics_from_offset_0_in_any_partition_order_changes_nothi
     _replay_partition_by_partition(kafka_settings, repo, order, ends)
     assert dump(repo) == first
     repo.close()
+
+
+def _written(handler, events, first_offset: int = 0) -> None:
+    """Hand ``events`` to the handler as consumed records and write them as the loop would."""
+    from types import SimpleNamespace
+
+    for i, e in enumerate(events):
+        handler(SimpleNamespace(topic=EVENTS_TOPIC, partition=0, offset=first_offset + i, key=None,
+                                value=e.to_bytes()))
+    handler.detach()()
+
+
+def _histogram(metrics: StoreMetrics) -> tuple[float, float]:
+    samples = {s.name: s.value for m in metrics.end_to_end.collect() for s in m.samples}
+    return samples["wirewatch_end_to_end_latency_seconds_count"], samples["wirewatch_end_to_end_latency_seconds_sum"]
+
+
+def test_freshness_and_end_to_end_latency_count_first_stores_only(tmp_path):
+    from services.store.service import StoreHandler
+
+    repo = EventRepository(f"sqlite:///{tmp_path / 'e2e.db'}")
+    metrics = StoreMetrics(CollectorRegistry())
+    started = metrics.newest_event._value.get()
+    assert started > 0  # a store that never writes still ages from its start
+    handler = StoreHandler(repo, publisher=None, metrics=metrics)  # type: ignore[arg-type]
+    seen = datetime.now(UTC) - timedelta(seconds=30)
+    _written(handler, [make_event(1, first_seen_at=seen), make_event(2)])
+    count, total = _histogram(metrics)
+    assert count == 1 and 30 <= total < 60  # the event without first_seen_at is stored, not timed
+    assert metrics.newest_event._value.get() >= started
+    metrics.newest_event.set(0)
+    _written(handler, [make_event(1, first_seen_at=seen)], 2)  # a replay: unchanged
+    assert _histogram(metrics)[0] == 1 and metrics.newest_event._value.get() == 0
+    _written(handler, [make_event(1, first_seen_at=seen, fatalities=40)], 3)  # revised: fresher, not first
+    assert _histogram(metrics)[0] == 1 and metrics.newest_event._value.get() > 0
+    handler.close()
+    repo.close()

@@ -50,6 +50,8 @@ class Story(_Message):
     language: str | None = None
     published_at: datetime | None = Field(None, description="Publication time (UTC) from page or feed")
     fetched_at: datetime
+    first_seen_at: datetime | None = Field(
+        None, description="When ingest first saw the item in its feed (UTC); the start of the end-to-end latency")
     guid: str | None = None
     text_source: Literal["article", "feed"] = Field(
         "article", description="'feed' when the page could not be fetched or had no text"
@@ -134,6 +136,8 @@ class Event(_Message):
     evidence: list[Evidence] = Field(default_factory=list)
     confidence: float = Field(ge=0.0, le=1.0)
     extractor: str = Field(description="Name and version of the extractor that produced it")
+    first_seen_at: datetime | None = Field(
+        None, description="The story's first_seen_at, carried through extract for the end-to-end latency")
 
 
 class DeadLetter(_Message):

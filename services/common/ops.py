@@ -4,7 +4,8 @@
 timeout; ``/readyz`` answers 200 when every readiness check (broker reachable, database answers)
 passed on its last run, and answers at once whatever hangs: the checks run in the background
 with bounded waits (``readiness.ReadinessMonitor``) and the body gives each one's status, detail
-and age; ``/metrics`` is the process's single Prometheus registry.
+and age; ``/metrics`` is the process's single Prometheus registry, with the same checks' results
+as ``wirewatch_readiness_check_ok{check}``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .metrics import for_registry
 from .readiness import CHECK_INTERVAL_S, CHECK_TIMEOUT_S, Check, ReadinessMonitor, ReadinessReport
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ def ops_routes(health: Health, registry: CollectorRegistry) -> list[Route]:
         return JSONResponse(report.as_json(), status_code=200 if report.ok else 503)
 
     async def metrics(_: Request) -> Response:
+        for_registry(registry).set_readiness(await asyncio.to_thread(health.readiness))
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return [

@@ -57,6 +57,9 @@ class CommonSettings(BaseSettings):
     ops_host: str = Field("127.0.0.1", description="Address the /metrics, /healthz, /readyz server binds")
     ops_port: int = Field(0, description="Port of the ops server (0: pick a free one)")
     liveness_timeout_s: float = Field(120.0, description="/healthz fails when a loop made no progress this long")
+    build_commit: str | None = Field(
+        None, description="Source commit of the running build, shown in wirewatch_build_info (the image sets it "
+                          "from its REVISION build argument)")
 
     def sqlite_url(self, name: str) -> str:
         return f"sqlite:///{(self.data_dir / f'{name}.db').resolve()}"

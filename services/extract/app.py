@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from services.common.contracts import STORIES_TOPIC
 from services.common.kafka import ConsumeLoop, Publisher, make_consumer, make_producer
+from services.common.metrics import export_build_info
 from services.common.ops import Health
 
 from .metrics import ExtractMetrics
@@ -33,6 +34,7 @@ class ExtractApp:
 
 
 def build(settings: ExtractSettings, registry: CollectorRegistry, health: Health) -> ExtractApp:
+    export_build_info(registry, settings.build_commit)
     publisher = Publisher(make_producer(settings, "extract"))
     consumer = make_consumer(settings, "extract", settings.extract_group_id, [STORIES_TOPIC])
     loop, handler = make_loop(consumer, publisher, load_extractor(settings.extract_extractor),

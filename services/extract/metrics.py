@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from services.common.metrics import for_registry
+
 
 class ExtractMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -19,3 +21,4 @@ class ExtractMetrics:
             registry=registry)
         self.dead_lettered = Counter("wirewatch_extract_deadletter_total", "Stories dead-lettered, by reason",
                                      ["reason"], registry=registry)
+        self.consumer_lag = for_registry(registry).consumer_lag  # the consume loop keeps it

@@ -67,6 +67,7 @@ class ExtractHandler:
         finally:
             self.metrics.duration.observe(time.perf_counter() - t0)
         for event in events:
+            event.first_seen_at = event.first_seen_at or story.first_seen_at  # for the end-to-end latency
             self.publisher.send(EVENTS_TOPIC, event.event_id, event.to_bytes())
             self.metrics.events.labels(event_type=event.event_type).inc()
         self.events_published += len(events)

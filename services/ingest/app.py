@@ -13,6 +13,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry
 
 from services.common.kafka import Publisher, make_producer
+from services.common.metrics import export_build_info
 from services.common.ops import Health
 
 from .feeds import Feed, load_feeds
@@ -62,6 +63,7 @@ class IngestApp:
 def build(settings: IngestSettings, registry: CollectorRegistry, health: Health,
           feeds: list[Feed] | None = None) -> IngestApp:
     """The ingest service over ``feeds`` (default: the registry file the settings name)."""
+    export_build_info(registry, settings.build_commit)
     state = IngestState(settings.ingest_database_url or settings.sqlite_url("ingest"))
     health.add_check("database", state.check)
     publisher = Publisher(make_producer(settings, "ingest"))

@@ -273,6 +273,7 @@ class IngestService:
         """The story of one new item, or None when the service is stopping (the item stays new)."""
         if self._stopping():
             return None
+        first_seen = datetime.now(UTC)  # the item is new in its feed: the end-to-end latency starts here
         title = html_to_text(entry.get("title", ""))
         summary = html_to_text(entry.get("summary", ""))
         feed_time = entry_time(entry)
@@ -320,6 +321,7 @@ class IngestService:
             language=language or feed.language,
             published_at=feed_time or page_time,
             fetched_at=datetime.now(UTC),
+            first_seen_at=first_seen,
             guid=guid,
             text_source=source,
             text_truncated=bounded.truncated,

@@ -9,6 +9,7 @@ import threading
 from prometheus_client import CollectorRegistry
 
 from services.common.kafka import ConsumeLoop, Publisher, make_consumer, make_producer
+from services.common.metrics import export_build_info
 from services.common.ops import Health, HttpServer
 from services.ingest.addresses import AddressPolicy
 
@@ -62,6 +63,7 @@ class StoreApp:
 
 
 def build(settings: StoreSettings, registry: CollectorRegistry, health: Health) -> StoreApp:
+    export_build_info(registry, settings.build_commit)
     repo = EventRepository(settings.store_database_url or settings.sqlite_url("store"))
 
     def check_database() -> None:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from services.common.metrics import for_registry
+
+# first seen in a feed -> stored: seconds when the pipeline keeps up, hours when a backlog drains
+END_TO_END_BUCKETS = (1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 2 * 3600, 6 * 3600, 24 * 3600)
 
 
 class StoreMetrics:
@@ -20,3 +27,11 @@ class StoreMetrics:
         self.api_duration = Histogram("wirewatch_store_api_request_duration_seconds", "API request duration",
                                       ["route"], registry=registry,
                                       buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+        self.consumer_lag = for_registry(registry).consumer_lag  # the consume loop keeps it
+        self.newest_event = Gauge("wirewatch_store_newest_event_timestamp_seconds",
+                                  "Unix time this store last inserted or updated an event (its start time "
+                                  "until it has: a store that never writes still ages)", registry=registry)
+        self.newest_event.set(time.time())
+        self.end_to_end = Histogram("wirewatch_end_to_end_latency_seconds",
+                                    "From a feed item first seen by ingest to its event first stored",
+                                    registry=registry, buckets=END_TO_END_BUCKETS)

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
+from datetime import datetime
 
 from kafka.consumer.fetcher import ConsumerRecord
 from pydantic import ValidationError
@@ -120,6 +121,7 @@ class StoreHandler:
                     self.metrics.dead_lettered.labels(reason=type(row_exc).__name__).inc()
             self.publisher.flush()
         self.metrics.write_duration.observe(time.perf_counter() - t0)
+        self._observe_stored(pending, results)
         for r in results:
             self.totals.inserted += r.inserted
             self.totals.updated += r.updated
@@ -127,6 +129,19 @@ class StoreHandler:
             self.metrics.events.labels(result="inserted").inc(r.inserted)
             self.metrics.events.labels(result="updated").inc(r.updated)
             self.metrics.events.labels(result="unchanged").inc(r.unchanged)
+
+    def _observe_stored(self, pending: list[tuple[object, PreparedReport]], results: list[WriteResult]) -> None:
+        """The store's freshness and end-to-end latency: the time of the last insert or update, and
+        for each report stored for the first time, how long since ingest first saw its item."""
+        if not any(r.inserted or r.updated for r in results):
+            return
+        now = time.time()
+        self.metrics.newest_event.set(now)
+        first_seen = {report.event_id: report.data.get("first_seen_at") for _, report in pending}
+        for eid in (eid for r in results for eid in r.inserted_ids):
+            seen = first_seen.get(eid)
+            if seen:
+                self.metrics.end_to_end.observe(max(0.0, now - datetime.fromisoformat(seen).timestamp()))
 
     def _write_shards(self, reports: list[PreparedReport]) -> list[WriteResult]:
         if self._shards is None:

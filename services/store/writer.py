@@ -40,6 +40,7 @@ class WriteResult:
     updated: int = 0
     unchanged: int = 0
     clusters_written: int = 0
+    inserted_ids: list[str] = field(default_factory=list)  # the reports stored for the first time
 
 
 @dataclass
@@ -120,6 +121,7 @@ class ReportWriter:
         for eid, report in latest.items():
             if eid not in stored.payloads:
                 result.inserted += 1
+                result.inserted_ids.append(eid)
             elif stored.payloads[eid] != report.payload:
                 result.updated += 1
             else:

@@ -22,6 +22,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 
 from .deadletter import PoisonMessage, dead_letter
+from .lag import ConsumerLag
 from .publisher import Offsets, Publisher
 from .writebehind import Batch, Commits, Job, WriteBehind
 
@@ -29,7 +30,8 @@ log = logging.getLogger(__name__)
 
 
 class LoopMetrics(Protocol):
-    """What the loop counts in a service's metrics: ``dead_lettered`` is a Counter labelled ``reason``."""
+    """What the loop counts in a service's metrics: ``dead_lettered`` is a Counter labelled ``reason``;
+    a ``consumer_lag`` Gauge (``services.common.metrics``), if the metrics have one, gets the lag."""
 
     @property
     def dead_lettered(self) -> Counter: ...
@@ -116,6 +118,8 @@ class ConsumeLoop:
         # the consumer's fetch size is the message size limit (clients.make_consumer sets both)
         self.max_message_bytes: int | None = consumer.config.get("max_partition_fetch_bytes")
         self._behind = WriteBehind(stage, write_behind, max_collected) if write_behind else None
+        lag_gauge = getattr(metrics, "consumer_lag", None)
+        self.lag = ConsumerLag(consumer, lag_gauge) if lag_gauge is not None else None
         if self._behind is not None and consumer.subscription():
             consumer.subscribe(topics=sorted(consumer.subscription()), listener=_DrainOnRevoke(self))
 
@@ -161,6 +165,7 @@ class ConsumeLoop:
         if not batch:
             self.drain()
             self._record_positions({})
+            self._refresh_lag()
             return 0
         commits: Commits = {}
         count = 0
@@ -175,7 +180,12 @@ class ConsumeLoop:
         else:
             for written in self._behind.add(commits, count):
                 self._commit(written)
+        self._refresh_lag()
         return count
+
+    def _refresh_lag(self) -> None:
+        if self.lag is not None:
+            self.lag.maybe_refresh(self.stats.positions)
 
     def write_pending(self) -> list[Batch]:
         """Write everything handled so far (write-behind mode; otherwise nothing is pending) and
@@ -239,6 +249,8 @@ class ConsumeLoop:
     def close(self) -> None:
         if self._behind is not None:
             self._behind.close()
+        if self.lag is not None:
+            self.lag.clear()
         try:
             self.consumer.close(autocommit=False, timeout_ms=5000)
         except Exception:

@@ -12,6 +12,8 @@ command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 # the analysts' page is tested in a real headless browser
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# ... and driven through its chromedriver (selenium) when a test needs to act on an open page
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 # Kafka over TLS is tested for real: socat terminates TLS in front of the test broker, openssl makes the certificates
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import threading
 import time
+import zlib
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -154,3 +155,115 @@ class WebhookReceiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def two_outlet_reports(i: int = 900) -> list[Event]:
+    """Two reports of one clash (same district and day, shared actor) from two outlets, with
+    casualties, claims and evidence sentences at their offsets: the store merges them into one event
+    (id ``e{i:05d}``) whose figures range from 3 to 5 killed."""
+    from services.common.contracts import Casualty, Claim, Evidence
+
+    def report(n: int, outlet: str, killed: int, hour: int) -> Event:
+        lead = "Taliban fighters attacked a checkpoint in Dasht-e-Archi on Monday, officials said."
+        toll = f"At least {killed} soldiers were killed in the clash, a spokesman said."
+        return make_event(
+            i, event_id=f"e{i + n:05d}", story_id=f"story-{outlet.lower()}",
+            casualties=[Casualty(group="Military Forces of Afghanistan", kind="killed", min=killed,
+                                 text=f"{killed} soldiers were killed")],
+            claims=[Claim(speaker="Zabihullah Mujahid" if n else "Ahmad Khan", organisation="Taliban" if n else
+                          "Ministry of Defence", statement=toll, figure=str(killed), verified=not n)],
+            evidence=[Evidence(text=lead, start=0, end=len(lead)),
+                      Evidence(text=toll, start=len(lead) + 1, end=len(lead) + 1 + len(toll))],
+            sources=[Source(story_id=f"story-{outlet.lower()}", outlet=outlet, url=f"https://example.org/{outlet}",
+                            published_at=datetime(2026, 3, 2, hour, tzinfo=UTC))], fatalities=killed)
+    return [report(0, "Pajhwok", 5, 9), report(1, "TOLOnews", 3, 7)]
+
+
+def png_rows(path: Path) -> tuple[int, int, list[bytes]]:
+    """Width, height and the RGB rows of an 8-bit RGB or RGBA PNG (what Chromium writes), with the
+    PNG row filters undone, so that colours can be checked where they are drawn."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width, height, ctype = 8, b"", 0, 0, 0
+    while pos < len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, ctype = int.from_bytes(body[:4], "big"), int.from_bytes(body[4:8], "big"), body[9]
+            assert body[8] == 8 and ctype in (2, 6) and body[12] == 0, "only 8-bit, non-interlaced RGB(A)"
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw, bpp = zlib.decompress(idat), 4 if ctype == 6 else 3
+    stride, prev, rows = width * bpp, bytearray(width * bpp), []
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + b) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 0xFF
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+        rows.append(bytes(x for j in range(0, stride, bpp) for x in line[j:j + 3]))
+        prev = line
+    return width, height, rows
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage",
+                  # any host but loopback fails to resolve: the page must not need one (no tiles, fonts or CDNs)
+                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+
+
+def chromium_driver(profile: Path, width: int = 1280, height: int = 900):
+    """A selenium driver of Debian's headless chromium through its chromedriver (both installed by
+    scripts/install-system-packages.sh); skips the test where they are missing, fails under CI."""
+    import os
+    import shutil
+
+    import pytest
+
+    binary, driver = shutil.which("chromium") or shutil.which("chromium-browser"), shutil.which("chromedriver")
+    if not binary or not driver:
+        if os.environ.get("CI"):
+            pytest.fail("chromium/chromedriver are not installed; scripts/install-system-packages.sh installs them")
+        pytest.skip("chromium/chromedriver are not installed (scripts/install-system-packages.sh installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"]:
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    # the page itself, not the window around it, is width x height (screenshots are exactly that)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    return browser
+
+
+def wait_until(check, timeout_s: float = 10.0):
+    """``check()``'s first truthy value, polled every 0.1 s; AssertionError after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"not true within {timeout_s} s")
+
+
+def open_page(driver, url: str, timeout_s: float = 20.0) -> None:
+    """Load the analysts' page and wait until it has drawn its events and its live stream is open."""
+    driver.get(url)
+    wait_until(lambda: driver.execute_script("return document.body.dataset.loaded === 'true' "
+                                             "&& document.body.dataset.live === 'open'"), timeout_s)

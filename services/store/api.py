@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import itertools
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -28,13 +29,17 @@ from starlette.routing import Match
 from services.common.ops import Health, ops_routes
 from services.ingest.addresses import AddressPolicy
 
+from .boundaries import boundary_routes
 from .changes_api import change_router
+from .event_view import EventViews
 from .export import acled_csv, geojson, wirewatch_csv
+from .live import ChangeLog, LiveLimits, live_routes
 from .metrics import StoreMetrics
 from .queries import SORTS, BadQuery, EventQuery
 from .repository import EventRepository
 from .review import ReviewStatus
 from .review_api import review_routes
+from .timeline import timeline_routes
 
 PAGE = Path(__file__).with_name("web") / "index.html"
 # fatalities are a 4-byte integer in PostgreSQL: a larger bound would be a database error, not a 400
@@ -212,9 +217,23 @@ def _answer_errors_and_count(app: FastAPI, metrics: StoreMetrics) -> None:
         return response
 
 
+def _once(make):
+    """``make()`` on the first call, the same object after (the live log needs the database)."""
+    made: list = []
+    lock = threading.Lock()
+
+    def get():
+        with lock:
+            if not made:
+                made.append(make())
+            return made[0]
+
+    return get
+
+
 def create_app(repo: EventRepository, health: Health, registry: CollectorRegistry, metrics: StoreMetrics,
                max_limit: int = 1000, admin_token: str | None = None,
-               webhook_hosts: AddressPolicy | None = None) -> FastAPI:
+               webhook_hosts: AddressPolicy | None = None, live: LiveLimits | None = None) -> FastAPI:
     """The store's HTTP app over ``repo``: read-only but for the token-guarded rebuild."""
     app = FastAPI(title="Wirewatch events API", version="1",
                   description="ACLED-style conflict events extracted from news feeds, merged across outlets.")
@@ -245,14 +264,19 @@ def create_app(repo: EventRepository, health: Health, registry: CollectorRegistr
             return Response(wirewatch_csv(events), media_type="text/csv; charset=utf-8", headers=headers)
         return JSONResponse(geojson(events, next_cursor), media_type="application/geo+json")
 
-    @app.get("/events/{event_id}", summary="One merged event with its sources, claims and evidence")
+    # the fixed /events/... routes come before /events/{event_id}
+    app.include_router(timeline_routes(lambda: repo.engine, event_filters))
+    app.include_router(boundary_routes())
+    app.include_router(live_routes(_once(lambda: ChangeLog(repo.engine)), event_filters, live or LiveLimits()))
+
+    @app.get("/events/{event_id}", summary="One event's full story: sources, claims, figures, evidence, merges")
     def get_event(event_id: str) -> JSONResponse:
         if len(event_id) > 128:
             raise HTTPException(400, "event id too long")
         event = repo.get(event_id)
         if event is None:
             raise HTTPException(404, f"no event {event_id}")
-        return JSONResponse(event)
+        return JSONResponse(EventViews(repo.engine).view(event))
 
     @app.get("/stats", summary="Event and fatality counts by day, province or type")
     def stats(filters: Annotated[EventQuery, Depends(event_filters)],

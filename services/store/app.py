@@ -14,6 +14,8 @@ from services.common.ops import Health, HttpServer
 from services.ingest.addresses import AddressPolicy
 
 from .api import create_app
+from .boundaries import warm_up
+from .live import LiveLimits
 from .metrics import StoreMetrics
 from .repository import EventRepository
 from .service import STORE_TOPICS, StoreHandler, make_loop
@@ -42,8 +44,10 @@ class StoreApp:
     def start_api(self, port: int | None = None) -> HttpServer:
         """Serve the API (and /metrics, /healthz, /readyz) on the settings' host, on ``port`` if given."""
         s = self.settings
+        live = LiveLimits(max_streams=s.store_live_max_streams, poll_ms=s.store_live_poll_ms)
         app = create_app(self.repo, self.health, self.registry, self.metrics, s.store_api_max_limit, s.admin_token(),
-                         AddressPolicy.from_entries(s.store_webhook_allowed_hosts))
+                         AddressPolicy.from_entries(s.store_webhook_allowed_hosts), live)
+        warm_up()  # the map's outlines, built while nobody waits for them
         self.api = HttpServer(app, s.store_api_host, s.store_api_port if port is None else port, name="api").start()
         return self.api
 

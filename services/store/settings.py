@@ -29,6 +29,12 @@ class StoreSettings(CommonSettings):
         2, ge=1, le=4, description="PostgreSQL transactions that write a batch at once, each for its own "
                                     "provinces and event types, 1-4 (SQLite: always one)"
     )
+    store_live_max_streams: int = Field(
+        20, ge=1, description="Live update streams (GET /events/stream) one API process keeps open at once"
+    )
+    store_live_poll_ms: int = Field(
+        1000, ge=100, description="How often each live stream looks for new or changed events, in ms"
+    )
     store_admin_token: SecretStr | None = Field(
         None, description="Bearer token for admin endpoints (POST /admin/rebuild, reviews); unset: admin disabled"
     )

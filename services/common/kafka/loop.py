@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 class LoopMetrics(Protocol):
     """What the loop counts in a service's metrics: ``dead_lettered`` is a Counter labelled ``reason``."""
 
-    dead_lettered: object
+    @property
+    def dead_lettered(self) -> object: ...  # read-only: any service's Counter satisfies it
 
 
 DEADLETTER_WRITE_FAILED = "deadletter_write_failed"  # the metric's reason when a dead letter was lost

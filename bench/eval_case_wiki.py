@@ -17,6 +17,9 @@ confidence) is in the article's country. The annotated country of a mention is t
 arguments, resolved as a country name (pycountry), else through the curated Afghan gazetteer (AF),
 else as a name the world gazetteer knows as a whole ("Diyala province", not "Rue Victor Hugo"); an
 article's is the most common one over its attack/death mentions, else over ``labels.place_args``.
+Death toll: an article's annotated toll is the first count given for the Victim of a Life.Die mention
+(``death_toll``); of the articles reporting an attack or a death that have one, the share whose best event
+(as for the country; no event: wrong) has exactly that many fatalities.
 
 Neither set gives a publication date (``published_at`` is null): a story is dated at the latest date
 it names with a year (the end of that month, or of that year: a report is no older than what it
@@ -46,11 +49,12 @@ from eval_world import (
     table,
 )
 
+from services.extract.numbers import find_quantities
 from services.extract.world import default_world
 
 FIXED_PUBLISHED = date(2021, 6, 30)  # CASE 2021's year
 CASE_TARGETS = {"sub": "≥70%", "non_event": "≥80%"}
-WIKI_TARGETS = {"article_event": "≥80%", "article_country": "≥90%"}
+WIKI_TARGETS = {"article_event": "≥80%", "article_country": "≥90%", "article_toll": "≥60%"}
 ATTACK_DIE = ("Conflict.Attack", "Life.Die")
 ANY_VIOLENCE = (*ATTACK_DIE, "Life.Injure", "Justice.Arrest")
 
@@ -194,6 +198,7 @@ class Article:
     published: date
     mentions: list[WikiMention]
     place_args: list[str]
+    toll: int | None = None  # the first count the annotation gives for the dead (``death_toll``)
 
     def country(self) -> str | None:
         votes = Counter(c for m in self.mentions if m.event_type.startswith(ATTACK_DIE) for c in m.countries)
@@ -255,6 +260,32 @@ def _mention(text: str, m: dict, spans: list, sentences: list) -> WikiMention | 
     return WikiMention(m.get("event_type") or "", (s0, s1), (t0, t1), countries)
 
 
+_AGE = re.compile(r",\s*\d{1,3}\s*,?$")  # "Campbell, 29, who": an age, not a count
+
+
+def death_toll(labels: dict) -> int | None:
+    """The article's death toll by its annotation: the first count, in document order, of the Victim of a
+    Life.Die mention: the victim's head when it is a number ("left 21"), else a number among the four tokens
+    before it ("killing at least 26 people", "Scores" = 40 by the number reader). None if no victim is counted."""
+    tokens = labels.get("tokens") or []
+    ents = {e.get("id"): e for e in labels.get("entity_mentions") or []}
+    found: list[tuple[int, int]] = []
+    for m in labels.get("event_mentions") or []:
+        if not (m.get("event_type") or "").startswith("Life.Die"):
+            continue
+        for arg in m.get("arguments") or []:
+            e = ents.get(arg.get("entity_id")) if arg.get("role") == "Victim" else None
+            if not e or not isinstance(e.get("start"), int) or not isinstance(e.get("end"), int):
+                continue
+            head = " ".join(tokens[e["start"]:e["end"]])
+            before = " ".join(tokens[max(0, e["start"] - 4):e["start"]])
+            phrase = f"{before} {head}".strip()
+            near = [q for q in find_quantities(phrase) if q.end > len(phrase) - len(head) - 14]
+            if near and not _AGE.search(phrase[:near[-1].end + 2]):
+                found.append((e["start"], near[-1].min))
+    return min(found)[1] if found else None
+
+
 def load_wiki(path: Path, limit: int | None = None) -> list[Article]:
     out = []
     for rec in read_jsonl(path, limit):
@@ -263,7 +294,8 @@ def load_wiki(path: Path, limit: int | None = None) -> list[Article]:
         sentences = labels.get("sentences") or []
         spans = _sentence_spans(text, sentences)
         mentions = [x for m in labels.get("event_mentions") or [] if (x := _mention(text, m, spans, sentences))]
-        out.append(Article(rec["id"], text, story_date(rec)[0], mentions, list(labels.get("place_args") or [])))
+        out.append(Article(rec["id"], text, story_date(rec)[0], mentions, list(labels.get("place_args") or []),
+                           death_toll(labels)))
     return out
 
 
@@ -280,7 +312,7 @@ def touches(event, m: WikiMention) -> bool:
 class WikiTally:
     c: Counter = field(default_factory=Counter)
     errors: dict[str, list[str]] = field(default_factory=lambda: {"missed mention": [], "wrong country": [],
-                                                                  "event on no mention": []})
+                                                                  "event on no mention": [], "wrong toll": []})
 
     def add(self, a: Article, events: list) -> None:
         c = self.c
@@ -308,6 +340,12 @@ class WikiTally:
         c = self.c
         c["articles"] += 1
         c["articles_event"] += bool(on)
+        if a.toll is not None:  # an article with no event on its mentions gets its toll wrong
+            c["articles_toll"] += 1
+            got_toll = getattr(best_event(on), "fatalities", None) if on else None
+            c["articles_toll_right"] += got_toll == a.toll
+            if got_toll != a.toll:
+                self.errors["wrong toll"].append(f"{a.id} got {got_toll!r} want {a.toll!r}")
         cc = a.country()
         if on and cc:
             c["articles_placed"] += 1
@@ -331,6 +369,9 @@ def eval_wiki(path: Path, limit: int | None, show_errors: int) -> None:
          WIKI_TARGETS["article_event"]),
         ("  of those, best such event in the article's country", pct(c["articles_right"], c["articles_placed"]), "",
          WIKI_TARGETS["article_country"]),
+        ("articles with an annotated toll: best event's fatalities exact", pct(c["articles_toll_right"],
+                                                                           c["articles_toll"]), "",
+         WIKI_TARGETS["article_toll"]),
     ], ["no naive baseline: the mentions are scored against the extractor's own evidence offsets",
         f"country: {c['placed']} of {c['mentions']} mentions have a Place argument that resolves to a country; "
         f"{c['articles_placed']} articles with an event have an annotated country"])

@@ -187,3 +187,19 @@ def test_additional_people_add_to_the_total(book):
 def test_a_partisan_claim_does_not_count(book):
     assert _total(book, ["2 soldiers were killed in the clash.", "The Taliban claimed 30 soldiers were killed."]) == 2
     assert _total(book, ["Militants claimed 20 soldiers were killed."]) == 0
+
+
+@pytest.mark.parametrize("sentence,expected", [
+    # bodies are the dead, whatever else the sentence says ("taken to hospital", "injured people")
+    ("Separately, health officials in Kunduz said about 14 bodies, including women and children, as well as more "
+     "than 30 injured people, had been taken to hospital.", [(CIV, "killed", 14)]),
+    ("Police said 12 bodies were found in a ditch near the town.", [(CIV, "killed", 12)]),
+    ("Three soldiers later died of their wounds in hospital.", [(MIL, "killed", 3)]),
+    # a death toll stands for the dead when the sentence counts none itself; beside its own figures it would count twice
+    ("The death toll rose to 23, officials said.", [(CIV, "killed", 23)]),
+    ("The death toll from the attack has risen to 40.", [(CIV, "killed", 40)]),
+    ("The blast killed 5 people, bringing the death toll to 12.", [(CIV, "killed", 5)]),
+    ("The toll road to Kunduz was closed for 3 days.", []),
+])
+def test_bodies_and_death_tolls_count_the_dead(book, sentence, expected):
+    assert _read(book, sentence) == expected

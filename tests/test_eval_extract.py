@@ -319,6 +319,30 @@ def test_place_arguments_resolve_to_countries():
 
 # -- the real files ------------------------------------------------------------------------------
 
+def test_article_death_toll_is_the_first_counted_victim_and_scored_on_the_best_event():
+    cw = _case_wiki()
+    tokens = ["Campbell", ",", "29", ",", "died", ".", "The", "blast", "killed", "at", "least", "26", "people", ".",
+              "Later", "30", "people", "died", "."]
+    ents = [{"id": "T1", "start": 0, "end": 1}, {"id": "T2", "start": 11, "end": 12},
+            {"id": "T3", "start": 15, "end": 16}]
+    die = [{"event_type": "Life.Die.Unspecified", "arguments": [{"entity_id": e, "role": "Victim"}]}
+           for e in ("T1", "T3", "T2")]
+    labels = {"tokens": tokens, "entity_mentions": ents, "event_mentions": die}
+    assert cw.death_toll(labels) == 26  # the first count in the text; "Campbell, 29," is an age
+    assert cw.death_toll({**labels, "event_mentions": die[:1]}) is None
+    text = "A bomb killed 26 people in Kabul."
+    m = cw.WikiMention("Conflict.Attack.DetonateExplode", (0, len(text)), (7, 13), frozenset({"AF"}))
+
+    def event(fatalities, confidence):
+        return SimpleNamespace(evidence=[SimpleNamespace(start=0, end=len(text))], country="AF",
+                               confidence=confidence, fatalities=fatalities, sub_event_type="Attack")
+
+    for events, right in (([event(26, 0.9), event(3, 0.5)], 1), ([event(3, 0.9), event(26, 0.5)], 0), ([], 0)):
+        t = cw.WikiTally()
+        t.add(cw.Article("a", text, date(2020, 1, 1), [m], [], 26), events)
+        assert (t.c["articles_toll"], t.c["articles_toll_right"]) == (1, right)
+
+
 def test_real_case_and_wikievents_files_load_completely():
     cw = _case_wiki()
     snippets = cw.load_case(shared_path("data", "case2021", "case2021-task2-snippets.jsonl"))
@@ -343,7 +367,8 @@ def test_short_run_prints_every_table(capsys):
     out = capsys.readouterr().out
     for title in ("Seeds", "ACLED Afghanistan 2019 Q2 (15 notes)", "ACLED Somalia", "ACLED Mexico", "ACLED Yemen",
                   "ISAF", "CASE 2021", "WikiEvents", "naive baseline", "target", "notes that gave no event",
-                  "non-events that gave no event", "attack/death mentions inside an event's evidence"):
+                  "non-events that gave no event", "attack/death mentions inside an event's evidence",
+                  "best event's fatalities exact"):
         assert title in out, title
     assert out.count("  time: ") == 8
 

@@ -50,6 +50,10 @@ def test_events_out_and_poison_dead_lettered(kafka_settings):
     # the same report in French: the extractor reads English only, so it is counted, not silently empty
     french = story.model_copy(update={"story_id": "s2", "language": None, "text": FRENCH})
     producer.send(STORIES_TOPIC, key=b"s2", value=french.to_bytes())
+    # bad values inside a good story: a figure no casualty count reaches, a publication date out of range
+    absurd = story.model_copy(update={"story_id": "s3", "published_at": datetime(9999, 12, 31, tzinfo=UTC),
+                                      "text": "Taliban fighters killed 5000000 soldiers in Kunduz on Monday."})
+    producer.send(STORIES_TOPIC, key=b"s3", value=absurd.to_bytes())
     producer.flush()
     producer.close()
 
@@ -59,16 +63,19 @@ def test_events_out_and_poison_dead_lettered(kafka_settings):
                               RuleExtractor(), ExtractMetrics(registry), None, 2)
     stop = threading.Event()
     deadline = time.monotonic() + 30
-    while loop.stats.consumed < 4 and time.monotonic() < deadline:
+    while loop.stats.consumed < 5 and time.monotonic() < deadline:
         loop.run_batch()
     loop.close()
     pub.close()
-    assert loop.stats.consumed == 4 and loop.stats.dead_lettered == 2
+    assert loop.stats.consumed == 5 and loop.stats.dead_lettered == 2
+    for reason in ("figure_over_max", "published_out_of_range"):
+        assert registry.get_sample_value("wirewatch_extract_discarded_total", {"reason": reason}) == 1, reason
     assert registry.get_sample_value("wirewatch_extract_unsupported_language_total", {"language": "fr"}) == 1
     assert registry.get_sample_value("wirewatch_extract_stories_total", {"result": "unsupported_language"}) == 1
     events = [Event.from_bytes(r.value) for r in _drain(kafka_settings, EVENTS_TOPIC)]
-    assert len(events) == 1
-    e = events[0]
+    assert sorted(e.story_id for e in events) == ["s1", "s3"]
+    assert [e.fatalities for e in events if e.story_id == "s3"] == [0]
+    (e,) = [e for e in events if e.story_id == "s1"]
     assert (e.admin1, e.admin2, e.event_date.isoformat()) == ("Kunduz", "Dasht-e-Archi", "2020-01-28")
     assert e.fatalities == 5 and e.actor2.name == "Police Forces of Afghanistan"
     dead = [DeadLetter.from_bytes(r.value) for r in _drain(kafka_settings, DEADLETTER_TOPIC)]

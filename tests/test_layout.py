@@ -16,9 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 MAX_LINES = 450
 
-# Known exceptions, only under services/extract/: the worldwide-extraction work (issue 12) splits
-# these and empties this list. An entry that no longer needs to be here fails the test too.
-OVERSIZE_EXCEPTIONS = {"services/extract/world_index.py"}
+# Known exceptions, only under services/extract/ (none left since world_index.py was split). An
+# entry that no longer needs to be here fails the test too.
+OVERSIZE_EXCEPTIONS: set[str] = set()
 
 
 def _load_layout_tree():

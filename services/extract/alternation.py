@@ -12,13 +12,17 @@ the same alternative wins at a position), only faster.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections import OrderedDict
 from collections.abc import Iterator
+from typing import Any
 
+_sc: Any
+_sp: Any
 try:  # the parser is private; without it every alternative is always tried (correct, only slower)
-    from re import _constants as _sc
-    from re import _parser as _sp
+    _sc = importlib.import_module("re._constants")
+    _sp = importlib.import_module("re._parser")
 except ImportError:  # pragma: no cover - Python without the 3.11 layout
     _sp = _sc = None
 
@@ -45,7 +49,7 @@ def _required(items) -> set[str] | None:
             found = _required(av[-1])
         elif op is _sc.BRANCH:
             alts = [_required(b) for b in av[1]]
-            found = set().union(*alts) if alts and all(alts) else None
+            found = set[str]().union(*(a for a in alts if a)) if alts and all(alts) else None
         elif op in (_sc.MAX_REPEAT, _sc.MIN_REPEAT) and av[0] >= 1:
             found = _required(av[2])
         if found:

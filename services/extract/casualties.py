@@ -47,6 +47,7 @@ class _Figure:
     role: bool = False  # counted by role ("two men"): the group follows from who took or hit them
     roled: bool = False  # a group's phrase ending with a role ("a Taliban sub-commander")
     elided: bool = False  # the group comes from context ("and 24 were wounded", "returned fire, killing 7")
+    fated: bool = False  # its noun tells their fate ("14 bodies", "3 dead"): killed, whatever follows
     own_verb_only: bool = False  # see ``Known``
     kind: str | None = None
     ambiguous: bool = False  # "killed or wounded": read, so the next figure may share it, but not counted
@@ -96,6 +97,10 @@ def _bare_people(r: _Reading, fig: _Figure, m: re.Match[str]) -> bool:
 def _by_role_or_occupation(r: _Reading, fig: _Figure) -> None:
     """"two men", "the targeted individual", "2 engineers": people named by what they are, not by a group."""
     q, sent = fig.q, r.sent
+    fm = rx.FATE_NOUN.match(sent, q.end)
+    if fm and r.civilians is not None and not fig.article:
+        fig.group, fig.end, fig.fated = r.civilians, fm.end(), True
+        return
     rm = rx.ROLE_NEXT.match(sent, q.end)
     cm = rx.CIVILIAN_NEXT.match(sent, q.end) if r.civilians is not None else None
     if cm and rm and cm.end(1) <= rm.start(1):
@@ -127,6 +132,7 @@ def _group_next(r: _Reading, fig: _Figure) -> bool:
 
 def _start_figure(r: _Reading, q: Quantity) -> _Figure | None:
     fig = _Figure(q, end=q.end, article=q.text.lower() in _ARTICLES)
+    fig.fated = not fig.article and rx.FATE_NOUN.match(r.sent, q.end) is not None
     known = r.known.get(q.start)
     if known is not None:
         if any(a <= known.antecedent < b for a, b in r.counted):
@@ -264,7 +270,7 @@ def _kind_after(sent: str, fig: _Figure) -> tuple[str | None, bool]:
         return None, False
     kind = _fate(KIND_WORD[km.group(0).lower()], after, km.end())
     alt = rx.ALTERNATIVE.match(after[km.end():])
-    return kind, bool(alt) and KIND_WORD.get(alt.group(1).lower(), kind) != kind
+    return kind, alt is not None and KIND_WORD.get(alt.group(1).lower(), kind) != kind
 
 
 def _kind_nearby(sent: str, fig: _Figure) -> str | None:
@@ -283,6 +289,8 @@ def _kind_nearby(sent: str, fig: _Figure) -> str | None:
 
 def _kind(r: _Reading, fig: _Figure) -> tuple[str | None, bool]:
     """(kind, ambiguous) of a figure, from the nearest verb that tells its people's fate."""
+    if fig.fated:
+        return "killed", False
     if fig.own_verb_only:
         return _shared_passive_kind(r.sent, fig.end)
     kind, ambiguous = _kind_of_verbs(r.sent, fig)
@@ -334,7 +342,7 @@ def _whom(r: _Reading, q: Quantity) -> _Figure | None:
     if fig is None or any(a <= q.start < b or a < q.end <= b for a, b in r.skip) or _part_of_whole(r, fig):
         return None
     if _breakdown(r, fig):
-        r.part_of = _Phrase(fig.group, fig.end)
+        r.part_of = _Phrase(fig.group or "", fig.end)
         return None
     if _same_person_again(r, fig):
         return None
@@ -377,11 +385,25 @@ def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] 
     Ambiguous pairs (``killed or wounded``, ``killing and injuring``) are not counted as either."""
     mentions = actors.find(sent) if mentions is None else mentions
     # groups are named for the event's country, so "militants" and "Taliban" in Afghanistan are one group
-    mentions = [replace(x, name=actors.resolve(x.name, country)) for x in mentions] if country else mentions
+    mentions = [replace(x, name=actors.resolve(x.name, country) or x.name) for x in mentions] if country else mentions
     found = candidates(sent, mentions)
     r = _Reading(sent, actors, mentions, suspects=actors.resolve(actors.suspects, country),
                  soldiers=actors.resolve(actors.soldiers, country), civilians=actors.resolve(actors.civilians, country),
                  skip=date_spans(sent), named=found.named, known=found.known)
     for q in found.quantities:
         _read(r, q)
+    _death_toll(r, found.quantities)
     return r.out
+
+
+def _death_toll(r: _Reading, quantities: list[Quantity]) -> None:
+    """"The death toll rose to 23": a total of the dead, taken when the sentence counts no dead otherwise (a toll
+    beside its own figures, "killing 5, bringing the toll to 12", would add them twice)."""
+    if r.civilians is None or any(c.kind == "killed" for c in r.out):
+        return
+    for tm in rx.DEATH_TOLL.finditer(r.sent):
+        q = next((q for q in quantities if q.start == tm.end() and q.text.lower() not in _ARTICLES), None)
+        if q is not None and not any(a <= q.start < b for a, b in r.skip):
+            r.out.append(Casualty(group=r.civilians, kind="killed", min=q.min, max=q.max, lower_bound=q.lower_bound,
+                                  text=r.sent[tm.start():min(len(r.sent), q.end + 45)].strip()))
+            return

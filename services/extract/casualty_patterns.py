@@ -157,3 +157,14 @@ WAS_NEXT = re.compile(r"\s*(?:were|was)\b")
 ALTERNATIVE = re.compile(r"\s+(?:or|and/or)\s+(\w+)")  # "killed or wounded"
 NEW_CLAUSE_BEFORE = re.compile(r"\b(?:when|after|as|while|because|before)\s+$", re.IGNORECASE)
 THE_BEFORE = re.compile(r"\bthe\s+$", re.IGNORECASE)  # "killing the two attackers"
+# a figure whose noun is itself its people's fate: "14 bodies", "12 more corpses", "3 dead" (killed)
+FATE_NOUN = re.compile(r"\s+(?:more\s+|other\s+|dead\s+|charred\s+|mutilated\s+|decomposed\s+|unidentified\s+|"
+                       r"bullet-riddled\s+){0,2}(?:bodies|corpses|dead(?=\s*(?:[,.;:)]|$|(?:and|or|in|on|at|after|when|as|were|was|"
+                       r"including|among)\b)))\b(?!\s+(?:of|from)\s+(?:the\s+)?(?-i:[A-Z]))",
+                       re.IGNORECASE)
+# "the death toll rose to 23", "the toll from the attack has risen to 40", "bringing the death toll to 12"
+DEATH_TOLL = re.compile(r"\b(?:death\s+toll|toll\s+of\s+(?:the\s+)?dead|number\s+of\s+(?:the\s+)?(?:dead|deaths|people\s+killed)|"
+                        r"(?<=the )toll)\b(?:\s+(?:from|in|of)\s+[^,.;:]{1,60}?)?\s*(?:,\s*[^,.;]{1,40},\s*)?"
+                        r"(?:(?:has|had|have)\s+)?(?:now\s+)?(?:rose|risen|rising|climbed|climbing|reached|increased|jumped|"
+                        r"stood|stands|is|was|has\s+reached|hit|to|at)\s+(?:to\s+|at\s+)?(?=\S)", re.IGNORECASE)
+

@@ -344,8 +344,10 @@ def classify(sentence: str) -> Trigger | None:
             return Trigger("Battles", "Armed clash", m.start(), m.end(), m.group(0), rank)
         return Trigger(etype, sub, m.start(), m.end(), m.group(0), rank)
     if demo is not None:
-        m = _CROWD.search(sentence)
-        return Trigger(demo[0], demo[1], m.start(), m.end(), m.group(0), _RANK[demo[1]])
+        crowd = _CROWD.search(sentence)
+        if crowd is not None:
+            return Trigger(demo[0], demo[1], crowd.start(), crowd.end(), crowd.group(0), _RANK[demo[1]])
+        return Trigger(demo[0], demo[1], 0, 0, "", _RANK[demo[1]])
     return None
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Container
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from services.common.contracts import Actor, Casualty, Claim, Event, Evidence, Source, Story
 
 from .actors import ActorBook, default_actor_book
+from .bounds import FIGURE_OVER_MAX, figure_ok, reference_date
 from .casualties import casualty_figures, conservative_total
 from .classify import Trigger, classify, one_sided, reciprocal
 from .dates import DATELINE, dateline_date, find_dates, is_background
@@ -73,8 +74,8 @@ _OPPOSED = ("Non-violent transfer of territory", "Arrests", "Agreement")
 
 
 class RuleExtractor:
-    name = EXTRACTOR_NAME
-    languages = ("en",)
+    name: str = EXTRACTOR_NAME
+    languages: tuple[str, ...] = ("en",)
 
     def __init__(self, gazetteer: Gazetteer | None = None, actors: ActorBook | None = None,
                  world: WorldGazetteer | None = None, use_world: bool = True) -> None:
@@ -134,10 +135,16 @@ class RuleExtractor:
     # -- grouping ------------------------------------------------------------------------------
 
     def extract(self, story: Story) -> list[Event]:
+        return self.extract_counted(story)[0]
+
+    def extract_counted(self, story: Story) -> tuple[list[Event], list[str]]:
+        """The story's events, and the reasons (``bounds.REASONS``) of what was discarded on the way: a figure
+        too large to be a casualty count, a publication date out of range. Never raises on such input."""
         text = story.text or story.summary or ""
         if not text.strip():
-            return []
-        published = (story.published_at or story.fetched_at).astimezone(UTC).date()
+            return [], []
+        published, bad_date = reference_date(story)
+        discards = [bad_date] if bad_date else []
         reference = dateline_date(text, published) or published
         infos, ctx = self._analyse(text, reference)
         dl = DATELINE.search(text[:300])
@@ -159,9 +166,9 @@ class RuleExtractor:
             for info in d.sentences:
                 provinces_of.setdefault(info.start, set()).add(d.place.admin1)
         shared = {start for start, provs in provinces_of.items() if len(provs) > 1}
-        events = [self._event(story, d, reference, caveat_starts, shared) for d in drafts.values()]
+        events = [self._event(story, d, reference, caveat_starts, shared, discards) for d in drafts.values()]
         events.sort(key=lambda e: (e.evidence[0].start if e.evidence else 0, e.event_id))
-        return events
+        return events, discards
 
     def _country_focus(self, text: str, ctx: WorldContext | None) -> list[Place]:
         if not self.use_world:
@@ -174,7 +181,7 @@ class RuleExtractor:
     # -- one event -----------------------------------------------------------------------------
 
     def _event(self, story: Story, draft: Draft, reference: date, caveats: set[int],
-               shared: Container[int] = frozenset()) -> Event:
+               shared: Container[int] = frozenset(), discards: list[str] | None = None) -> Event:
         place = draft.place
         sentences = draft.sentences
         event_date, precision = draft_date(draft, reference)
@@ -186,7 +193,7 @@ class RuleExtractor:
                 forms = actor_counts.setdefault(resolve(a.name, cc) or a.name, [])
                 if a.surface not in forms:
                     forms.append(a.surface)
-        casualties, claims, fatalities = self._casualties(sentences, caveats, shared, cc)
+        casualties, claims, fatalities = self._casualties(sentences, caveats, shared, cc, discards)
         trigger = draft.trigger
         hurt = {c.group for c in casualties if c.kind in ("killed", "wounded")}
         if trigger.sub_event_type == "Armed clash" and hurt and \
@@ -286,7 +293,7 @@ class RuleExtractor:
         if a1 is None and trigger.event_type in ("Battles", "Explosions/Remote violence"):
             a1 = book.suspects if trigger.sub_event_type != "Remote explosive/landmine/IED" else book.unidentified
         if a2 is None and (trigger.event_type == "Battles" or trigger.sub_event_type in _OPPOSED) and \
-                a1 != book.soldiers and side.get(a1) not in ("state", "foreign"):
+                a1 != book.soldiers and (a1 is None or side.get(a1) not in ("state", "foreign")):
             a2 = book.soldiers  # a battle, a takeover or an arrest has a counterpart; a movement of forces has not
         return a1, a2
 
@@ -329,12 +336,20 @@ class RuleExtractor:
         return Actor(name=resolved, surface_forms=found.get(resolved, []))
 
     def _casualties(self, sentences: list[SentenceInfo], caveats: set[int], shared: Container[int] = frozenset(),
-                    country: str | None = None) -> tuple[list[Casualty], list[Claim], int]:
+                    country: str | None = None, discards: list[str] | None = None,
+                    ) -> tuple[list[Casualty], list[Claim], int]:
         """Casualties and claims of an event, and its fatalities by ``conservative_total``. A sentence that
-        the event shares with events in other provinces gives only the kinds of figure its own sentences lack."""
+        the event shares with events in other provinces gives only the kinds of figure its own sentences lack.
+        A figure too large to count people (``bounds.MAX_FIGURE``) is discarded, its reason added to ``discards``."""
         casualties: list[Casualty] = []
         claims: list[Claim] = []
-        figures = [(info, casualty_figures(info.text, self.actors, info.actors, country)) for info in sentences]
+        figures = []
+        for info in sentences:
+            found = casualty_figures(info.text, self.actors, info.actors, country)
+            sane = [c for c in found if figure_ok(c.min, c.max)]
+            if len(sane) < len(found) and discards is not None:
+                discards.extend([FIGURE_OVER_MAX] * (len(found) - len(sane)))
+            figures.append((info, sane))
         own_kinds = {c.kind for info, found in figures if info.start not in shared for c in found}
         for info, found in figures:
             sent = info.text

@@ -10,10 +10,12 @@ against the districts of the province named beside it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
 
 import yaml
 
@@ -32,12 +34,23 @@ class Place:
     is_capital: bool = False
 
 
+P = TypeVar("P")
+P_co = TypeVar("P_co", covariant=True)
+
+
 @dataclass(frozen=True)
-class Mention:
+class Mention(Generic[P]):
+    """A name found in a text, with its candidates (the curated list's ``Place``, the world's ``WorldPlace``)."""
     start: int
     end: int
     surface: str
-    candidates: tuple[Place, ...]
+    candidates: tuple[P, ...]
+
+
+class NameLookup(Protocol[P_co]):
+    """What ``find_names`` reads: the candidates of a key, or None."""
+
+    def get(self, key: str, default: Any = None, /) -> Sequence[P_co] | None: ...
 
 
 def _key(name: str) -> str:
@@ -52,7 +65,7 @@ _PARTICLES = frozenset({"e", "i", "y", "al", "el", "ul", "ol", "ye", "de", "del"
 _JOINER = re.compile(r"[\s\-'’‘]*")
 
 
-def find_names(text: str, by_key: dict, max_words: int) -> list[Mention]:
+def find_names(text: str, by_key: NameLookup[P], max_words: int) -> list[Mention[P]]:
     """Names of ``by_key`` (keyed by ``_key``) in ``text``, leftmost first, the longest at each position."""
     words = [(m.start(), m.end(), m.group(0).lower()) for m in _WORD.finditer(text)]
     out = []
@@ -144,7 +157,7 @@ class Gazetteer:
     def province(self, name: str) -> Place | None:
         return self.provinces.get(_key(name))
 
-    def find(self, text: str) -> list[Mention]:
+    def find(self, text: str) -> list[Mention[Place]]:
         """Known names in ``text``, leftmost first, the longest name at each position."""
         return find_names(text, self.by_key, self._max_words)
 

@@ -19,6 +19,10 @@ class ExtractMetrics:
             "wirewatch_extract_unsupported_language_total",
             "Stories in a language the extractor does not read (no events), by language", ["language"],
             registry=registry)
+        self.discarded = Counter(
+            "wirewatch_extract_discarded_total",
+            "Figures or dates discarded from stories (too large to be a casualty count, out of range), by reason",
+            ["reason"], registry=registry)
         self.dead_lettered = Counter("wirewatch_extract_deadletter_total", "Stories dead-lettered, by reason",
                                      ["reason"], registry=registry)
         self.consumer_lag = for_registry(registry).consumer_lag  # the consume loop keeps it

@@ -80,8 +80,8 @@ def parse_quantity(match: re.Match) -> Quantity | None:
     mod = (match.group("mod") or "").lower()
     mod = re.sub(r"\s+", " ", mod)
     if num in _VAGUE:
-        v = _VAGUE[num]
-        return Quantity(v, None, True, match.start(), match.end(), match.group(0).strip())
+        vague = _VAGUE[num]
+        return Quantity(vague, None, True, match.start(), match.end(), match.group(0).strip())
     rng = re.split(r"\s*(?:-|\bto\b|\bor\b)\s*", num)
     if len(rng) == 2 and all(rng):
         lo, hi = _simple_value(rng[0]), _simple_value(rng[1])

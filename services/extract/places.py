@@ -98,14 +98,14 @@ def places_in(sentence: str, gaz: Gazetteer, trigger: Trigger | None, story_prov
             places.append(p)
     # "Qushtifa district of Jowzhan": a district the list spells differently
     known = {p.admin2 for p in places if p.admin2}
-    for m in _UNKNOWN_DISTRICT.finditer(sentence):
-        name = m.group(1)
-        if any(name.lower() in (p.name.lower(), (p.admin2 or "").lower()) for p in places):
+    for um in _UNKNOWN_DISTRICT.finditer(sentence):
+        name = um.group(1)
+        if any(name.lower() in (q.name.lower(), (q.admin2 or "").lower()) for q in places):
             continue
-        if any(x.start <= m.start(1) < x.end or m.start(1) <= x.start < m.end(1) for x in mentions):
+        if any(x.start <= um.start(1) < x.end or um.start(1) <= x.start < um.end(1) for x in mentions):
             continue  # part of a name already found ("Dara i Sufi Payan" beside "Dara")
-        prov = next((p.admin1 for p in places if p.kind == "province"), None)
-        d = gaz.fuzzy_district(name, prov)
+        prov_name = next((q.admin1 for q in places if q.kind == "province"), None)
+        d = gaz.fuzzy_district(name, prov_name)
         if d and d.admin2 not in known:
             places.append(d)
     return places

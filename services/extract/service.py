@@ -6,11 +6,12 @@ import importlib
 import logging
 import time
 
-from services.common.contracts import EVENTS_TOPIC, Story
+from services.common.contracts import EVENTS_TOPIC, Event, Story
 from services.common.deadline import DeadlineExceeded, DeadlineWorker
 from services.common.kafka import ConsumeLoop, PoisonMessage, Publisher
 from services.common.language import detect_language, language_label
 
+from .bounds import bound_event
 from .extractor import Extractor, RuleExtractor
 from .metrics import ExtractMetrics
 
@@ -24,6 +25,22 @@ def load_extractor(spec: str) -> Extractor:
     if not factory:
         raise ValueError(f"extractor must be 'rules' or 'module:factory', got {spec!r}")
     return getattr(importlib.import_module(module), factory)()
+
+
+class CountedExtract:
+    """What the extract worker process runs: a story -> its events and the reasons of what was discarded
+    (``bounds.REASONS``). An extractor with ``extract_counted`` reports its own; any other reports none here
+    (the handler still bounds its events). Picklable, for the worker's ``spawn``."""
+
+    def __init__(self, extractor: Extractor) -> None:
+        self.extractor = extractor
+
+    def __call__(self, story: Story) -> tuple[list[Event], list[str]]:
+        counted = getattr(self.extractor, "extract_counted", None)
+        if counted is not None:
+            events, discards = counted(story)
+            return list(events), list(discards)
+        return self.extractor.extract(story), []
 
 
 DEFAULT_STORY_TIMEOUT_S = 30.0  # ExtractSettings.extract_story_timeout_s
@@ -46,7 +63,7 @@ class ExtractHandler:
         self.publisher = publisher
         self.metrics = metrics
         self.events_published = 0
-        self.worker = DeadlineWorker(extractor.extract, story_timeout_s, name="extract-worker")
+        self.worker = DeadlineWorker(CountedExtract(extractor), story_timeout_s, name="extract-worker")
 
     def __call__(self, record) -> None:
         if not record.value:
@@ -60,16 +77,22 @@ class ExtractHandler:
             return
         t0 = time.perf_counter()
         try:
-            events = self.worker.call(story)
+            events, discards = self.worker.call(story)
         except DeadlineExceeded as exc:
             self.metrics.stories.labels(result="timeout").inc()
             raise ExtractionTimeout(f"extraction of story {story.story_id}: {exc}") from exc
         finally:
             self.metrics.duration.observe(time.perf_counter() - t0)
         for event in events:
+            event, more = bound_event(event)  # any extractor's output: no figure downstream cannot hold
+            discards = discards + more
             event.first_seen_at = event.first_seen_at or story.first_seen_at  # for the end-to-end latency
             self.publisher.send(EVENTS_TOPIC, event.event_id, event.to_bytes())
             self.metrics.events.labels(event_type=event.event_type).inc()
+        for reason in discards:
+            self.metrics.discarded.labels(reason=reason).inc()
+        if discards:
+            log.warning("story %s: discarded %s", story.story_id, ", ".join(sorted(set(discards))))
         self.events_published += len(events)
         self.metrics.stories.labels(result="with_events" if events else "no_events").inc()
 

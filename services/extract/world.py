@@ -46,13 +46,15 @@ import sys
 import tempfile
 import threading
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-from . import world_index
+from . import world_index, world_names
 from .gazetteer import Mention, Place, default_gazetteer, find_names
 from .world_index import KINDS, acled_country_name, norm, norm_letters
 
@@ -102,7 +104,7 @@ class _Lookup:
         self._world = world
         self._memo: dict[str, tuple[WorldPlace, ...]] = {}  # raw letters -> the places they name
 
-    def get(self, key: str, default=None):
+    def get(self, key: str, default: Any = None) -> list[WorldPlace] | None:
         found = self._memo.get(key)
         if found is None:
             world = self._world
@@ -130,12 +132,13 @@ class _TextLookup:
     it asks for is no name, so a miss costs a squeeze and two set lookups; a hit goes the public way."""
 
     __slots__ = ("get",)
+    get: Callable[..., list[WorldPlace] | None]
 
     def __init__(self, world: WorldGazetteer) -> None:
         keys, excluded, public = world._keys, world._excluded, world.by_key.get
         squeeze = world_index.RUNS.sub
 
-        def get(letters: str, default=None):
+        def get(letters: str, default: Any = None) -> list[WorldPlace] | None:
             if letters in keys:  # a key is its own norm() (see norm_letters): the common hit
                 k = letters
             elif letters.isascii():  # norm_letters, inlined: this runs for every run of capitalised words
@@ -233,7 +236,7 @@ class WorldGazetteer:
 
     # -- matching ----------------------------------------------------------------------------------
 
-    def find(self, text: str) -> list[tuple[Mention, list[WorldPlace]]]:
+    def find(self, text: str) -> list[tuple[Mention[WorldPlace], list[WorldPlace]]]:
         """Known names in ``text``, leftmost first, the longest at each position, with their candidates
         (countries first, then provinces, districts, places; more people first)."""
         if not self._loaded:
@@ -346,7 +349,7 @@ def cache_dir() -> Path:
 
 
 def _fingerprint() -> str:
-    """Changes with the data packages' versions, the builder's code, the country-name table and the Python
+    """Changes with the data packages' versions, the builder's code (and its name rules'), the country-name table and the Python
     version (marshal's format is Python's own)."""
     versions = []
     for pkg in world_index.DATA_PACKAGES:
@@ -354,7 +357,7 @@ def _fingerprint() -> str:
             versions.append(f"{pkg}={metadata.version(pkg)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{pkg}=?")
-    code = hashlib.sha256(Path(world_index.__file__).read_bytes() +
+    code = hashlib.sha256(Path(world_index.__file__).read_bytes() + Path(world_names.__file__).read_bytes() +
                           world_index.COUNTRY_NAMES_FILE.read_bytes()).hexdigest()
     return hashlib.sha256(f"{versions}|{sys.version_info[:2]}|{code}".encode()).hexdigest()[:16]
 
@@ -386,6 +389,13 @@ def _valid(data: bytes) -> dict | None:
     except (EOFError, ValueError, TypeError):
         return None
     return index if isinstance(index, dict) and index.get("format") == world_index.FORMAT else None
+
+
+def _built(data: bytes) -> dict:
+    index = _valid(data)
+    if index is None:  # the code that just built it is this version's: a bug, not bad input
+        raise RuntimeError("the world index just built does not read back as an index of this version")
+    return index
 
 
 _warned: set[str] = set()
@@ -420,11 +430,11 @@ def load_index() -> tuple[dict, str]:
             _warned.add(str(path.parent))
             log.warning("world index cache %s is not writable (%s); the index is built in memory on every "
                         "start (set WIREWATCH_CACHE_DIR)", path.parent, exc)
-        return _valid(data), "built in memory"
+        return _built(data), "built in memory"
     for stale in path.parent.glob("world-index-*.marshal"):
         if stale != path:
             stale.unlink(missing_ok=True)  # an older data or code version's index
-    return _valid(data), "built"
+    return _built(data), "built"
 
 
 @lru_cache(maxsize=1)

@@ -18,7 +18,6 @@ arguments, so the same story always gives the same places.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 from .gazetteer import Mention, Place
@@ -102,17 +101,17 @@ def story_context(text: str, world: WorldGazetteer, demonym_countries: set[str] 
     if dateline:
         named |= {cands[0].place.country for _m, cands in world.find(dateline.title())
                   if len({c.place.country for c in cands}) == 1}
-    weight: Counter = Counter()
+    weight: dict[str, float] = {}
     for m, cands in found:
         if m.surface.isupper() or cands[0].place.kind == "country":
             continue
         ccs = {c.place.country for c in cands}
         for cc in ccs:
-            weight[cc] += 1.0 / len(ccs)
-    return WorldContext(frozenset(named), dict(weight))
+            weight[cc] = weight.get(cc, 0.0) + 1.0 / len(ccs)
+    return WorldContext(frozenset(named), weight)
 
 
-def _qualifier_pool(sentence: str, mentions: list[tuple[Mention, list[WorldPlace]]], i: int,
+def _qualifier_pool(sentence: str, mentions: list[tuple[Mention[WorldPlace], list[WorldPlace]]], i: int,
                     world: WorldGazetteer) -> tuple[set[int], list[WorldPlace], str | None]:
     """The mentions that qualify mention ``i`` (by their index), the divisions they may be, and a qualifying
     country: a parenthesis right after it, a division or country written just after it, or a possessive country
@@ -163,7 +162,7 @@ def _inside(w: WorldPlace, divisions: list[WorldPlace]) -> bool:
 NONE, WEAK, STRONG = 0, 1, 2  # how a place is anchored: not at all, by the story or its size, by its own qualifiers
 
 
-def _choose(m: Mention, cands: list[WorldPlace], sentence: str, divisions: list[WorldPlace], cc: str | None,
+def _choose(m: Mention[WorldPlace], cands: list[WorldPlace], sentence: str, divisions: list[WorldPlace], cc: str | None,
             ctx: WorldContext) -> tuple[WorldPlace, int] | None:
     """The place a mention means and how it is anchored, or None when no candidate fits its qualifiers."""
     before = sentence[max(0, m.start - 40):m.start]

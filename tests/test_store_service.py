@@ -148,7 +148,7 @@ def test_a_number_no_column_can_hold_is_dead_lettered_at_once(kafka_settings, tm
     assert repo.count_reports() == 5 and _committed(kafka_settings, "g-overflow") == 6
     dead = [DeadLetter.from_bytes(r.value) for r in drain(kafka_settings, DEADLETTER_TOPIC)]
     assert [d.key for d in dead] == ["e00005"] and dead[0].error_type == "PoisonMessage"
-    assert dead[0].attempts == 1 and "64-bit" in dead[0].error
+    assert dead[0].attempts == 1 and "fatalities_out_of_range" in dead[0].error
     repo.close()
 
 

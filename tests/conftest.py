@@ -100,3 +100,13 @@ def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Chromium (selenium), closed after the test: the page tests share it."""
+    from tests.helpers import chromium_driver
+
+    driver = chromium_driver(tmp_path / "profile")
+    yield driver
+    driver.quit()

@@ -18,7 +18,7 @@ from services.store.boundaries import warm_up
 from services.store.live import LiveLimits
 from services.store.metrics import StoreMetrics
 from services.store.repository import EventRepository
-from tests.helpers import chromium_driver, make_event, open_page, png_rows, two_outlet_reports, wait_until
+from tests.helpers import make_event, open_page, png_rows, two_outlet_reports, wait_until
 
 # the outlines are built once per process, in a second or two (much longer on a loaded machine)
 OUTLINES_S = 120
@@ -35,13 +35,6 @@ def served(tmp_path):
     yield repo, server
     server.stop()
     repo.close()
-
-
-@pytest.fixture
-def browser(tmp_path):
-    driver = chromium_driver(tmp_path / "profile")
-    yield driver
-    driver.quit()
 
 
 def test_a_new_event_appears_and_filters_and_scroll_survive(served, browser):

@@ -17,7 +17,7 @@ from services.store.api import PAGE, create_app
 from services.store.boundaries import warm_up
 from services.store.metrics import StoreMetrics
 from services.store.repository import EventRepository
-from tests.helpers import chromium_driver, make_event, open_page, png_rows, wait_until
+from tests.helpers import make_event, open_page, png_rows, wait_until
 
 # the outlines are built once per process, in a second or two (much longer on a loaded machine)
 OUTLINES_S = 120
@@ -33,13 +33,6 @@ def served(tmp_path):
     yield server
     server.stop()
     repo.close()
-
-
-@pytest.fixture
-def browser(tmp_path):
-    driver = chromium_driver(tmp_path / "profile")
-    yield driver
-    driver.quit()
 
 
 def _dom(browser, url: str) -> str:

@@ -8,9 +8,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
+from services.common.addresses import AddressPolicy, AllowedHost
 from services.fixturesite import FixtureSite
 from services.fixturesite.server import send
-from services.ingest.addresses import AddressPolicy, AllowedHost
 from services.ingest.fetch import BlockedAddress
 from services.ingest.metrics import IngestMetrics
 from services.ingest.service import IngestService

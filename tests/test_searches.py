@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
+from services.common.addresses import AddressPolicy
 from services.common.ops import Health
-from services.ingest.addresses import AddressPolicy
 from services.store.api import create_app
 from services.store.metrics import StoreMetrics
 from services.store.queries import EventQuery

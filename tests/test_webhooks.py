@@ -15,9 +15,9 @@ import pytest
 from kafka import KafkaProducer
 from prometheus_client import CollectorRegistry
 
+from services.common.addresses import AddressPolicy
 from services.common.contracts import EVENTS_TOPIC
 from services.common.ops import Health
-from services.ingest.addresses import AddressPolicy
 from services.store import app
 from services.store.queries import EventQuery
 from services.store.repository import EventRepository

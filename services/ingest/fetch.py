@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from services.ingest.addresses import AddressPolicy, default_port
+from services.common.addresses import AddressPolicy, default_port
 
 
 class FetchError(Exception):

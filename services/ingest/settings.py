@@ -8,8 +8,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
+from services.common.addresses import AllowedHost
 from services.common.settings import CommonSettings
-from services.ingest.addresses import AllowedHost
 
 DEFAULT_FEEDS_FILE = Path(__file__).with_name("feeds.yaml")
 

@@ -26,8 +26,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from prometheus_client import CollectorRegistry
 from starlette.routing import Match
 
+from services.common.addresses import AddressPolicy
 from services.common.ops import Health, ops_routes
-from services.ingest.addresses import AddressPolicy
 
 from .boundaries import boundary_routes
 from .changes_api import change_router

@@ -8,10 +8,10 @@ import threading
 
 from prometheus_client import CollectorRegistry
 
+from services.common.addresses import AddressPolicy
 from services.common.kafka import ConsumeLoop, Publisher, make_consumer, make_producer
 from services.common.metrics import export_build_info
 from services.common.ops import Health, HttpServer
-from services.ingest.addresses import AddressPolicy
 
 from .api import create_app
 from .boundaries import warm_up

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from services.ingest.addresses import AddressPolicy
+from services.common.addresses import AddressPolicy
 
 from .changes import parse_cursor
 from .queries import EventQuery

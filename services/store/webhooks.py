@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from services.ingest.addresses import AddressPolicy, default_port
+from services.common.addresses import AddressPolicy, default_port
 
 from .changes import ChangeEntry, ChangeKind
 from .repository import EventRepository

@@ -119,6 +119,34 @@ def test_map_draws_boundaries_zooms_and_groups(served, browser, tmp_path):
     assert land > len(pixels) // 10 and outline > 50, (land, outline, len(pixels))
 
 
+def _province_ink(browser, tmp_path: Path, name: str) -> int:
+    """Pixels of the map's screenshot in the province lines' colour (#8e6bbf, blended at the edges):
+    purple, where country strokes are grey-blue and events red."""
+    shot = tmp_path / name
+    browser.find_element("id", "map").screenshot(str(shot))
+    rgb = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return int(((r - g > 20) & (b - g > 50) & (r < 190)).sum())
+
+
+def test_map_draws_province_lines_when_zoomed_in(served, browser, tmp_path):
+    _, server = served
+    open_page(browser, f"{server.url}/")
+    js = browser.execute_script
+    # the page opens on the events, in Afghanistan (a view about 12 degrees wide): its provinces are drawn
+    lines = wait_until(lambda: js("const p = document.querySelector('#provinces path');"
+                                  "return p && Number(p.dataset.lines)"), OUTLINES_S)
+    assert lines > 100 and js("return map.view.w") <= 30
+    near = _province_ink(browser, tmp_path, "provinces.png")
+    assert near > 400, near
+    for _ in range(20):  # out to the whole world: too wide for province lines, they go
+        js("""document.getElementById('map').dispatchEvent(new WheelEvent('wheel',
+              {deltaY: 100, clientX: 200, clientY: 300, bubbles: true, cancelable: true}))""")
+    wait_until(lambda: js("return document.querySelectorAll('#provinces path').length") == 0)
+    far = _province_ink(browser, tmp_path, "world.png")
+    assert far < near // 20, (far, near)
+
+
 TOKEN = "analyst-token-of-the-page-test"
 CORRECTED_BLUE = (0x15, 0x65, 0xC0)  # the "corrected" badge's background (.badge.corrected)
 

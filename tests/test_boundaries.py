@@ -1,5 +1,6 @@
 """GET /map/boundaries: Natural Earth country outlines from the installed package, simplified and
-served from memory (gzip when asked), or a clear 503 when the data cannot be read."""
+served from memory (gzip when asked), or a clear 503 when the data cannot be read; GET
+/map/provinces: Natural Earth admin-1 lines from their installed package, for a bounded bbox only."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ from services.store.metrics import StoreMetrics
 @pytest.fixture(scope="module")
 def countries() -> list[dict]:
     return boundaries.load_countries()
+
+
+def _api() -> TestClient:
+    registry = CollectorRegistry()
+    return TestClient(create_app(None, Health(), registry, StoreMetrics(registry)))
 
 
 def test_countries_are_outlined_and_simplified(countries):
@@ -54,3 +60,49 @@ def test_missing_data_is_a_503_not_a_crash(monkeypatch):
     registry = CollectorRegistry()
     r = TestClient(create_app(None, Health(), registry, StoreMetrics(registry))).get("/map/boundaries")
     assert r.status_code == 503 and "could not be read" in r.json()["detail"]
+
+
+AFGHANISTAN = "60.5,29.3,75.0,38.5"
+
+
+def test_provinces_are_served_for_a_bbox(countries):
+    c = _api()
+    r = c.get("/map/provinces", params={"bbox": AFGHANISTAN}, headers={"Accept-Encoding": "identity"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["count"] == len(body["lines"]) > 100 and "admin-1" in body["source"]
+    afghanistan = shapely.polygons(next(x for x in countries if x["iso"] == "AF")["rings"][0])
+    points = shapely.points([p for line in body["lines"] for p in line])
+    inside = int(shapely.contains(afghanistan, points).sum())
+    assert inside > 500, inside  # the 34 provinces' lines, inside the country
+    # Helmand and Kandahar meet west of Kandahar city: a line crosses 31.0-32.0 N near 64.5-65.5 E
+    assert any(64.5 < x < 65.5 and 31.0 < y < 32.0 for line in body["lines"] for x, y in line)
+    for line in body["lines"]:  # every line returned crosses the bbox
+        xs, ys = [p[0] for p in line], [p[1] for p in line]
+        assert min(xs) <= 75.0 and max(xs) >= 60.5 and min(ys) <= 38.5 and max(ys) >= 29.3
+        assert all(round(v, 3) == v for v in xs[:5])
+    assert c.get("/map/provinces", params={"bbox": "-40,10,-30,20"}).json()["lines"] == []  # mid-Atlantic
+    # the densest region at the largest bbox stays small enough for a page (Europe, 30 x 30 degrees)
+    europe = c.get("/map/provinces", params={"bbox": "0,30,30,60"}, headers={"Accept-Encoding": "gzip"})
+    assert europe.status_code == 200 and europe.headers["content-encoding"] == "gzip"
+    assert len(europe.content) < 1_000_000 and int(europe.headers["content-length"]) < 300_000
+
+
+@pytest.mark.parametrize("bbox, words", [
+    ("1,2,3", "four numbers"),
+    ("a,b,c,d", "four numbers"),
+    ("75,29,60,38", "min_lon < max_lon"),
+    ("60,29,75,200", "within -90..90"),
+    ("nan,29,75,38", "min_lon < max_lon"),
+    ("0,0,40,20", "at most 30 degrees"),
+])
+def test_a_bad_or_too_large_bbox_is_a_400(bbox, words):
+    r = _api().get("/map/provinces", params={"bbox": bbox})
+    assert r.status_code == 400 and words in r.json()["detail"], r.text
+
+
+def test_missing_province_data_is_a_503_not_a_crash(monkeypatch):
+    monkeypatch.setattr(boundaries, "_PROVINCES", boundaries._Provinces())
+    monkeypatch.setattr(boundaries, "_PROVINCE_FILE", "no/such/lines")
+    r = _api().get("/map/provinces", params={"bbox": AFGHANISTAN})
+    assert r.status_code == 503 and "admin-1 lines could not be read" in r.json()["detail"]

@@ -1,6 +1,7 @@
 """GET /events/stream: server-sent events for merged events written after the stream opened, with
-the /events filters, Last-Event-ID resume, heartbeats and a bound on open streams; on SQLite and
-PostgreSQL, over a real HTTP server (httpx streaming)."""
+the /events filters, read from the change feed (the SSE ids are its cursors, in its commit order,
+with several writers too), Last-Event-ID resume, heartbeats and a bound on open streams; on SQLite
+and PostgreSQL, over a real HTTP server (httpx streaming)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from services.common.ops import Health, HttpServer
 from services.store.api import create_app
-from services.store.live import ChangeLog, LiveLimits, sse
+from services.store.live import LiveLimits, sse
 from services.store.metrics import StoreMetrics
 from services.store.repository import EventRepository
 from tests.helpers import make_event
@@ -112,33 +113,40 @@ def test_heartbeats_bound_and_bad_resume_point(served):
         assert c.get("/events/stream", params={"since": "2026-02-01", "until": "2026-01-01"}).status_code == 400
 
 
-def test_change_log_records_writes_and_removals(database_url):
-    repo = EventRepository(database_url)
-    log = ChangeLog(repo.engine)
-    start = log.head()
-    repo.upsert_many([make_event(1), make_event(2)])
-    repo.upsert_many([make_event(1)])  # unchanged: not rewritten, so no change
-    changes = log.changes_since(start)
-    assert [c.event_id for c in changes] == ["e00001", "e00002"]
-    assert ChangeLog(repo.engine).head() == changes[-1].cursor  # made twice: one log
-    assert log.matching(["e00001", "zz"], make_query(admin1="Kunduz")) == {"e00001": repo_payload(repo, "e00001"),
-                                                                          "zz": None}
-    assert log.matching(["e00001"], make_query(admin1="Helmand")) == {"e00001": ""}
-    repo.close()
+def test_ids_are_change_feed_cursors_and_an_event_leaving_the_filter_is_removed(served):
+    repo, server = served
+    with _stream(server, params={"min_fatalities": 5}) as r:
+        _later(lambda: repo.upsert_many([make_event(9)]))  # 9 killed: shown
+        _later(lambda: repo.upsert_many([make_event(9, fatalities=1)]), delay_s=1.0)  # now below the filter
+        got = [m for m in _messages(r, 2) if "data" in m]
+    assert [(m["event"], json.loads(m["data"])["event_id"]) for m in got] == [("event", "e00009"),
+                                                                            ("removed", "e00009")]
+    with httpx.Client(base_url=server.url) as c:
+        feed = c.get("/events/changes", params={"cursor": str(int(got[0]["id"]) - 1)}).json()
+    # the SSE ids are the feed's sequence numbers of those two entries, in its order
+    assert [(c["seq"], c["kind"]) for c in feed["changes"]] == [(int(got[0]["id"]), "created"),
+                                                               (int(got[1]["id"]), "updated")]
+    assert feed["next_cursor"] == got[1]["id"]
+
+
+def test_several_writers_at_once_every_change_arrives_in_feed_order(served):
+    repo, server = served
+    ids = [f"e{i:05d}" for i in range(100, 130)]
+
+    def writer(k: int) -> None:
+        for i in range(100 + k, 130, 3):
+            repo.upsert_many([make_event(i)])
+
+    with _stream(server) as r:
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(3)]
+        _later(lambda: [t.start() for t in threads])
+        got = [m for m in _messages(r, len(ids), timeout_s=30) if m.get("event") == "event"]
+        for t in threads:
+            t.join()
+    assert sorted(json.loads(m["data"])["event_id"] for m in got) == ids
+    cursors = [int(m["id"]) for m in got]
+    assert cursors == sorted(cursors) and len(set(cursors)) == len(cursors)
 
 
 def test_sse_framing():
     assert sse('{"a":1}\n{"b":2}', "event", 5) == 'id: 5\nevent: event\ndata: {"a":1}\ndata: {"b":2}\n\n'
-
-
-def make_query(**kw):
-    from services.store.queries import EventQuery
-
-    return EventQuery(**kw)
-
-
-def repo_payload(repo: EventRepository, event_id: str) -> str:
-    from sqlalchemy import text
-
-    with repo.engine.connect() as conn:
-        return conn.execute(text("SELECT payload FROM events WHERE event_id = :i"), {"i": event_id}).scalar_one()

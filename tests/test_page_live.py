@@ -1,23 +1,33 @@
 """The analysts' page, open in a real headless Chromium driven through chromedriver: events written
 to the store appear within seconds without a reload, filters and scroll position survive it; the
 event view shows sources, claims and the evidence marked in its story; the map draws country
-outlines (counted in the DOM and seen in a decoded screenshot), zooms, and groups nearby events."""
+outlines (counted in the DOM and seen in a decoded screenshot), zooms, and groups nearby events; an
+analyst's correction shows on the open page, marked, and survives a replay of the events topic from
+offset 0 by a store consuming it from a Tansu broker."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import date
 from pathlib import Path
 
+import httpx
+import numpy as np
 import pytest
+from PIL import Image
 from prometheus_client import CollectorRegistry
 
+from services.common.contracts import EVENTS_TOPIC
+from services.common.kafka import Publisher, make_producer
 from services.common.ops import Health, HttpServer
+from services.store import app
 from services.store.api import create_app
 from services.store.boundaries import warm_up
 from services.store.live import LiveLimits
 from services.store.metrics import StoreMetrics
 from services.store.repository import EventRepository
+from services.store.settings import StoreSettings
 from tests.helpers import make_event, open_page, png_rows, two_outlet_reports, wait_until
 
 # the outlines are built once per process, in a second or two (much longer on a loaded machine)
@@ -107,3 +117,110 @@ def test_map_draws_boundaries_zooms_and_groups(served, browser, tmp_path):
     land = sum(1 for p in pixels if p == bytes.fromhex("e6edf3"))  # countries' fill
     outline = sum(1 for r, g, b in pixels if 140 < r < 175 and 160 < g < 190 and 175 < b < 205)  # #9fb0c0 strokes
     assert land > len(pixels) // 10 and outline > 50, (land, outline, len(pixels))
+
+
+def _province_ink(browser, tmp_path: Path, name: str) -> int:
+    """Pixels of the map's screenshot in the province lines' colour (#8e6bbf, blended at the edges):
+    purple, where country strokes are grey-blue and events red."""
+    shot = tmp_path / name
+    browser.find_element("id", "map").screenshot(str(shot))
+    rgb = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return int(((r - g > 20) & (b - g > 50) & (r < 190)).sum())
+
+
+def test_map_draws_province_lines_when_zoomed_in(served, browser, tmp_path):
+    _, server = served
+    open_page(browser, f"{server.url}/")
+    js = browser.execute_script
+    # the page opens on the events, in Afghanistan (a view about 12 degrees wide): its provinces are drawn
+    lines = wait_until(lambda: js("const p = document.querySelector('#provinces path');"
+                                  "return p && Number(p.dataset.lines)"), OUTLINES_S)
+    assert lines > 100 and js("return map.view.w") <= 30
+    near = _province_ink(browser, tmp_path, "provinces.png")
+    assert near > 400, near
+    for _ in range(20):  # out to the whole world: too wide for province lines, they go
+        js("""document.getElementById('map').dispatchEvent(new WheelEvent('wheel',
+              {deltaY: 100, clientX: 200, clientY: 300, bubbles: true, cancelable: true}))""")
+    wait_until(lambda: js("return document.querySelectorAll('#provinces path').length") == 0)
+    far = _province_ink(browser, tmp_path, "world.png")
+    assert far < near // 20, (far, near)
+
+
+TOKEN = "analyst-token-of-the-page-test"
+CORRECTED_BLUE = (0x15, 0x65, 0xC0)  # the "corrected" badge's background (.badge.corrected)
+
+
+def _consuming(settings: StoreSettings) -> tuple[app.StoreApp, threading.Event, threading.Thread]:
+    store = app.build(settings, CollectorRegistry(), Health())
+    stop = threading.Event()
+    worker = threading.Thread(target=store.run, args=(stop,), daemon=True)
+    worker.start()
+    return store, stop, worker
+
+
+def _caught_up(store: app.StoreApp, upstream: Publisher) -> None:
+    # generous: Tansu's group join and the first batch on a loaded 2-core machine; bounds a hang only
+    wait_until(lambda: store.loop.caught_up(upstream.acked), 180)
+
+
+def test_a_correction_shows_and_survives_a_replay_of_the_events_topic(kafka_settings, monkeypatch, browser,
+                                                                     tmp_path):
+    warm_up()
+    monkeypatch.setenv("WIREWATCH_STORE_ADMIN_TOKEN", TOKEN)
+    monkeypatch.setenv("WIREWATCH_STORE_LIVE_POLL_MS", "200")
+    upstream = Publisher(make_producer(kafka_settings, "extract"))
+    for e in [make_event(i) for i in range(6, 12)]:
+        upstream.send(EVENTS_TOPIC, e.event_id, e.to_bytes())
+    upstream.flush()
+    store, stop, worker = _consuming(StoreSettings())
+    running = [(store, stop, worker)]
+    try:
+        api = store.start_api(0)
+        _caught_up(store, upstream)
+        open_page(browser, f"{api.url}/")
+        js = browser.execute_script
+
+        def row() -> str:
+            return js("const r = document.querySelector('#events [data-event-id=e00008]'); return r ? r.innerText : ''")
+
+        assert "8 killed" in row() and "corrected" not in row()
+        r = httpx.post(f"{api.url}/events/e00008/review", headers={"Authorization": f"Bearer {TOKEN}"},
+                       json={"action": "correct", "fields": {"fatalities": 30}, "reviewer": "ana",
+                             "reason": "the hospital's count"})
+        assert r.status_code == 201, r.text
+        wait_until(lambda: "30 killed" in row() and "corrected" in row(), 10)  # on the open page, no reload
+        stop.set()
+        worker.join(30)  # the first consumer stops; its API (and the open page) stay
+        # the same report re-extracted (its own figure now 9), at the end of the topic: the replay
+        # re-merges this event, so the correction has to be applied again, not merely left alone
+        upstream.send(EVENTS_TOPIC, "e00008", make_event(8, fatalities=9).to_bytes())
+        upstream.flush()
+        # the replay: a new consumer group reads the events topic from offset 0 into the same store
+        monkeypatch.setenv("WIREWATCH_STORE_GROUP_ID", "wirewatch-store-replay")
+        running.append(_consuming(StoreSettings()))
+        replay = running[-1][0]
+        _caught_up(replay, upstream)
+        assert replay.loop.stats.consumed == 7  # every record again, from offset 0
+        wait_until(lambda: "extracted fatalities: 9" in row(), 10)  # the re-merge reached the open page
+        assert "30 killed" in row() and "corrected" in row()
+        open_page(browser, f"{api.url}/")  # and a fresh load says the same
+        assert "30 killed" in row() and "extracted fatalities: 9" in row()
+        assert httpx.get(f"{api.url}/events/e00008").json()["fatalities"] == 30
+        badge = js("""const b = document.querySelector('#events [data-event-id=e00008] .badge.corrected');
+                      b.scrollIntoView({block: 'center'}); const r = b.getBoundingClientRect();
+                      return [r.left, r.top, r.right, r.bottom];""")
+        shot = tmp_path / "corrected.png"
+        browser.save_screenshot(str(shot))
+        blue = (np.asarray(Image.open(shot).convert("RGB")) == CORRECTED_BLUE).all(axis=2)
+        left, top, right, bottom = (round(v) for v in badge)
+        inside = blue[top:bottom, left:right]
+        # the badge is drawn, solid blue behind its white text, and it is the only one on the page
+        assert inside.sum() > inside.size // 2, (int(inside.sum()), inside.size)
+        assert blue.sum() == inside.sum()
+    finally:
+        for s, halt, thread in running:
+            halt.set()
+            thread.join(30)
+            s.close()
+        upstream.close()

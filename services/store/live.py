@@ -1,17 +1,27 @@
 """Live updates: ``GET /events/stream`` sends, as server-sent events, every merged event that is
 written (created or rewritten) or removed after the stream opened, filtered like ``/events``.
 
-Where changes come from is one function, ``ChangeLog.changes_since(cursor)``: today a small log
-table filled by database triggers on ``events`` (so the write path is untouched, and the events
-rows, which must not depend on write order, stay as they are); a change feed can take its place.
+Changes come from the store's change feed (``changes``: ``event_changes``, the same entries and
+cursors as ``GET /events/changes``); a stream polls it for the entries after its cursor.
 
-Guarantees: each SSE message carries its change cursor as ``id``, so a browser that reconnects
-with ``Last-Event-ID`` resumes after the last change it saw (a change the log has pruned is
-lost; the log keeps the last ``KEEP_CHANGES``). A stream polls at most every ``poll_ms``;
-at most ``max_streams`` are open at once (more are refused with 503); a comment is sent every
-``heartbeat_s`` so that proxies keep an idle stream open. Known limit: on PostgreSQL with several
-writers, a change numbered before one already sent but committed after it is missed by streams
-that were open then (the page shows it on its next load); a change feed with commit order lifts it.
+Guarantees:
+
+* Order and completeness: messages follow the feed's commit order, and the feed's sequence numbers
+  increase in commit order on PostgreSQL with several writers too (``changes``: a number is taken
+  only once every smaller one is committed). So a stream that has sent cursor ``n`` has seen every
+  change numbered ``n`` or less, whichever writer made it; none is skipped for committing late.
+* Resume: each message's SSE ``id`` is its change cursor (a ``next_cursor`` of ``/events/changes``),
+  so a browser that reconnects with ``Last-Event-ID`` (or ``?after=``) gets every change after the
+  last one it saw. When no change after the cursor matches the stream's filters, a comment carrying
+  the newest cursor moves the resume point on all the same.
+* Content: an event is sent as it is when the feed is read, once per poll however many entries it
+  has then; ``event`` when it exists and matches the filters; ``removed`` (``{"event_id": ...}``)
+  when it was merged into another event or withdrawn, or rewritten so that it no longer matches.
+  A new event that does not match is not sent.
+* Bounds: a stream polls at most every ``poll_ms``; at most ``max_streams`` are open at once (more
+  are refused with 503); a comment is sent every ``heartbeat_s`` so that proxies keep an idle stream
+  open. A failed poll (the database away for a moment) is said in a comment and retried from the
+  same cursor, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -26,33 +36,14 @@ from dataclasses import dataclass, field
 import anyio
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Engine, text
 
-from . import search
-from .queries import EventQuery, _where
+from .changes import ChangeEntry, ChangeKind, parse_cursor
+from .queries import BadQuery, EventQuery
+from .repository import EventRepository
 
 log = logging.getLogger(__name__)
 
-KEEP_CHANGES = 100_000
 BATCH = 500
-
-_SQLITE = [
-    "CREATE TABLE IF NOT EXISTS live_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL)",
-    *(f"""CREATE TRIGGER IF NOT EXISTS live_changes_{op.lower()} AFTER {op} ON events
-          BEGIN INSERT INTO live_changes (event_id) VALUES ({row}.event_id); END"""
-      for op, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))),
-]
-_POSTGRES = [
-    "SELECT pg_advisory_xact_lock(hashtext('wirewatch-live-changes'))",
-    "CREATE TABLE IF NOT EXISTS live_changes (seq BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL)",
-    """CREATE OR REPLACE FUNCTION wirewatch_live_change() RETURNS trigger AS $$
-       BEGIN
-         IF TG_OP = 'DELETE' THEN INSERT INTO live_changes (event_id) VALUES (OLD.event_id); RETURN OLD; END IF;
-         INSERT INTO live_changes (event_id) VALUES (NEW.event_id); RETURN NEW;
-       END $$ LANGUAGE plpgsql""",
-    """CREATE OR REPLACE TRIGGER live_changes_events AFTER INSERT OR UPDATE OR DELETE ON events
-       FOR EACH ROW EXECUTE FUNCTION wirewatch_live_change()""",
-]
 
 
 @dataclass(frozen=True)
@@ -62,56 +53,6 @@ class LiveLimits:
     max_streams: int = 20
     poll_ms: int = 1000
     heartbeat_s: float = 15.0
-
-
-@dataclass(frozen=True)
-class Change:
-    """Event ``event_id`` was written or removed; ``cursor`` orders changes (resume after it)."""
-
-    cursor: int
-    event_id: str
-
-
-class ChangeLog:
-    """The trigger-filled log of written and removed merged events, on SQLite or PostgreSQL."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.postgres = engine.dialect.name == "postgresql"
-        with engine.begin() as conn:
-            for stmt in _POSTGRES if self.postgres else _SQLITE:
-                conn.execute(text(stmt))
-        self.prune()
-
-    def head(self) -> int:
-        """The newest change's cursor (0 for none): a new stream starts after it."""
-        with self.engine.connect() as conn:
-            return int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM live_changes")).scalar_one())
-
-    def changes_since(self, cursor: int, limit: int = BATCH) -> list[Change]:
-        """Up to ``limit`` changes after ``cursor``, oldest first."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(text("SELECT seq, event_id FROM live_changes WHERE seq > :c ORDER BY seq LIMIT :n"),
-                                {"c": cursor, "n": limit}).all()
-        return [Change(int(s), e) for s, e in rows]
-
-    def prune(self, keep: int = KEEP_CHANGES) -> None:
-        """Forget all but the newest ``keep`` changes."""
-        with self.engine.begin() as conn:
-            conn.execute(text("DELETE FROM live_changes WHERE seq <= "
-                              "(SELECT COALESCE(MAX(seq), 0) FROM live_changes) - :k"), {"k": keep})
-
-    def matching(self, event_ids: list[str], q: EventQuery) -> dict[str, str | None]:
-        """For each id: its stored JSON if it exists and matches ``q``'s filters, "" if it exists
-        but does not match, None if it is gone."""
-        names = {f"i{n}": eid for n, eid in enumerate(event_ids)}
-        ids = ", ".join(f":{k}" for k in names)
-        with self.engine.connect() as conn:
-            where, params = _where(q, conn, search.condition)
-            cond = " AND ".join(where) or "1 = 1"
-            sql = f"SELECT event_id, CASE WHEN {cond} THEN payload ELSE '' END FROM events WHERE event_id IN ({ids})"
-            found: dict[str, str] = {e: p for e, p in conn.execute(text(sql), {**params, **names}).all()}
-        return {eid: found.get(eid) for eid in event_ids}
 
 
 def sse(data: str, event: str, message_id: int | None = None) -> str:
@@ -140,35 +81,39 @@ class _Streams:
             self.open -= 1
 
 
-def _messages(log_: ChangeLog, changes: list[Change], q: EventQuery) -> list[str]:
-    latest: dict[str, int] = {}
-    for c in changes:
-        latest[c.event_id] = c.cursor
-    state = log_.matching(sorted(latest), q)
+def messages(repo: EventRepository, entries: list[ChangeEntry], q: EventQuery) -> list[str]:
+    """The SSE messages for a page of feed entries, under ``q``'s filters: per event its latest
+    entry only, in feed order, each with that entry's cursor as ``id``."""
+    latest: dict[str, ChangeEntry] = {}
+    for e in entries:
+        latest.pop(e.event_id, None)  # re-inserted: the dict keeps the order of latest entries
+        latest[e.event_id] = e
+    present = [eid for eid, e in latest.items() if e.kind in (ChangeKind.CREATED, ChangeKind.UPDATED) and e.event]
+    shown = repo.matching(q, present)
     out = []
-    for eid, cursor in sorted(latest.items(), key=lambda kv: kv[1]):
-        payload = state[eid]
-        if payload is None:
-            out.append(sse(json.dumps({"event_id": eid}), "removed", cursor))
-        elif payload:
-            out.append(sse(payload, "event", cursor))
-    if not out and changes:  # nothing for this filter: move the browser's resume point on all the same
-        out.append(f"id: {changes[-1].cursor}\n: no matching changes\n\n")
+    for eid, e in latest.items():
+        if eid in shown:
+            out.append(sse(shown[eid], "event", e.seq))
+        elif e.kind in (ChangeKind.MERGED, ChangeKind.WITHDRAWN) or (e.kind is ChangeKind.UPDATED and e.event):
+            out.append(sse(json.dumps({"event_id": eid}), "removed", e.seq))
+        # created but not matching, or gone by now (its own later entry says so): nothing to send
+    if not out and entries:  # nothing for this filter: move the browser's resume point on all the same
+        out.append(f"id: {entries[-1].seq}\n: no matching changes\n\n")
     return out
 
 
 def _resume_point(last_event_id: str | None) -> int | None:
     if last_event_id is None or last_event_id == "":
         return None
-    if not last_event_id.isdigit() or len(last_event_id) > 18:
-        raise HTTPException(400, "Last-Event-ID must be a cursor this stream sent")
-    return int(last_event_id)
+    try:
+        return parse_cursor(last_event_id)
+    except BadQuery as exc:
+        raise HTTPException(400, "Last-Event-ID must be a cursor this stream sent") from exc
 
 
-def live_routes(change_log: Callable[[], ChangeLog], filters: Callable[..., EventQuery],
-                limits: LiveLimits) -> APIRouter:
-    """The ``/events/stream`` route over ``change_log()`` (made on first use), with the ``/events``
-    filters ``filters`` reads."""
+def live_routes(repo: EventRepository, filters: Callable[..., EventQuery], limits: LiveLimits) -> APIRouter:
+    """The ``/events/stream`` route over ``repo``'s change feed, with the ``/events`` filters
+    ``filters`` reads."""
     router = APIRouter()
     streams = _Streams(limits.max_streams)
 
@@ -181,19 +126,18 @@ def live_routes(change_log: Callable[[], ChangeLog], filters: Callable[..., Even
         if not streams.enter():
             raise HTTPException(503, f"at most {limits.max_streams} live streams are open at once; retry later")
         try:
-            changes = await anyio.to_thread.run_sync(change_log)
-            cursor = start if start is not None else await anyio.to_thread.run_sync(changes.head)
+            cursor = start if start is not None else await anyio.to_thread.run_sync(repo.changes.head)
         except BaseException:
             streams.leave()
             raise
-        body = _follow(request, changes, q, cursor, limits, streams)
+        body = _follow(request, repo, q, cursor, limits, streams)
         return StreamingResponse(body, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     return router
 
 
-async def _follow(request: Request, changes: ChangeLog, q: EventQuery, cursor: int, limits: LiveLimits,
+async def _follow(request: Request, repo: EventRepository, q: EventQuery, cursor: int, limits: LiveLimits,
                   streams: _Streams) -> AsyncIterator[str]:
     loop = asyncio.get_running_loop()
     try:
@@ -201,15 +145,15 @@ async def _follow(request: Request, changes: ChangeLog, q: EventQuery, cursor: i
         beat = loop.time()
         while not await request.is_disconnected():
             try:
-                batch = await anyio.to_thread.run_sync(changes.changes_since, cursor)
-                messages = await anyio.to_thread.run_sync(_messages, changes, batch, q) if batch else []
-            except Exception:  # the database went away for a moment: say so, keep the stream
+                batch, after = await anyio.to_thread.run_sync(repo.changes.page, cursor, BATCH)
+                out = await anyio.to_thread.run_sync(messages, repo, batch, q) if batch else []
+            except Exception:  # the database went away for a moment: say so, keep the stream and its cursor
                 log.exception("live stream poll failed")
-                batch, messages = [], [": poll failed, retrying\n\n"]
-            for m in messages:
+                batch, after, out = [], cursor, [": poll failed, retrying\n\n"]
+            for m in out:
                 yield m
             if batch:
-                cursor = batch[-1].cursor
+                cursor = after
                 beat = loop.time()
             elif loop.time() - beat >= limits.heartbeat_s:
                 yield ": heartbeat\n\n"

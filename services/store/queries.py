@@ -78,7 +78,7 @@ def _cursor_fits(column: str, value) -> bool:
 TextSearch = Callable[[Connection, str], search.TextCondition]  # (connection, q) -> condition
 
 
-def _where(q: EventQuery, conn: Connection, text_search: TextSearch) -> tuple[list[str], dict]:
+def filter_conditions(q: EventQuery, conn: Connection, text_search: TextSearch) -> tuple[list[str], dict]:
     """The query's filters as SQL conditions (joined with AND) and their parameters; ``q`` through
     ``text_search`` (the full-text index, ``search.condition``)."""
     where: list[str] = []
@@ -168,7 +168,7 @@ class EventReader:
             raise BadQuery(f"sort must be one of {', '.join(SORTS)}")
         column, direction = SORTS[q.sort]
         with self.engine.connect() as conn:
-            where, params = _where(q, conn, self.text_search)
+            where, params = filter_conditions(q, conn, self.text_search)
             if q.cursor:
                 value, last_id = decode_cursor(q.cursor)
                 if not _cursor_fits(column, value):  # a cursor from another sort, or made up
@@ -195,7 +195,7 @@ class EventReader:
             raise BadQuery(f"by must be one of {', '.join(STATS_BY)}")
         col = STATS_BY[by]
         with self.engine.connect() as conn:
-            where, params = _where(q, conn, self.text_search)
+            where, params = filter_conditions(q, conn, self.text_search)
             sql = f"SELECT {col} AS k, COUNT(*) AS n, COALESCE(SUM(fatalities), 0) AS f FROM events"
             if where:
                 sql += " WHERE " + " AND ".join(where)
@@ -218,7 +218,7 @@ class EventReader:
         if not ids:
             return {}
         with self.engine.connect() as conn:
-            where, params = _where(q, conn, self.text_search)
+            where, params = filter_conditions(q, conn, self.text_search)
             where.append("event_id IN :ids")
             sql = text("SELECT event_id, payload FROM events WHERE " + " AND ".join(where)).bindparams(
                 bindparam("ids", expanding=True))

@@ -8,6 +8,8 @@
   original story's events.
 * ``reviews``, ``review_reports``, ``audit_log``: analysts' reviews, the reports each covers, and
   the append-only log of every review and undo (``review``, ``audit``).
+* ``event_changes``, ``change_counter``: the change feed (``changes``), which ``/events/changes``
+  and the live stream (``live``) read.
 
 Rows are built here from the JSON alone, so the same report or merged event always becomes the
 same row, byte for byte; nothing time-dependent is stored.
@@ -217,6 +219,22 @@ MIGRATIONS: list[Migration] = [
     # 10: free text (``q``) through a full-text index kept in sync by the database, and the rows
     # already stored indexed (``search``: FTS5 on SQLite, a tsvector column with GIN on PostgreSQL)
     search.MIGRATION,
+    # 11: the live stream reads the change feed (``live``), so the log table its triggers filled on
+    # every write of ``events`` goes, and the triggers with it (one write less per event written).
+    # Idempotent: a store that never opened a stream has neither.
+    {
+        "sqlite": [
+            "DROP TRIGGER IF EXISTS live_changes_insert",
+            "DROP TRIGGER IF EXISTS live_changes_update",
+            "DROP TRIGGER IF EXISTS live_changes_delete",
+            "DROP TABLE IF EXISTS live_changes",
+        ],
+        "postgresql": [
+            "DROP TRIGGER IF EXISTS live_changes_events ON events",
+            "DROP FUNCTION IF EXISTS wirewatch_live_change()",
+            "DROP TABLE IF EXISTS live_changes",
+        ],
+    },
 ]
 
 

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
 from . import search
-from .queries import BadQuery, EventQuery, _where
+from .queries import BadQuery, EventQuery, filter_conditions
 
 MAX_BUCKETS = 3700  # ten years of days
 
@@ -36,7 +36,7 @@ def _start(day: date, interval: Interval) -> date:
 def timeline(engine: Engine, q: EventQuery, interval: Interval) -> list[dict]:
     """``[{"start": "YYYY-MM-DD", "events": n, "fatalities": n}, ...]`` in date order, gaps filled."""
     with engine.connect() as conn:
-        where, params = _where(q, conn, search.condition)
+        where, params = filter_conditions(q, conn, search.condition)
         sql = "SELECT event_date, COUNT(*), COALESCE(SUM(fatalities), 0) FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)

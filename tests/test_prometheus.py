@@ -273,6 +273,8 @@ def stack(tmp_path) -> Iterator[Stack]:
         stack.closers.append(lambda: ingest.close(2.0))
         stack.ops["ingest"] = HttpServer(ops_app(healths["ingest"], registries["ingest"]), "127.0.0.1",
                                          ports["ingest"], "ops-ingest").start()
+        # and ingest's counters before its first poll, so that the rates count that poll's items
+        _wait(lambda: len(stack.query("up == 1")) == 3, 30, "Prometheus does not scrape ingest")
         _serve("ingest", stack, ingest.run, stop)
         yield stack
     finally:

@@ -15,8 +15,8 @@ webhook receiver answering 500 (WirewatchWebhookDeliveriesFailing, then Wirewatc
 once the store disables the search; the store's webhook allow-list is exactly that receiver's
 loopback host:port), the broker stopped (WirewatchServiceNotReady). Finally
 scripts/render_dashboard.py renders the overview from it.
-It runs in the default test run: about 1 min 50 s on 2 cores shared with other test runs (load
-average 7 to 9), and the waits are generous for a slower machine. Debian's ``prometheus`` is not
+It runs in the default test run: 1 min 45 s to 1 min 55 s on 2 cores shared with other test runs
+(load average 7 to 9), 2 min 55 s at a load average of 19; the waits are generous for a slower machine. Debian's ``prometheus`` is not
 optional (scripts/install-system-packages.sh): a missing one fails the test. WIREWATCH_PROMETHEUS_TESTS=0
 skips it (the rule rewriting is still tested); WIREWATCH_TEST_DASHBOARD_PNG=FILE keeps the rendered
 overview (docs/overview-dashboard.png is made so).

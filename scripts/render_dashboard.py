@@ -33,6 +33,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DASHBOARD = ROOT / "deploy" / "monitoring" / "dashboards" / "wirewatch-overview.json"
 GRID_COLUMNS = 24
+WIDTH_IN, ROW_IN = 16.0, 0.42  # the figure's width and the height of one grid row, in inches
+HEADER_IN = 0.5  # above the first row: the dashboard's title
+# inside a panel's grid cell: its title above, the tick labels below and left, a gap to the right
+PAD_TOP_IN, PAD_BOTTOM_IN, PAD_LEFT_IN, PAD_RIGHT_IN = 0.3, 0.35, 0.5, 0.15
 
 
 def legend(fmt: str | None, labels: dict[str, str]) -> str:
@@ -75,6 +79,18 @@ def draw_panel(ax, panel: dict, prometheus: str, start: float, end: float, step_
     return drawn
 
 
+def panel_rect(grid_pos: dict, height_in: float) -> tuple[float, float, float, float]:
+    """The axes of a panel at Grafana's ``gridPos`` (columns of 24, rows from the top), as figure
+    fractions (left, bottom, width, height); the paddings keep a panel's title and tick labels
+    inside its own cell, so no two panels overlap."""
+    col_in = WIDTH_IN / GRID_COLUMNS
+    left = grid_pos["x"] * col_in + PAD_LEFT_IN
+    width = grid_pos["w"] * col_in - PAD_LEFT_IN - PAD_RIGHT_IN
+    top = HEADER_IN + grid_pos["y"] * ROW_IN + PAD_TOP_IN
+    height = grid_pos["h"] * ROW_IN - PAD_TOP_IN - PAD_BOTTOM_IN
+    return left / WIDTH_IN, 1 - (top + height) / height_in, width / WIDTH_IN, height / height_in
+
+
 def render(prometheus: str, dashboard: dict, out: Path, minutes: float, now: float | None = None) -> list[str]:
     """Render ``dashboard`` to ``out``; returns the titles of the panels that had no data."""
     end = now or time.time()
@@ -82,16 +98,15 @@ def render(prometheus: str, dashboard: dict, out: Path, minutes: float, now: flo
     step_s = max(1.0, minutes * 60 / 300)  # about 300 points a line
     panels = dashboard["panels"]
     rows = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in panels)
-    fig = plt.figure(figsize=(16, rows * 0.42))
-    grid = fig.add_gridspec(rows, GRID_COLUMNS, hspace=1.6, wspace=1.2)
+    height_in = HEADER_IN + rows * ROW_IN
+    fig = plt.figure(figsize=(WIDTH_IN, height_in))
     empty = []
     for panel in panels:
-        g = panel["gridPos"]
-        ax = fig.add_subplot(grid[g["y"]:g["y"] + g["h"], g["x"]:g["x"] + g["w"]])
+        ax = fig.add_axes(panel_rect(panel["gridPos"], height_in))
         if not draw_panel(ax, panel, prometheus, start, end, step_s):
             empty.append(panel.get("title", "?"))
-    fig.suptitle(f"{dashboard.get('title', '')} — last {minutes:g} min, "
-                 f"{datetime.fromtimestamp(end, UTC):%Y-%m-%d %H:%M} UTC", fontsize=12, x=0.01, ha="left")
+    fig.text(0.005, 1 - 0.15 / height_in, f"{dashboard.get('title', '')} — last {minutes:g} min, "
+             f"{datetime.fromtimestamp(end, UTC):%Y-%m-%d %H:%M} UTC", fontsize=12, ha="left", va="top")
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110, bbox_inches="tight")
     plt.close(fig)

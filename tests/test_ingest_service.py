@@ -12,7 +12,8 @@ from services.fixturesite import FixtureSite, load_demo
 from services.fixturesite.server import send
 from services.ingest import service as ingest_service
 from services.ingest.feeds import Feed
-from services.ingest.metrics import IngestMetrics
+from services.ingest.items import SkipKind
+from services.ingest.metrics import ITEM_RESULTS, IngestMetrics
 from services.ingest.service import IngestService
 from services.ingest.settings import IngestSettings
 from services.ingest.state import IngestState
@@ -70,6 +71,20 @@ async def test_publishes_every_article_once_and_marks_the_republication(kafka_se
         assert s.published_at is not None and s.language == "en"
         # the end-to-end latency starts when the item is first seen, before its page is fetched
         assert s.first_seen_at is not None and s.first_seen_at <= s.fetched_at
+
+
+async def test_item_counters_start_at_zero_so_the_first_poll_counts_in_a_rate(kafka_settings, site):
+    settings = _settings(site)
+    svc, registry = _service(settings, _feeds(site))
+    value = registry.get_sample_value
+    assert {r: value("wirewatch_ingest_items_total", {"feed": "northern-wire", "result": r})
+            for r in ITEM_RESULTS} == dict.fromkeys(ITEM_RESULTS, 0.0)  # before any poll
+    stats = await svc.run_cycle(force=True)
+    await svc.aclose()
+    assert stats.stories_published == 7
+    assert sum(value("wirewatch_ingest_items_total", {"feed": f.id, "result": "new"}) or 0
+               for f in _feeds(site)) == 6  # and the seventh is the near duplicate
+    assert {kind.value for kind in SkipKind} <= set(ITEM_RESULTS)
 
 
 async def test_unchanged_feed_sends_validators_and_is_not_parsed(kafka_settings, site, monkeypatch):

@@ -10,11 +10,16 @@ seconds; the expressions and thresholds are otherwise the ones deployed.
 Checked: every dashboard query returns data, and every selector in every rule expression does (a
 rule's expression as a whole returns data only while it fires); then alerts fire when their
 condition is made true and stop firing after: feeds that fail (WirewatchFeedErrorRatioHigh), poison
-messages (WirewatchDeadLetters), a service's ops port gone (WirewatchServiceDown), the broker stopped
-(WirewatchServiceNotReady). Finally scripts/render_dashboard.py renders the overview from it.
-About 2 minutes on an idle machine; the waits are generous for a loaded one. It runs when
-WIREWATCH_PROMETHEUS_TESTS=1 (on a machine shared by many test runs its first poll alone took
-minutes); the rule rewriting is tested in every run.
+messages (WirewatchDeadLetters), a service's ops port gone (WirewatchServiceDown), a saved search's
+webhook receiver answering 500 (WirewatchWebhookDeliveriesFailing, then WirewatchWebhookSearchDisabled
+once the store disables the search; the store's webhook allow-list is exactly that receiver's
+loopback host:port), the broker stopped (WirewatchServiceNotReady). Finally
+scripts/render_dashboard.py renders the overview from it.
+It runs in the default test run: 1 min 45 s to 1 min 55 s on 2 cores shared with other test runs
+(load average 7 to 9), 2 min 55 s at a load average of 19; the waits are generous for a slower machine. Debian's ``prometheus`` is not
+optional (scripts/install-system-packages.sh): a missing one fails the test. WIREWATCH_PROMETHEUS_TESTS=0
+skips it (the rule rewriting is still tested); WIREWATCH_TEST_DASHBOARD_PNG=FILE keeps the rendered
+overview (docs/overview-dashboard.png is made so).
 """
 
 from __future__ import annotations
@@ -55,13 +60,19 @@ from services.ingest.settings import IngestSettings
 from services.store import app as store_app
 from services.store.settings import StoreSettings
 from tests.conftest import ROOT
+from tests.helpers import WebhookReceiver, make_event
 
 MONITORING = ROOT / "deploy" / "monitoring"
 DASHBOARDS = sorted((MONITORING / "dashboards").glob("*.json"))
 # read at import: the autouse _clean_env fixture clears WIREWATCH_* before a test runs
-ENABLED = os.environ.get("WIREWATCH_PROMETHEUS_TESTS") == "1"
+ENABLED = os.environ.get("WIREWATCH_PROMETHEUS_TESTS", "1") != "0"
 KEEP_PNG = os.environ.get("WIREWATCH_TEST_DASHBOARD_PNG")
 SCRAPE_S = 2  # and a scrape may take as long: a loaded CI machine answers slowly
+ADMIN_TOKEN = "prometheus-test-admin-token"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+# a failing delivery takes 3 attempts about 1 s apart, and the search is disabled after 4 of them:
+# some 12 failed attempts over 4 s, well inside the shortened rules' 20 s ranges
+WEBHOOK_ATTEMPTS, WEBHOOK_DISABLE_AFTER, WEBHOOK_EVENTS = 3, 4, 8
 
 
 def _prometheus() -> str:
@@ -133,6 +144,7 @@ class Stack:
     prometheus_url: str
     ops: dict[str, HttpServer]
     failing_feeds: Switch
+    receiver: WebhookReceiver
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def query(self, expr: str) -> list[dict]:
@@ -221,7 +233,7 @@ def _serve(name: str, stack: Stack, body: Callable[[threading.Event], None], sto
 @pytest.fixture
 def stack(tmp_path) -> Iterator[Stack]:
     if not ENABLED:
-        pytest.skip("the real-Prometheus test runs with WIREWATCH_PROMETHEUS_TESTS=1")
+        pytest.skip("the real-Prometheus test is turned off (WIREWATCH_PROMETHEUS_TESTS=0)")
     broker = EmbeddedBroker().start()
     site = FixtureSite(load_demo()).start()
     failing = Switch(on=True)
@@ -229,14 +241,19 @@ def stack(tmp_path) -> Iterator[Stack]:
     stop = threading.Event()
     ports = {name: free_port() for name in ("ingest", "extract", "store")}
     proc, url = _start_prometheus(tmp_path, ports)
-    stack = Stack(broker, site, url, {}, failing)
+    receiver = WebhookReceiver([500])
+    stack = Stack(broker, site, url, {}, failing, receiver)
     try:
         data = tmp_path / "data"
         ingest_s = _settings(IngestSettings, broker.bootstrap, data, ingest_allowed_hosts=(site.netloc,),
                              ingest_poll_interval_s=1, ingest_min_interval_s=0.5, ingest_max_interval_s=2,
                              ingest_total_timeout_s=10, ingest_read_timeout_s=5)
         extract_s = _settings(ExtractSettings, broker.bootstrap, data)
-        store_s = _settings(StoreSettings, broker.bootstrap, data, store_api_host="127.0.0.1")
+        store_s = _settings(StoreSettings, broker.bootstrap, data, store_api_host="127.0.0.1",
+                            store_admin_token=ADMIN_TOKEN, store_webhook_allowed_hosts=(receiver.host,),
+                            store_webhook_poll_s=0.5, store_webhook_backoff_s=0.5,
+                            store_webhook_max_attempts=WEBHOOK_ATTEMPTS,
+                            store_webhook_disable_after=WEBHOOK_DISABLE_AFTER, store_webhook_timeout_s=5)
         ensure_topics(ingest_s)
         healths = {name: Health() for name in ports}
         for name, s in (("ingest", ingest_s), ("extract", extract_s), ("store", store_s)):
@@ -258,6 +275,8 @@ def stack(tmp_path) -> Iterator[Stack]:
         stack.closers.append(lambda: ingest.close(2.0))
         stack.ops["ingest"] = HttpServer(ops_app(healths["ingest"], registries["ingest"]), "127.0.0.1",
                                          ports["ingest"], "ops-ingest").start()
+        # and ingest's counters before its first poll, so that the rates count that poll's items
+        _wait(lambda: len(stack.query("up == 1")) == 3, 30, "Prometheus does not scrape ingest")
         _serve("ingest", stack, ingest.run, stop)
         yield stack
     finally:
@@ -270,8 +289,9 @@ def stack(tmp_path) -> Iterator[Stack]:
                 server.stop()
         proc.terminate()
         proc.wait(timeout=10)
+        receiver.close()
         site.stop()
-        stack.broker.stop()  # the one running now: step 4 replaces it
+        stack.broker.stop()  # the one running now: step 5 replaces it
 
 
 class Poison:
@@ -300,6 +320,54 @@ class Poison:
         self.producer.close(timeout=2)
 
 
+def _produce_events(bootstrap: str, count: int) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    for event in (make_event(i) for i in range(count)):
+        producer.send(EVENTS_TOPIC, key=event.event_id.encode(), value=event.to_bytes())
+    producer.flush()
+    producer.close(timeout=2)
+
+
+def _not_alerting(stack: Stack, names: set[str]) -> Callable[[], bool]:
+    return lambda: not {a for a, _ in stack.alerts("firing") | stack.alerts("pending")} & names
+
+
+def _webhooks_fail_then_recover(stack: Stack) -> None:
+    """A saved search of every event whose receiver answers 500: its deliveries fail and it is
+    disabled, and both alerts fire; the receiver recovers and the search is re-enabled: they clear."""
+    api = stack.ops["store"].url
+    # the allow-list is the receiver's host:port, not loopback: another port on 127.0.0.1 is refused
+    elsewhere = httpx.post(f"{api}/searches", headers=ADMIN, timeout=10, json={
+        "name": "elsewhere", "webhook_url": f"http://127.0.0.1:{free_port()}/hook"})
+    assert elsewhere.status_code == 400 and "refused" in elsewhere.text, elsewhere.text
+    created = httpx.post(f"{api}/searches", headers=ADMIN, timeout=10,
+                         json={"name": "everything", "webhook_url": stack.receiver.url})
+    assert created.status_code == 201, created.text
+    search_id = created.json()["search_id"]
+    _produce_events(stack.broker.bootstrap, WEBHOOK_EVENTS)  # changes after the search's cursor
+    names = {"WirewatchWebhookDeliveriesFailing", "WirewatchWebhookSearchDisabled"}
+    _wait(_firing(stack, {("WirewatchWebhookDeliveriesFailing", "")}), 60,
+          lambda: f"not firing; firing are {stack.alerts()}; {len(stack.receiver.requests)} webhook requests")
+    _wait(_firing(stack, {("WirewatchWebhookSearchDisabled", "")}), 60,
+          lambda: f"not firing; firing are {stack.alerts()}; {len(stack.receiver.requests)} webhook requests")
+    [search] = [s for s in httpx.get(f"{api}/searches", headers=ADMIN, timeout=10).json()["searches"]
+                if s["search_id"] == search_id]
+    assert search["disabled"] is True
+    tried = len(stack.receiver.requests)
+    assert tried == WEBHOOK_ATTEMPTS * WEBHOOK_DISABLE_AFTER  # a disabled search is not called again
+
+    stack.receiver.statuses = [200]
+    assert httpx.post(f"{api}/searches/{search_id}/enable", headers=ADMIN, timeout=10).status_code == 200
+    stack.receiver.wait_for(tried + 1, 60)  # the changes after the failed ones are delivered now
+    _wait(_not_alerting(stack, names), 90, lambda: f"still firing: {stack.alerts()}")
+    assert stack.query('wirewatch_store_webhook_deliveries_total{outcome="delivered"} > 0')
+
+
+def _panel_exprs(title: str, dashboard: str = "wirewatch-overview.json") -> list[str]:
+    panels = json.loads((MONITORING / "dashboards" / dashboard).read_text())["panels"]
+    return [t["expr"] for panel in panels if panel["title"] == title for t in panel["targets"]]
+
+
 def _empty_queries(stack: Stack) -> list[str]:
     exprs = [t["expr"] for p in DASHBOARDS for panel in json.loads(p.read_text())["panels"] for t in panel["targets"]]
     exprs += [s for g in rule_groups() for r in g["rules"] for s in selectors(r["expr"])]
@@ -324,6 +392,9 @@ def test_dashboards_and_alerts_against_a_real_prometheus(stack: Stack, tmp_path)
         dead_letters = {("WirewatchDeadLetters", "extract"), ("WirewatchDeadLetters", "store")}
         _wait(_firing(stack, dead_letters | {("WirewatchFeedErrorRatioHigh", "")}), 60,
               lambda: f"not firing; firing are {stack.alerts()}")
+        # the overview draws each service's dead letters apart (rate drops __name__: not a label to group by)
+        assert {r["metric"].get("component") for r in stack.query(_panel_exprs("Dead letters / min")[0])} == {
+            "extract", "store"}
     # the end-to-end latency was measured from first_seen_at through extract to the store
     p50 = float(stack.query("histogram_quantile(0.5, sum by (le) (rate(wirewatch_end_to_end_latency_seconds_bucket"
                             "[5m])))")[0]["value"][1])
@@ -334,8 +405,8 @@ def test_dashboards_and_alerts_against_a_real_prometheus(stack: Stack, tmp_path)
 
     # 2. the feeds recover and the poison stops: those alerts clear
     stack.failing_feeds.on = False
-    _wait(lambda: not {a for a, _ in stack.alerts("firing") | stack.alerts("pending")} & {
-        "WirewatchDeadLetters", "WirewatchFeedErrorRatioHigh"}, 60, lambda: f"still firing: {stack.alerts()}")
+    _wait(_not_alerting(stack, {"WirewatchDeadLetters", "WirewatchFeedErrorRatioHigh"}), 60,
+          lambda: f"still firing: {stack.alerts()}")
 
     # 3. a service stops answering its scrapes, then answers again
     ingest_ops = stack.ops["ingest"]
@@ -344,7 +415,10 @@ def test_dashboards_and_alerts_against_a_real_prometheus(stack: Stack, tmp_path)
     stack.ops["ingest"] = HttpServer(ingest_ops.server.config.app, "127.0.0.1", ingest_ops.port, "ops-ingest").start()
     _wait(lambda: ("WirewatchServiceDown", "ingest") not in stack.alerts(), 40, lambda: f"firing: {stack.alerts()}")
 
-    # 4. the broker goes away: no service is ready; it comes back (empty: Tansu keeps it in memory)
+    # 4. a saved search's webhook receiver fails, then recovers
+    _webhooks_fail_then_recover(stack)
+
+    # 5. the broker goes away: no service is ready; it comes back (empty: Tansu keeps it in memory)
     port = stack.broker.port
     stack.broker.stop()
     not_ready = {("WirewatchServiceNotReady", name) for name in ("ingest", "extract", "store")}
@@ -353,7 +427,7 @@ def test_dashboards_and_alerts_against_a_real_prometheus(stack: Stack, tmp_path)
     _wait(lambda: not {a for a in stack.alerts() if a[0] == "WirewatchServiceNotReady"}, 60,
           lambda: f"firing: {stack.alerts()}")
 
-    # 5. the overview renders from this Prometheus
+    # 6. the overview renders from this Prometheus
     out = Path(KEEP_PNG or tmp_path / "overview.png")
     res = subprocess.run([sys.executable, str(ROOT / "scripts" / "render_dashboard.py"), "--prometheus",
                           stack.prometheus_url, "--minutes", "5", "--out", str(out)],

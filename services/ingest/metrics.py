@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# every ``result`` label of wirewatch_ingest_items_total: the published ones and the SkipKind values
+ITEM_RESULTS = ("new", "near_duplicate", "duplicate", "unusable")
 
 
 class IngestMetrics:
@@ -32,3 +37,11 @@ class IngestMetrics:
                                   "Unix time of the last successful poll", ["feed"], registry=registry)
         self.cycle_duration = Histogram("wirewatch_ingest_cycle_duration_seconds", "Duration of one poll cycle",
                                         registry=registry, buckets=(0.1, 0.5, 1, 5, 10, 30, 60, 300))
+
+    def start_feeds(self, feed_ids: Iterable[str]) -> None:
+        """Every feed's item counters exist, at 0, before its first poll. Prometheus never counts a
+        series' first sample as an increase, so a counter that first appeared at the first poll's
+        count would leave those items out of every ``rate`` (all of a feed that never changes)."""
+        for feed in feed_ids:
+            for result in ITEM_RESULTS:
+                self.items.labels(feed=feed, result=result)

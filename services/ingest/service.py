@@ -84,6 +84,7 @@ class IngestService:
         self._stop: threading.Event | None = None  # set by ``run``: a stop leaves new items for later
         self.totals = CycleStats()
         state.sync_feeds(feeds)
+        metrics.start_feeds(self.feeds)
         self._refresh_parked_gauge()
 
     async def aclose(self) -> None:

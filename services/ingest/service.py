@@ -217,13 +217,9 @@ class IngestService:
             log.info("feed %s: malformed but usable (%s)", feed.id, reason)
 
         candidates = await self._new_items(feed, entries[: self.settings.ingest_max_items_per_feed], stats)
-        built = await asyncio.gather(*(self._build_story(feed, c.entry, c.link, c.canonical_url)
-                                       for c in candidates))
-        stories = [s for s in built if s is not None]
-        interrupted = self._stopping() and len(stories) < len(candidates)
-        stats.feed_text_fallbacks = sum(1 for c in stories if c.story.text_source == "feed")
-        published = await self._dedup_and_publish(feed, stories, stats)
-        if published is None:
+        published, built = await self._build_and_publish(feed, candidates, stats)
+        interrupted = self._stopping() and built < len(candidates)
+        if not published:
             stats.feeds_failed = 1
             self._failed(feed, st, "publish failed")
             return stats
@@ -239,12 +235,22 @@ class IngestService:
         return stats
 
     async def _new_items(self, feed: Feed, entries: list, stats: CycleStats) -> list[NewItem]:
-        """The entries not published before; every other one is counted (and logged when unusable)."""
-        new = []
-        for entry in entries:
+        """The entries not published before, in feed order, each link once; every other one is
+        counted (and logged when unusable). The seen lookups of the whole page are one database call."""
+        items = [identify(feed, entry) for entry in entries]
+        fresh = [i for i in items if isinstance(i, NewItem)]
+        seen_urls, seen_guids = await asyncio.to_thread(
+            self.state.seen_many, [i.canonical_url for i in fresh], [i.guid_key for i in fresh if i.guid_key])
+        new: list[NewItem] = []
+        taken: set[str] = set()
+        for item in items:
             stats.items_seen += 1
-            cand = await self._candidate(feed, entry)
+            cand: NewItem | SkippedItem = item
+            if isinstance(item, NewItem) and (item.canonical_url in seen_urls or item.canonical_url in taken
+                                              or item.guid_key in seen_guids):
+                cand = DUPLICATE  # published before, or the same link earlier in this page
             if isinstance(cand, NewItem):
+                taken.add(cand.canonical_url)
                 new.append(cand)
                 continue
             self.metrics.items.labels(feed=feed.id, result=cand.kind.value).inc()
@@ -255,16 +261,26 @@ class IngestService:
                 log.info("feed %s: item skipped: %s", feed.id, cand.reason)
         return new
 
-    async def _candidate(self, feed: Feed, entry) -> NewItem | SkippedItem:
-        """The new item with its canonical URL, or why it is not one (a duplicate, or unusable)."""
-        item = identify(feed, entry)
-        if isinstance(item, SkippedItem):
-            return item
-        if await asyncio.to_thread(self.state.seen_url, item.canonical_url):
-            return DUPLICATE
-        if item.guid_key and await asyncio.to_thread(self.state.seen_guid, item.guid_key):
-            return DUPLICATE
-        return item
+    async def _build_and_publish(self, feed: Feed, items: list[NewItem], stats: CycleStats) -> tuple[bool, int]:
+        """Build the new items' stories concurrently and publish them in feed order, a chunk of
+        ``ingest_publish_chunk`` as soon as it is built, so that the first story of a long page is not
+        held back until the last page is fetched: (every chunk acknowledged, stories built). After a
+        failed publish the rest is not published (its fetches are cancelled) and stays new."""
+        tasks = [asyncio.ensure_future(self._build_story(feed, i.entry, i.link, i.canonical_url)) for i in items]
+        chunk = self.settings.ingest_publish_chunk
+        built = 0
+        try:
+            for start in range(0, len(tasks), chunk):
+                stories = [c for c in await asyncio.gather(*tasks[start:start + chunk]) if c is not None]
+                built += len(stories)
+                stats.feed_text_fallbacks += sum(1 for c in stories if c.story.text_source == "feed")
+                if await self._dedup_and_publish(feed, stories, stats) is None:
+                    return False, built
+            return True, built
+        finally:
+            for t in tasks:
+                t.cancel()  # only those not done: after a failure, or an error building one story
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     def _stopping(self) -> bool:
         return self._stop is not None and self._stop.is_set()

@@ -235,23 +235,21 @@ class IngestService:
         return stats
 
     async def _new_items(self, feed: Feed, entries: list, stats: CycleStats) -> list[NewItem]:
-        """The entries not published before, in feed order, each link once; every other one is
-        counted (and logged when unusable). The seen lookups of the whole page are one database call."""
+        """The entries not published before, in feed order, each link once (the page's seen lookups in
+        one database call); every other one is counted, and logged when unusable."""
         items = [identify(feed, entry) for entry in entries]
         fresh = [i for i in items if isinstance(i, NewItem)]
         seen_urls, seen_guids = await asyncio.to_thread(
             self.state.seen_many, [i.canonical_url for i in fresh], [i.guid_key for i in fresh if i.guid_key])
-        new: list[NewItem] = []
-        taken: set[str] = set()
+        new: dict[str, NewItem] = {}  # by canonical URL, in feed order
+        stats.items_seen += len(items)
         for item in items:
-            stats.items_seen += 1
             cand: NewItem | SkippedItem = item
-            if isinstance(item, NewItem) and (item.canonical_url in seen_urls or item.canonical_url in taken
+            if isinstance(item, NewItem) and (item.canonical_url in seen_urls or item.canonical_url in new
                                               or item.guid_key in seen_guids):
                 cand = DUPLICATE  # published before, or the same link earlier in this page
             if isinstance(cand, NewItem):
-                taken.add(cand.canonical_url)
-                new.append(cand)
+                new[cand.canonical_url] = cand
                 continue
             self.metrics.items.labels(feed=feed.id, result=cand.kind.value).inc()
             if cand.kind is SkipKind.DUPLICATE:
@@ -259,16 +257,14 @@ class IngestService:
             else:
                 stats.items_unusable += 1
                 log.info("feed %s: item skipped: %s", feed.id, cand.reason)
-        return new
+        return list(new.values())
 
     async def _build_and_publish(self, feed: Feed, items: list[NewItem], stats: CycleStats) -> tuple[bool, int]:
-        """Build the new items' stories concurrently and publish them in feed order, a chunk of
-        ``ingest_publish_chunk`` as soon as it is built, so that the first story of a long page is not
-        held back until the last page is fetched: (every chunk acknowledged, stories built). After a
-        failed publish the rest is not published (its fetches are cancelled) and stays new."""
+        """Build the items' stories concurrently and publish them in feed order, ``ingest_publish_chunk``
+        at a time as soon as they are built (the first story of a page does not wait for its last page):
+        (every chunk acknowledged, stories built). After a failed publish the rest is cancelled and stays new."""
         tasks = [asyncio.ensure_future(self._build_story(feed, i.entry, i.link, i.canonical_url)) for i in items]
-        chunk = self.settings.ingest_publish_chunk
-        built = 0
+        chunk, built = self.settings.ingest_publish_chunk, 0
         try:
             for start in range(0, len(tasks), chunk):
                 stories = [c for c in await asyncio.gather(*tasks[start:start + chunk]) if c is not None]

@@ -279,3 +279,43 @@ async def test_a_stop_during_a_cycle_leaves_the_unfetched_items_for_the_next_sta
     await svc2.run_cycle()
     await svc2.aclose()
     assert len({s.story_id for s in _published(settings)}) == 7
+
+
+async def test_a_chunk_of_a_feed_is_published_before_the_rest_of_its_pages_are_fetched(kafka_settings, site):
+    import asyncio
+
+    settings = _settings(site, ingest_per_host_concurrency=1, ingest_publish_chunk=1)
+    feed = next(f for f in _feeds(site) if f.id == "hindukush-herald")  # three articles
+    svc, _ = _service(settings, [feed])
+    real, article_fetches, seen_at_last = svc.fetcher.get, [], []
+
+    async def last_waits_for_the_first(url, *args, **kwargs):
+        if "feed.xml" not in url and "robots.txt" not in url:
+            article_fetches.append(url)
+            if len(article_fetches) == 3:  # the page's last article: the first must be acknowledged by now
+                for _ in range(100):
+                    if svc.state.counts()["seen_urls"]:
+                        break
+                    await asyncio.sleep(0.1)
+                seen_at_last.append(svc.state.counts()["seen_urls"])
+        return await real(url, *args, **kwargs)
+
+    svc.fetcher.get = last_waits_for_the_first
+    stats = await svc.run_cycle(force=True)
+    await svc.aclose()
+    assert stats.stories_published == 3 and seen_at_last and seen_at_last[0] >= 1
+    assert len({s.story_id for s in _published(settings)}) == 3
+
+
+async def test_a_link_twice_in_one_page_is_fetched_once(kafka_settings):
+    link = "http://{netloc}/a.html"
+    with FixtureSite() as site:
+        item = f"<item><title>a</title><link>{link.format(netloc=site.netloc)}</link></item>"
+        body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{item}{item}</channel></rss>'
+        site.routes["/twice.xml"] = lambda h: send(h, 200, body.encode(), "application/rss+xml")
+        settings = _settings(site)
+        svc, registry = _service(settings, [Feed(id="twice", url=f"{site.base_url}/twice.xml", outlet="T")])
+        stats = await svc.run_cycle(force=True)
+        await svc.aclose()
+    assert (stats.items_seen, stats.stories_published, stats.duplicates_dropped) == (2, 1, 1)
+    assert registry.get_sample_value("wirewatch_ingest_items_total", {"feed": "twice", "result": "duplicate"}) == 1

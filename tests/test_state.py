@@ -114,3 +114,16 @@ def test_published_stories_are_remembered_and_near_duplicates_not_indexed(state)
     state.record_published([PublishedStory(canonical_url="http://a.test/1", story_id="s1", content_hash="h1",
                                            fingerprint=fp)])  # replayed after a crash: no error, no copy
     assert state.counts()["seen_urls"] == 2
+
+
+def test_seen_many_answers_as_the_one_by_one_lookups_over_many_keys(state):
+    fp = dedup.fingerprint("Nine soldiers were killed when their post in Kunduz came under attack on Sunday " * 3)
+    state.record_published([PublishedStory(canonical_url=f"http://a.test/{i}", story_id=f"s{i}",
+                                           content_hash=f"h{i}", fingerprint=fp, guid_key=f"a:g{i}")
+                            for i in range(0, 1200, 3)])  # more keys than one IN list takes
+    urls = [f"http://a.test/{i}" for i in range(1200)] + ["http://a.test/0"]  # a repeat is answered once
+    guids = [f"a:g{i}" for i in range(1, 1200, 2)]
+    seen_urls, seen_guids = state.seen_many(urls, guids)
+    assert seen_urls == {u for u in urls if state.seen_url(u)} and len(seen_urls) == 400
+    assert seen_guids == {g for g in guids if state.seen_guid(g)} and "a:g3" in seen_guids
+    assert state.seen_many([], []) == (set(), set())

@@ -218,13 +218,9 @@ class IngestService:
             log.info("feed %s: malformed but usable (%s)", feed.id, reason)
 
         candidates = await self._new_items(feed, entries[: self.settings.ingest_max_items_per_feed], stats)
-        built = await asyncio.gather(*(self._build_story(feed, c.entry, c.link, c.canonical_url)
-                                       for c in candidates))
-        stories = [s for s in built if s is not None]
-        interrupted = self._stopping() and len(stories) < len(candidates)
-        stats.feed_text_fallbacks = sum(1 for c in stories if c.story.text_source == "feed")
-        published = await self._dedup_and_publish(feed, stories, stats)
-        if published is None:
+        published, built = await self._build_and_publish(feed, candidates, stats)
+        interrupted = self._stopping() and built < len(candidates)
+        if not published:
             stats.feeds_failed = 1
             self._failed(feed, st, "publish failed")
             return stats
@@ -240,13 +236,21 @@ class IngestService:
         return stats
 
     async def _new_items(self, feed: Feed, entries: list, stats: CycleStats) -> list[NewItem]:
-        """The entries not published before; every other one is counted (and logged when unusable)."""
-        new = []
-        for entry in entries:
-            stats.items_seen += 1
-            cand = await self._candidate(feed, entry)
+        """The entries not published before, in feed order, each link once (the page's seen lookups in
+        one database call); every other one is counted, and logged when unusable."""
+        items = [identify(feed, entry) for entry in entries]
+        fresh = [i for i in items if isinstance(i, NewItem)]
+        seen_urls, seen_guids = await asyncio.to_thread(
+            self.state.seen_many, [i.canonical_url for i in fresh], [i.guid_key for i in fresh if i.guid_key])
+        new: dict[str, NewItem] = {}  # by canonical URL, in feed order
+        stats.items_seen += len(items)
+        for item in items:
+            cand: NewItem | SkippedItem = item
+            if isinstance(item, NewItem) and (item.canonical_url in seen_urls or item.canonical_url in new
+                                              or item.guid_key in seen_guids):
+                cand = DUPLICATE  # published before, or the same link earlier in this page
             if isinstance(cand, NewItem):
-                new.append(cand)
+                new[cand.canonical_url] = cand
                 continue
             self.metrics.items.labels(feed=feed.id, result=cand.kind.value).inc()
             if cand.kind is SkipKind.DUPLICATE:
@@ -254,18 +258,26 @@ class IngestService:
             else:
                 stats.items_unusable += 1
                 log.info("feed %s: item skipped: %s", feed.id, cand.reason)
-        return new
+        return list(new.values())
 
-    async def _candidate(self, feed: Feed, entry) -> NewItem | SkippedItem:
-        """The new item with its canonical URL, or why it is not one (a duplicate, or unusable)."""
-        item = identify(feed, entry)
-        if isinstance(item, SkippedItem):
-            return item
-        if await asyncio.to_thread(self.state.seen_url, item.canonical_url):
-            return DUPLICATE
-        if item.guid_key and await asyncio.to_thread(self.state.seen_guid, item.guid_key):
-            return DUPLICATE
-        return item
+    async def _build_and_publish(self, feed: Feed, items: list[NewItem], stats: CycleStats) -> tuple[bool, int]:
+        """Build the items' stories concurrently and publish them in feed order, ``ingest_publish_chunk``
+        at a time as soon as they are built (the first story of a page does not wait for its last page):
+        (every chunk acknowledged, stories built). After a failed publish the rest is cancelled and stays new."""
+        tasks = [asyncio.ensure_future(self._build_story(feed, i.entry, i.link, i.canonical_url)) for i in items]
+        chunk, built = self.settings.ingest_publish_chunk, 0
+        try:
+            for start in range(0, len(tasks), chunk):
+                stories = [c for c in await asyncio.gather(*tasks[start:start + chunk]) if c is not None]
+                built += len(stories)
+                stats.feed_text_fallbacks += sum(1 for c in stories if c.story.text_source == "feed")
+                if await self._dedup_and_publish(feed, stories, stats) is None:
+                    return False, built
+            return True, built
+        finally:
+            for t in tasks:
+                t.cancel()  # only those not done: after a failure, or an error building one story
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     def _stopping(self) -> bool:
         return self._stop is not None and self._stop.is_set()

@@ -45,6 +45,10 @@ class IngestSettings(CommonSettings):
                                      "near-duplicate of an earlier one; an identical lead always is"
     )
     ingest_max_items_per_feed: int = Field(200, description="Entries taken from one feed per poll")
+    ingest_publish_chunk: int = Field(
+        16, ge=1, description="New stories of one feed published and acknowledged together, in feed order: "
+                              "the first go out while the rest of the page is still being fetched"
+    )
 
     @field_validator("ingest_allowed_hosts", mode="before")
     @classmethod

@@ -8,11 +8,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 
 from services.common.database import make_engine, migrate
 
 from . import dedup
+
+_LOOKUP_CHUNK = 500  # keys per IN list: well inside SQLite's and PostgreSQL's parameter limits
 
 MIGRATIONS = [
     [
@@ -249,6 +251,22 @@ class IngestState:
         with self.engine.connect() as conn:
             return conn.execute(text("SELECT story_id FROM seen_guids WHERE guid_key = :g"),
                                 {"g": guid_key}).scalar()
+
+    def seen_many(self, canonical_urls: list[str], guid_keys: list[str]) -> tuple[set[str], set[str]]:
+        """Which of ``canonical_urls`` and ``guid_keys`` were published before: the same answers as
+        ``seen_url`` and ``seen_guid`` one by one, in one connection and a query per 500 keys (a
+        feed's whole page of entries costs a few round trips, not two per entry)."""
+        urls: set[str] = set()
+        guids: set[str] = set()
+        with self.engine.connect() as conn:
+            for found, column, table, keys in ((urls, "canonical_url", "seen_urls", canonical_urls),
+                                               (guids, "guid_key", "seen_guids", guid_keys)):
+                unique = sorted(set(keys))
+                for start in range(0, len(unique), _LOOKUP_CHUNK):
+                    stmt = text(f"SELECT {column} FROM {table} WHERE {column} IN :keys").bindparams(
+                        bindparam("keys", expanding=True))
+                    found.update(conn.execute(stmt, {"keys": unique[start:start + _LOOKUP_CHUNK]}).scalars())
+        return urls, guids
 
     def story_for_hash(self, content_hash: str) -> str | None:
         with self.engine.connect() as conn:

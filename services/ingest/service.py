@@ -75,8 +75,7 @@ class IngestService:
             allowed_hosts=settings.ingest_allowed_hosts,
             max_connections=settings.ingest_concurrency,
         )
-        self.robots = RobotsCache(self.fetcher, settings.ingest_user_agent) \
-            if settings.ingest_respect_robots else None
+        self.robots = RobotsCache(self.fetcher, settings.ingest_user_agent) if settings.ingest_respect_robots else None
         self.owner = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self._global = asyncio.Semaphore(settings.ingest_concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}

@@ -196,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep-logs", type=Path, default=None, help="copy each run's service logs to DIR/<scenario>-<seed>")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for chatty in ("kafka", "httpx"):  # the harness's own clients: their INFO lines bury the harness's
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     config = RunConfig(load_items(args.items, args.start, args.match), duration_s=args.duration, database=args.database,
                        keep_logs=args.keep_logs)
     reference_result, reference = run_once(config, "clean", 0, None, args.timeout)

@@ -77,13 +77,17 @@ class IngestService:
         )
         self.robots = RobotsCache(self.fetcher, settings.ingest_user_agent) \
             if settings.ingest_respect_robots else None
-        self.owner = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        # the replica's name plus this incarnation: a restart can tell its predecessor's leases
+        replica = settings.ingest_replica_id or socket.gethostname()
+        self.owner = f"{replica}#{uuid.uuid4().hex[:8]}"
         self._global = asyncio.Semaphore(settings.ingest_concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._publish_lock = asyncio.Lock()
         self._stop: threading.Event | None = None  # set by ``run``: a stop leaves new items for later
         self.totals = CycleStats()
         state.sync_feeds(feeds)
+        if freed := state.release_predecessors(replica, self.owner):
+            log.warning("took back %d feed lease(s) a dead predecessor of replica %s held", len(freed), replica)
         self._refresh_parked_gauge()
 
     async def aclose(self) -> None:

@@ -193,13 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=20.0, help="seconds over which the items are published")
     ap.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
     ap.add_argument("--timeout", type=float, default=300.0, help="longest wait for one run to go quiet")
+    ap.add_argument("--log-level", default="WARNING", help="the services' WIREWATCH_LOG_LEVEL")
     ap.add_argument("--keep-logs", type=Path, default=None, help="copy each run's service logs to DIR/<scenario>-<seed>")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for chatty in ("kafka", "httpx"):  # the harness's own clients: their INFO lines bury the harness's
         logging.getLogger(chatty).setLevel(logging.WARNING)
     config = RunConfig(load_items(args.items, args.start, args.match), duration_s=args.duration, database=args.database,
-                       keep_logs=args.keep_logs)
+                       keep_logs=args.keep_logs, extra_env={"WIREWATCH_LOG_LEVEL": args.log_level})
     reference_result, reference = run_once(config, "clean", 0, None, args.timeout)
     if reference is None or not reference_result.passed:
         print(f"the clean run failed: {reference_result.problems}")

@@ -242,3 +242,18 @@ def test_a_commit_that_times_out_on_a_frozen_broker_is_counted_and_retried_not_f
         _thaw(broker.process.pid)
         loop.close()
         pub.close()
+
+
+def test_a_loop_closed_in_the_middle_of_its_group_join_does_not_hold_up_the_next_member(kafka_settings):
+    loop, pub = _loop(kafka_settings, "g-mid-join", lambda r: None)
+    loop.consumer.poll(timeout_ms=200)  # the join is in flight: SIGTERM right after a start
+    assert loop.consumer.group_metadata().state == "<rebalancing>"
+    loop.close()
+    pub.close()
+    successor = make_consumer(kafka_settings, "loop-test-successor", "g-mid-join", [TOPIC])
+    deadline = time.monotonic() + 30  # Tansu held it for minutes when the first left mid-join
+    while not successor.assignment() and time.monotonic() < deadline:
+        successor.poll(timeout_ms=300)
+    assigned = successor.assignment()
+    successor.close()
+    assert len(assigned) == kafka_settings.kafka_partitions

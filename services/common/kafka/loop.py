@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, OffsetAndMetadata
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
 from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
+from kafka.structs import MemberState
 from prometheus_client import Counter
 from pydantic import ValidationError
 
@@ -87,6 +88,8 @@ class ConsumeLoop:
     signal handler sets; the loop then finishes the batch in hand, commits and returns. A dead
     letter that cannot be written is logged and counted (reason ``deadletter_write_failed``), and
     the loop commits past the record all the same: a poison record never blocks its partition.
+
+    ``close`` leaves the group cleanly, completing a join in flight first (``finish_join``).
 
     ``write_behind``, for a stage whose durable work is mostly waiting on a database, is called in
     the loop's thread, takes what the batch collected and returns the job that writes it; see
@@ -290,7 +293,27 @@ class ConsumeLoop:
             self.run_batch()
         self.drain()
 
+    def finish_join(self, timeout_s: float = 10.0) -> bool:
+        """If a group join is in flight, complete it (within ``timeout_s``); True when no join is left.
+
+        A member that closes in the middle of a join sends no LeaveGroup, and the broker (Tansu) then
+        holds every later join of the group for minutes: a stop right after a start would stall the
+        service's next incarnation. Records fetched meanwhile are neither handled nor committed, so
+        the partitions' next owner reads them."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if self.consumer.group_metadata().state != MemberState.REBALANCING:
+                    return True
+                self.consumer.poll(timeout_ms=200, max_records=1)
+            except KafkaError as exc:
+                log.warning("%s: group join not completed before leaving: %s", self.stage, exc)
+                return False
+        log.warning("%s: group join still in flight after %.0f s; leaving all the same", self.stage, timeout_s)
+        return False
+
     def close(self) -> None:
+        self.finish_join()
         if self._behind is not None:
             self._behind.close()
         if self.lag is not None:

@@ -10,6 +10,7 @@ none doubled.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 
 from kafka import KafkaConsumer, TopicPartition
@@ -57,10 +58,18 @@ def store_rows(url: str) -> list[str]:
 
 
 def first_difference(a: list[str], b: list[str], chars: int = 600) -> str:
-    """Where two row lists part: the first rows of each that the other lacks."""
+    """Where two row lists part: how many rows each has that the other lacks and, for the first
+    row only in ``a``, the nearest row of ``b`` quoted from where the two diverge."""
     only_a, only_b = sorted(set(a) - set(b)), sorted(set(b) - set(a))
-    return f"{len(only_a)} rows only here, e.g. {only_a[:1]!s:.{chars}}; {len(only_b)} only in the clean run, " \
-           f"e.g. {only_b[:1]!s:.{chars}}"
+    summary = f"{len(only_a)} rows only here, {len(only_b)} only in the clean run"
+    if not only_a or not only_b:
+        return f"{summary}, e.g. {(only_a or only_b)[:1]!s:.{chars}}"
+    row = only_a[0]
+    near = max(only_b, key=lambda r: len(os.path.commonprefix([row, r])))
+    at = len(os.path.commonprefix([row, near]))
+    start = max(0, at - 80)
+    return f"{summary}; first here: {row[:60]}... diverging at {at}: {row[start:start + chars // 2]!r} vs clean " \
+           f"{near[start:start + chars // 2]!r}"
 
 
 def consumer_lag(bootstrap: str, group: str, topics: tuple[str, ...]) -> int:

@@ -1,7 +1,8 @@
 """What a run left behind, as numbers to compare: the store's content hash, consumer lag, dead letters.
 
 The store keeps nothing time-dependent (``services/store/schema.py``: every row is built from the
-event JSON alone, event ids are content-derived), so the digest hashes every row of ``reports``,
+event JSON alone, event ids are content-derived, and ingest's wall-clock ``first_seen_at`` is stored
+null, ``services/store/prepare.py``), so the digest hashes every row of ``reports``,
 ``events`` and ``story_links`` in key order, with no column left out. Two stores with equal digests
 hold the same reports, the same merged events and the same republished-story links: none lost,
 none doubled.

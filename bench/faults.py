@@ -151,7 +151,7 @@ def run_once(config: RunConfig, scenario: str, seed: int, reference: StoreDigest
     """One run of ``scenario``; with no reference it is the clean run that makes one."""
     t0, problems, digest = time.monotonic(), [], None
     try:
-        with Pipeline(config) as p:
+        with Pipeline(config, f"{scenario}-{seed}") as p:
             outcome = SCENARIOS[scenario](p, random.Random(seed), config.duration_s)
             poison_keys = [k.split(":", 1)[1] for k in outcome if k.startswith("poison:")]
             problems = [k for k in outcome if not k.startswith("poison:")]
@@ -193,9 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=20.0, help="seconds over which the items are published")
     ap.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
     ap.add_argument("--timeout", type=float, default=300.0, help="longest wait for one run to go quiet")
+    ap.add_argument("--log-level", default="WARNING", help="the services' WIREWATCH_LOG_LEVEL")
+    ap.add_argument("--keep-logs", type=Path, default=None, help="copy each run's service logs to DIR/<scenario>-<seed>")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    config = RunConfig(load_items(args.items, args.start, args.match), duration_s=args.duration, database=args.database)
+    for chatty in ("kafka", "httpx"):  # the harness's own clients: their INFO lines bury the harness's
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    config = RunConfig(load_items(args.items, args.start, args.match), duration_s=args.duration, database=args.database,
+                       keep_logs=args.keep_logs, extra_env={"WIREWATCH_LOG_LEVEL": args.log_level})
     reference_result, reference = run_once(config, "clean", 0, None, args.timeout)
     if reference is None or not reference_result.passed:
         print(f"the clean run failed: {reference_result.problems}")

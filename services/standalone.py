@@ -2,7 +2,8 @@
 
 Each process has one Prometheus registry and serves /metrics, /healthz and /readyz (the store
 serves them beside its API). SIGTERM/SIGINT only set a flag; the loop then finishes the batch in
-hand, flushes the producer, commits and the process exits 0.
+hand, flushes the producer, commits and the process exits 0. A broker or database that is
+unreachable while a service starts is one error line and exit code 1 (the supervisor restarts it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import signal
 import threading
 
 from prometheus_client import CollectorRegistry
+from sqlalchemy.exc import OperationalError
 
 from services.common.kafka import BrokerUnavailable, ensure_topics
 from services.common.logs import setup_logging
@@ -46,6 +48,12 @@ def run_service(name: str, once: bool = False) -> int:
             return _store(stop, registry)
     except BrokerUnavailable as exc:
         log.error("%s", exc)
+        return 1
+    except OperationalError as exc:
+        # the database unreachable while the service starts (migrations, feed sync): one clear
+        # line and exit 1 for the supervisor to restart it, not a traceback; once running, the
+        # services wait outages out themselves
+        log.error("%s: database unavailable at start: %s", name, str(exc.orig or exc).splitlines()[0])
         return 1
     raise ValueError(name)
 

@@ -322,3 +322,14 @@ def test_militants_own_claims_do_not_count():
     event = _one_event("On 12 September 2020, 2 soldiers were killed in clashes in Dand district, Kandahar. "
                        "The militants claimed to have killed 15 soldiers.")
     assert event.fatalities == 2
+
+
+def test_a_lone_surrogate_in_the_text_is_replaced_not_a_crash():
+    # "\ud800" reaches us from JSON's "\\ud800" escape or a bad character reference: it cannot be
+    # encoded as UTF-8, so the content hash, the Story's JSON and every later stage would fail on it
+    story = story_from_text("\ud800 A bomb killed 5 people in Kabul on Sunday.", datetime(2021, 8, 8, tzinfo=UTC))
+    assert "\ud800" not in story.text and story.text.startswith("\ufffd")
+    assert len(story.content_hash) == 64
+    assert story.model_dump_json().encode("utf-8")
+    events = RuleExtractor().extract(story)
+    assert events and events[0].fatalities == 5

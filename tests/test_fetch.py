@@ -17,6 +17,7 @@ from services.ingest.fetch import (
     HttpStatusError,
     TooManyRedirects,
 )
+from services.ingest.settings import IngestSettings
 
 
 @pytest.fixture
@@ -165,3 +166,17 @@ async def test_user_agent_is_sent(site):
     site.routes["/ua"] = lambda h: send(h, 200, b"ok", "text/plain")
     await fetcher(site, user_agent="Wirewatch-test/1").get(f"{site.base_url}/ua", max_bytes=100)
     assert site.requests[-1][1]["User-Agent"] == "Wirewatch-test/1"
+
+
+async def test_the_fetcher_for_settings_takes_every_limit_and_the_allow_list_from_them():
+    settings = IngestSettings(ingest_connect_timeout_s=1.5, ingest_read_timeout_s=2.5, ingest_total_timeout_s=7,
+                              ingest_max_redirects=2, ingest_allowed_hosts=["127.0.0.1:8765"],
+                              ingest_user_agent="wirewatch-settings-test")
+    f = Fetcher.for_settings(settings)
+    try:
+        assert (f.total_timeout_s, f.max_redirects) == (7, 2)
+        assert (f.client.timeout.connect, f.client.timeout.read) == (1.5, 2.5)
+        assert f.client.headers["User-Agent"] == "wirewatch-settings-test"
+        assert f.policy.is_allowed_host("127.0.0.1", 8765) and not f.policy.is_allowed_host("127.0.0.1", 8766)
+    finally:
+        await f.aclose()

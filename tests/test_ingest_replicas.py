@@ -93,3 +93,22 @@ async def test_a_dead_replicas_feeds_are_taken_over_when_its_leases_expire(kafka
         await survivor.aclose()
         survivor.state.close()
     assert second.feeds_polled == 4
+
+
+async def test_a_restarted_replica_takes_back_its_dead_predecessors_leases_at_once(kafka_settings, postgres_url):
+    with FixtureSite() as site:
+        Watched(site, 4)
+        feeds = [Feed(id=f"feed{i}", url=f"{site.base_url}/feed{i}.xml", outlet="Replica test") for i in range(4)]
+        settings = IngestSettings(ingest_database_url=postgres_url, ingest_allowed_hosts=(site.netloc,),
+                                  ingest_respect_robots=False, ingest_replica_id="pod-a")
+        other = _replica(settings.model_copy(update={"ingest_replica_id": "pod-b"}), feeds)
+        assert len(other.state.claim_due("pod-b#live", lease_s=3600, limit=1)) == 1  # a live replica's lease
+        # the incarnation of pod-a that kill -9 ended, with an hour left on its leases
+        assert len(other.state.claim_due("pod-a#dead", lease_s=3600, limit=10)) == 3
+        restarted = _replica(settings, feeds)
+        first = await restarted.run_cycle()
+        await restarted.aclose()
+        await other.aclose()
+        restarted.state.close()
+        other.state.close()
+    assert first.feeds_polled == 3  # not the feed pod-b holds

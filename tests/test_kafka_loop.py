@@ -1,9 +1,13 @@
 """The consume loop against a real Tansu broker: commits follow durable work, poison and
 exhausted retries are dead-lettered, write-behind commits only written batches, a revoked
-partition is drained first, and ``caught_up`` tells when upstream's records are done."""
+partition is drained first, a commit the frozen broker times out is retried, not fatal, and
+``caught_up`` tells when upstream's records are done."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import threading
 import time
 
@@ -206,3 +210,50 @@ def test_caught_up_once_every_acknowledged_record_is_done(kafka_settings):
     loop.close()
     pub.close()
 
+
+
+def _thaw(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the broker may be gone by then
+        os.kill(pid, signal.SIGCONT)
+
+
+def test_a_commit_that_times_out_on_a_frozen_broker_is_counted_and_retried_not_fatal(broker, kafka_settings):
+    _produce(kafka_settings, [f"v{i}".encode() for i in range(10)]).close()
+    assert broker.process is not None
+    frozen = threading.Event()
+
+    def handle(record) -> None:
+        if not frozen.is_set():  # SIGSTOP after the fetch: the batch's commit meets a broker that answers nothing
+            frozen.set()
+            os.kill(broker.process.pid, signal.SIGSTOP)
+            threading.Timer(5.0, _thaw, (broker.process.pid,)).start()
+
+    # short timeouts, so that the commit gives up while the broker is still frozen
+    consumer = KafkaConsumer(**client_config(kafka_settings, "loop-test"), group_id="g-frozen",
+                             enable_auto_commit=False, auto_offset_reset="earliest", session_timeout_ms=3000,
+                             heartbeat_interval_ms=500, request_timeout_ms=3500)
+    consumer.subscribe([TOPIC])
+    pub = Publisher(make_producer(kafka_settings, "loop-test"))
+    loop = ConsumeLoop(stage="test", consumer=consumer, publisher=pub, handle=handle)
+    try:
+        _run_until(loop, lambda: getattr(loop.stats, "commit_failures", 0) > 0, timeout_s=30)
+        _run_until(loop, lambda: _committed(kafka_settings, "g-frozen") == 10, timeout_s=60)
+    finally:
+        _thaw(broker.process.pid)
+        loop.close()
+        pub.close()
+
+
+def test_a_loop_closed_in_the_middle_of_its_group_join_does_not_hold_up_the_next_member(kafka_settings):
+    loop, pub = _loop(kafka_settings, "g-mid-join", lambda r: None)
+    loop.consumer.poll(timeout_ms=200)  # the join is in flight: SIGTERM right after a start
+    assert loop.consumer.group_metadata().state == "<rebalancing>"
+    loop.close()
+    pub.close()
+    successor = make_consumer(kafka_settings, "loop-test-successor", "g-mid-join", [TOPIC])
+    deadline = time.monotonic() + 30  # Tansu held it for minutes when the first left mid-join
+    while not successor.assignment() and time.monotonic() < deadline:
+        successor.poll(timeout_ms=300)
+    assigned = successor.assignment()
+    successor.close()
+    assert len(assigned) == kafka_settings.kafka_partitions

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import orjson
 import pytest
@@ -14,6 +15,15 @@ from services.store.candidates import window
 from services.store.prepare import prepare
 from services.store.schema import event_row, report_row
 from tests.helpers import make_event
+
+
+def test_when_ingest_first_saw_the_story_is_not_stored_so_a_replay_stores_the_same_row():
+    # a story ingest publishes again after a restart carries a later first_seen_at (wall clock)
+    first = prepare(make_event(3, first_seen_at=datetime(2026, 1, 1, 8, tzinfo=UTC)).to_bytes())
+    again = prepare(make_event(3, first_seen_at=datetime(2026, 1, 1, 9, tzinfo=UTC)).to_bytes())
+    assert first.payload == again.payload and first.row == again.row and first.alone == again.alone
+    assert json.loads(first.payload)["first_seen_at"] is None
+    assert first.data["first_seen_at"] == "2026-01-01T08:00:00Z"  # for the end-to-end latency
 
 
 def test_equal_reports_give_equal_stored_text_however_they_were_written():

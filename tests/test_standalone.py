@@ -48,3 +48,14 @@ def test_three_service_processes_end_to_end(kafka_settings, tmp_path):
         for proc in services:
             out, _ = proc.communicate(timeout=30)
             assert proc.returncode == 0, out[-2000:]
+
+
+def test_a_database_unreachable_at_start_is_one_error_line_and_exit_1(kafka_settings, tmp_path):
+    dead = f"postgresql://postgres@127.0.0.1:{free_port()}/store"  # nothing listens there
+    env = {**os.environ, "WIREWATCH_DATA_DIR": str(tmp_path / "data"), "WIREWATCH_STORE_DATABASE_URL": dead,
+           "WIREWATCH_STORE_API_PORT": str(free_port())}
+    done = subprocess.run([sys.executable, "-m", "services.cli", "store"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "database unavailable at start" in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr + done.stdout

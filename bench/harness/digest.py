@@ -1,7 +1,8 @@
 """What a run left behind, as numbers to compare: the store's content hash, consumer lag, dead letters.
 
 The store keeps nothing time-dependent (``services/store/schema.py``: every row is built from the
-event JSON alone, event ids are content-derived), so the digest hashes every row of ``reports``,
+event JSON alone, event ids are content-derived, and ingest's wall-clock ``first_seen_at`` is stored
+null, ``services/store/prepare.py``), so the digest hashes every row of ``reports``,
 ``events`` and ``story_links`` in key order, with no column left out. Two stores with equal digests
 hold the same reports, the same merged events and the same republished-story links: none lost,
 none doubled.
@@ -10,6 +11,7 @@ none doubled.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 
 from kafka import KafkaConsumer, TopicPartition
@@ -57,10 +59,18 @@ def store_rows(url: str) -> list[str]:
 
 
 def first_difference(a: list[str], b: list[str], chars: int = 600) -> str:
-    """Where two row lists part: the first rows of each that the other lacks."""
+    """Where two row lists part: how many rows each has that the other lacks and, for the first
+    row only in ``a``, the nearest row of ``b`` quoted from where the two diverge."""
     only_a, only_b = sorted(set(a) - set(b)), sorted(set(b) - set(a))
-    return f"{len(only_a)} rows only here, e.g. {only_a[:1]!s:.{chars}}; {len(only_b)} only in the clean run, " \
-           f"e.g. {only_b[:1]!s:.{chars}}"
+    summary = f"{len(only_a)} rows only here, {len(only_b)} only in the clean run"
+    if not only_a or not only_b:
+        return f"{summary}, e.g. {(only_a or only_b)[:1]!s:.{chars}}"
+    row = only_a[0]
+    near = max(only_b, key=lambda r: len(os.path.commonprefix([row, r])))
+    at = len(os.path.commonprefix([row, near]))
+    start = max(0, at - 80)
+    return f"{summary}; first here: {row[:60]}... diverging at {at}: {row[start:start + chars // 2]!r} vs clean " \
+           f"{near[start:start + chars // 2]!r}"
 
 
 def consumer_lag(bootstrap: str, group: str, topics: tuple[str, ...]) -> int:

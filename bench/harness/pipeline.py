@@ -54,6 +54,7 @@ class RunConfig:
     # hence of its story id and of every stored row
     replay_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
+    keep_logs: Path | None = None  # where ``close`` copies each run's service logs (to diagnose a failure)
 
 
 class _PollsAfter:
@@ -76,8 +77,9 @@ class _PollsAfter:
 
 
 class Pipeline:
-    def __init__(self, config: RunConfig) -> None:
+    def __init__(self, config: RunConfig, label: str = "run") -> None:
         self.config = config
+        self.label = label  # the name of the run's log folder under ``config.keep_logs``
         self.root = Path(tempfile.mkdtemp(prefix="wirewatch-harness-"))
         span = (config.items[-1].published - config.items[0].published).total_seconds() if config.items else 0
         speed = span / config.duration_s if config.duration_s > 0 and span > 0 else None
@@ -226,6 +228,11 @@ class Pipeline:
         self.broker.stop()
         if self.postgres:
             self.postgres.close()
+        if self.config.keep_logs is not None:
+            kept = self.config.keep_logs / self.label
+            kept.mkdir(parents=True, exist_ok=True)
+            for path in self.root.glob("*.log"):
+                shutil.copy(path, kept / path.name)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> Pipeline:

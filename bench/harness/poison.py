@@ -1,4 +1,5 @@
-"""Poison for the stories topic: one message of every kind the pipeline must dead-letter.
+"""Poison for the stories topic (and one for the events topic): every kind of message the pipeline
+must dead-letter, or read without crashing and without storing anything.
 
 Each ``Poison`` has a key (``poison-<kind>``) so that its dead letter can be found, and a value
 that no stage can turn into a stored report. Guarantee of the pipeline under test: each lands in
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import orjson
 from kafka import KafkaProducer
 
-from services.common.contracts import STORIES_TOPIC
+from services.common.contracts import EVENTS_TOPIC, STORIES_TOPIC
 from services.common.kafka.deadletter import EXCERPT_BYTES
 
 EXCERPT_LIMIT = EXCERPT_BYTES  # a dead letter's excerpt is never longer (bytes of UTF-8)
@@ -24,6 +25,7 @@ class Poison:
     value: bytes
     marker: str | None = None  # the story id, found in the excerpt of a later stage's dead letter
     dead_letter: bool = True  # False: valid input that must simply yield nothing (the store proves it)
+    topic: str = STORIES_TOPIC  # EVENTS_TOPIC: what no extractor of ours sends, for the store to refuse
 
     @property
     def key(self) -> str:
@@ -40,7 +42,10 @@ def _story(story_id: str, **fields) -> dict:
 
 def poisons(max_message_bytes: int = 1_048_576) -> list[Poison]:
     """Every kind: undecodable, wrong shape, values the contract or extraction refuse, oversized."""
-    killed = "A suicide bomber killed 99999999999999999999 people in Kandahar city, Afghanistan, on Sunday. " * 3
+    huge = {"event_id": "poison-fatalities", "story_id": "poison-fatalities", "event_date": "2021-08-08",
+            "date_precision": "day", "event_type": "Explosions/Remote violence",
+            "sub_event_type": "Suicide bomb", "fatalities": 99_999_999_999, "confidence": 0.5,
+            "extractor": "poison"}
     return [
         Poison("not-json", b"\xff\xfe<html>this is not JSON {"),
         Poison("json-not-object", b"[1, 2, 3]"),
@@ -49,21 +54,24 @@ def poisons(max_message_bytes: int = 1_048_576) -> list[Poison]:
         Poison("nul-escaped", orjson.dumps(_story("poison-nul", text="\u0000" * 50, title="\u0000")),
                dead_letter=False),
         Poison("lone-surrogate", b'{"story_id": "poison-surrogate", "text": "\\ud800 killed in Kabul"}'),
+        # extract reads a story published and fetched in year 1 against the nearest bound (counted in
+        # wirewatch_extract_discarded_total{reason="published_out_of_range"}), and must not crash on it
         Poison("date-out-of-range", orjson.dumps(_story("poison-date", published_at="0001-01-01T00:00:00+05:00",
-                                                        fetched_at="0001-01-01T00:00:00+05:00",
-                                                        text="Yesterday a bomb killed 5 people in Kabul."))),
-        # the extractor reads the figure; the store refuses it (services.store.prepare.MAX_FATALITIES)
-        Poison("huge-fatalities", orjson.dumps(_story("poison-fatalities", text=killed)), marker="poison-fatalities"),
+                                                        fetched_at="0001-01-01T00:00:00+05:00")),
+               dead_letter=False),
+        # the extractor never emits such a figure (bounds.MAX_FIGURE); the store refuses it all the same
+        # (services.store.prepare.MAX_FATALITIES)
+        Poison("huge-fatalities", orjson.dumps(huge), marker="poison-fatalities", topic=EVENTS_TOPIC),
         Poison("oversized", orjson.dumps(_story("poison-big", text="x" * (max_message_bytes + 1000)))),
     ]
 
 
 def inject(bootstrap: str, items: list[Poison]) -> None:
-    """Write each poison to the stories topic (a producer that allows the oversized one)."""
+    """Write each poison to its topic (a producer that allows the oversized one)."""
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
                              max_request_size=8 * 1024 * 1024)
     try:
         for p in items:
-            producer.send(STORIES_TOPIC, key=p.key.encode(), value=p.value).get(timeout=30)
+            producer.send(p.topic, key=p.key.encode(), value=p.value).get(timeout=30)
     finally:
         producer.close()

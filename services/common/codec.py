@@ -113,9 +113,10 @@ class Codec(Generic[M]):
         self._decoder = msgspec.json.Decoder(self.struct)
         self._encoder = msgspec.json.Encoder()
 
-    def decode(self, raw: bytes) -> tuple[bytes, dict]:
+    def decode(self, raw: bytes, clear: tuple[str, ...] = ()) -> tuple[bytes, dict]:
         """(canonical JSON, its data: dates and times as ISO strings). Raises pydantic's
-        ``ValidationError`` for a message the contract refuses."""
+        ``ValidationError`` for a message the contract refuses. The fields in ``clear`` (optional
+        ones) are null in the canonical JSON and keep their value in the data."""
         try:
             if _SUBMICROSECOND.search(raw):
                 raise ValueError("sub-microsecond times: pydantic truncates them, msgspec rounds")
@@ -123,4 +124,7 @@ class Codec(Generic[M]):
         except (msgspec.MsgspecError, ValueError):  # ValueError: also invalid UTF-8 in a string
             # the reference decides; its own output is strict JSON of the model, which msgspec takes
             value = self._decoder.decode(self.model.model_validate_json(raw).model_dump_json())
-        return self._encoder.encode(value), msgspec.to_builtins(value)
+        data = msgspec.to_builtins(value)
+        if clear:
+            value = msgspec.structs.replace(value, **dict.fromkeys(clear))
+        return self._encoder.encode(value), data

@@ -14,7 +14,7 @@ import weakref
 from dataclasses import dataclass
 from importlib import metadata
 
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from .readiness import CheckStatus, ReadinessReport
 
@@ -41,7 +41,8 @@ class BuildInfo:
 class SharedMetrics:
     """The registry's one ``wirewatch_build_info`` (always 1, the labels say what runs), its one
     ``wirewatch_kafka_consumer_lag`` (records a group has yet to commit, per partition) and its one
-    ``wirewatch_readiness_check_ok`` (1 when a /readyz check passed on its last run, else 0)."""
+    ``wirewatch_readiness_check_ok`` (1 when a /readyz check passed on its last run, else 0) and its one
+    ``wirewatch_kafka_commit_failures_total`` (offset commits that failed and are retried, per group)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.build_info = Gauge("wirewatch_build_info", "Always 1; the labels say which build is running",
@@ -50,6 +51,10 @@ class SharedMetrics:
                                   "Records in a partition after the group's committed position (end offset - "
                                   "committed), refreshed by the consume loop", ["group", "topic", "partition"],
                                   registry=registry)
+        self.commit_failures = Counter("wirewatch_kafka_commit_failures_total",
+                                       "Offset commits that failed because the broker was unreachable or slow; "
+                                       "the offsets are retried with the next commit", ["group"],
+                                       registry=registry)
         self.readiness = Gauge("wirewatch_readiness_check_ok",
                                "1 when the readiness check (broker, database) passed on its last run, else 0",
                                ["check"], registry=registry)

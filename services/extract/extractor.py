@@ -366,8 +366,16 @@ class RuleExtractor:
         return casualties, claims, conservative_total(zip(casualties, (c.statement for c in claims), strict=True))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def story_from_text(text: str, published: datetime, outlet: str = "unknown", story_id: str = "adhoc") -> Story:
-    """A Story around plain text, for evaluation and the batch tools."""
+    """A Story around plain text, for evaluation and the batch tools. A lone surrogate (which no
+    UTF-8 encoder, hence no hash and no JSON writer, accepts) becomes U+FFFD, so any ``str`` gives
+    a Story that hashes and serialises."""
+    # a str holds no valid surrogate pairs (a decoder joins those into one code point): every
+    # surrogate left in it is lone
+    text = _SURROGATE.sub("\ufffd", text)
     return Story(story_id=story_id, url=f"urn:wirewatch:{story_id}", canonical_url=f"urn:wirewatch:{story_id}",
                  feed_id="adhoc", outlet=outlet, text=text, published_at=published, fetched_at=published,
                  content_hash=hashlib.sha256(text.encode()).hexdigest())

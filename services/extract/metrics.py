@@ -26,3 +26,4 @@ class ExtractMetrics:
         self.dead_lettered = Counter("wirewatch_extract_deadletter_total", "Stories dead-lettered, by reason",
                                      ["reason"], registry=registry)
         self.consumer_lag = for_registry(registry).consumer_lag  # the consume loop keeps it
+        self.commit_failures = for_registry(registry).commit_failures  # and counts these

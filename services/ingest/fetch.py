@@ -15,11 +15,15 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from services.common.addresses import AddressPolicy, default_port
+
+if TYPE_CHECKING:
+    from .settings import IngestSettings
 
 
 class FetchError(Exception):
@@ -147,6 +151,14 @@ class Fetcher:
             transport=transport,
             trust_env=False,  # no proxies or netrc picked up from the environment
         )
+
+    @classmethod
+    def for_settings(cls, settings: IngestSettings) -> Fetcher:
+        """The fetcher ingest runs with: every limit and the address allow-list from its settings."""
+        return cls(user_agent=settings.ingest_user_agent, connect_timeout_s=settings.ingest_connect_timeout_s,
+                   read_timeout_s=settings.ingest_read_timeout_s, total_timeout_s=settings.ingest_total_timeout_s,
+                   max_redirects=settings.ingest_max_redirects, allowed_hosts=settings.ingest_allowed_hosts,
+                   max_connections=settings.ingest_concurrency)
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -66,17 +66,11 @@ class IngestService:
         self.state = state
         self.metrics = metrics
         self.health = health
-        self.fetcher = fetcher or Fetcher(
-            user_agent=settings.ingest_user_agent,
-            connect_timeout_s=settings.ingest_connect_timeout_s,
-            read_timeout_s=settings.ingest_read_timeout_s,
-            total_timeout_s=settings.ingest_total_timeout_s,
-            max_redirects=settings.ingest_max_redirects,
-            allowed_hosts=settings.ingest_allowed_hosts,
-            max_connections=settings.ingest_concurrency,
-        )
+        self.fetcher = fetcher or Fetcher.for_settings(settings)
         self.robots = RobotsCache(self.fetcher, settings.ingest_user_agent) if settings.ingest_respect_robots else None
-        self.owner = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        # the replica's name plus this incarnation: a restart can tell its predecessor's leases
+        replica = settings.ingest_replica_id or socket.gethostname()
+        self.owner = f"{replica}#{uuid.uuid4().hex[:8]}"
         self._global = asyncio.Semaphore(settings.ingest_concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._publish_lock = asyncio.Lock()
@@ -84,6 +78,8 @@ class IngestService:
         self.totals = CycleStats()
         state.sync_feeds(feeds)
         metrics.start_feeds(self.feeds)
+        if freed := state.release_predecessors(replica, self.owner):
+            log.warning("took back %d feed lease(s) a dead predecessor of replica %s held", len(freed), replica)
         self._refresh_parked_gauge()
 
     async def aclose(self) -> None:

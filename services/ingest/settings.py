@@ -24,6 +24,10 @@ class IngestSettings(CommonSettings):
     ingest_max_interval_s: float = Field(6 * 3600.0, description="Never poll a live feed less often than this")
     ingest_concurrency: int = Field(32, description="Requests in flight at once, all hosts together")
     ingest_claim_batch: int = Field(64, ge=1, description="Feeds one replica takes the lease on at a time")
+    ingest_replica_id: str | None = Field(
+        None, description="This replica's name, unique among live replicas (default: the host name, a pod's "
+                          "name in Kubernetes); a restarted replica takes back the leases its dead predecessor held"
+    )
     ingest_per_host_concurrency: int = Field(4, description="Requests in flight at once to one host")
     ingest_connect_timeout_s: float = Field(5.0, description="TCP/TLS connect timeout")
     ingest_read_timeout_s: float = Field(10.0, description="Longest wait for the next bytes of a response")

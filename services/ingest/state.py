@@ -231,6 +231,20 @@ class IngestState:
                     claimed.append(feed_id)
         return claimed
 
+    def release_predecessors(self, replica: str, owner: str) -> list[str]:
+        """Drop the leases held by earlier incarnations of ``replica`` (owners ``<replica>#...`` other
+        than ``owner``): a replica that starts holds none, so those belong to a process that died
+        (kill -9, OOM) and would otherwise strand their feeds until the leases expire. Returns the
+        feeds freed."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(text(
+                "SELECT feed_id, lease_owner FROM feeds WHERE lease_owner IS NOT NULL")).all()
+            freed = [f for f, o in rows if o != owner and o.startswith(f"{replica}#")]
+            for feed_id in freed:
+                conn.execute(text("UPDATE feeds SET lease_owner = NULL, lease_until = NULL "
+                                  "WHERE feed_id = :id AND lease_owner <> :owner"), {"id": feed_id, "owner": owner})
+        return freed
+
     def release(self, feed_id: str, owner: str, outcome: PollSucceeded | PollFailed) -> None:
         """Store the outcome of a poll and give the lease back; a replica whose lease was taken over
         (it expired) changes nothing."""

@@ -30,6 +30,7 @@ class StoreMetrics:
                                       ["route"], registry=registry,
                                       buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
         self.consumer_lag = for_registry(registry).consumer_lag  # the consume loop keeps it
+        self.commit_failures = for_registry(registry).commit_failures  # and counts these
         self.newest_event = Gauge("wirewatch_store_newest_event_timestamp_seconds",
                                   "Unix time this store last inserted or updated an event (its start time "
                                   "until it has: a store that never writes still ages)", registry=registry)

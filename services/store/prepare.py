@@ -25,7 +25,7 @@ class PreparedReport(NamedTuple):
 
     event_id: str
     payload: str  # the stored JSON
-    data: dict  # that JSON decoded
+    data: dict  # that JSON decoded (with the transient fields' values)
     row: tuple  # its ``reports`` row without the cluster id (``schema.report_row``)
     window: str  # where its candidates are (``candidates.window``), as JSON
     alone: tuple  # its ``events`` row for when it is an event of its own, with no republished copies
@@ -33,6 +33,9 @@ class PreparedReport(NamedTuple):
 
 
 _EVENTS = Codec(Event)
+# when ingest first saw the story: wall-clock time, different on every replay of the same item, so
+# it is read for the end-to-end latency (``data``) and never stored (the payload has it null)
+TRANSIENT_FIELDS = ("first_seen_at",)
 
 # ``fatalities`` is a 4-byte INTEGER column (PostgreSQL); no real report comes near it, so a figure
 # outside 0..MAX_FATALITIES is a data error of the extractor, refused here on both databases alike
@@ -50,10 +53,11 @@ class ReportOutOfRange(ValueError):
 def prepare(raw: bytes) -> PreparedReport:
     """Validate one ``Event`` message (pydantic's ``ValidationError`` if the contract refuses it)
     and work out all that depends on it alone. The canonical JSON is the stored form: the model's
-    fields in declaration order and no free-form mappings, so equal reports give equal text.
+    fields in declaration order and no free-form mappings, so equal reports give equal text, and
+    ``TRANSIENT_FIELDS`` null in it (kept in ``data``), so a replay of the same item does too.
     A figure outside what the columns hold raises ``ReportOutOfRange`` (a ``ValueError``: the
     service dead-letters it at once, never retried, never clamped: a wrong figure is not guessed)."""
-    canonical, data = _EVENTS.decode(raw)
+    canonical, data = _EVENTS.decode(raw, clear=TRANSIENT_FIELDS)
     fatalities = data.get("fatalities") or 0
     if not 0 <= fatalities <= MAX_FATALITIES:
         raise ReportOutOfRange("fatalities_out_of_range",

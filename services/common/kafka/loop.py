@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, OffsetAndMetadata
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
 from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
+from kafka.structs import MemberState
 from prometheus_client import Counter
 from pydantic import ValidationError
 
@@ -45,6 +46,7 @@ class LoopStats:
     consumed: int = 0
     dead_lettered: int = 0
     dead_letters_lost: int = 0  # dead letters that could not be written (logged with the record's hash)
+    commit_failures: int = 0  # commits that failed with the broker unreachable (retried with the next one)
     batches: int = 0
     positions: Offsets = field(default_factory=dict)
 
@@ -87,11 +89,19 @@ class ConsumeLoop:
     letter that cannot be written is logged and counted (reason ``deadletter_write_failed``), and
     the loop commits past the record all the same: a poison record never blocks its partition.
 
+    ``close`` leaves the group cleanly, completing a join in flight first (``finish_join``).
+
     ``write_behind``, for a stage whose durable work is mostly waiting on a database, is called in
     the loop's thread, takes what the batch collected and returns the job that writes it; see
     ``WriteBehind``. What was handled for a partition is written and committed before the partition
     goes to another group member (drain on revoke), so a new owner never writes older versions
     after ours.
+
+    A commit that fails because the broker is unreachable, frozen or slow (any ``KafkaError`` but a
+    rebalance) is logged, counted (``stats.commit_failures`` and the metrics' ``commit_failures``,
+    if they have one) and never fatal: its offsets are kept and sent again with the next commit, or
+    alone on the next idle poll, for the partitions still assigned. The work behind them is durable
+    and idempotent, so offsets a restart loses only mean a replay.
     """
 
     def __init__(  # noqa: PLR0913 - keyword-only wiring of the loop's collaborators
@@ -118,6 +128,7 @@ class ConsumeLoop:
         # the consumer's fetch size is the message size limit (clients.make_consumer sets both)
         self.max_message_bytes: int | None = consumer.config.get("max_partition_fetch_bytes")
         self._behind = WriteBehind(stage, write_behind, max_collected) if write_behind else None
+        self._uncommitted = Batch({}, 0)  # offsets whose commit failed, to send again
         lag_gauge = getattr(metrics, "consumer_lag", None)
         self.lag = ConsumerLag(consumer, lag_gauge) if lag_gauge is not None else None
         if self._behind is not None and consumer.subscription():
@@ -193,18 +204,54 @@ class ConsumeLoop:
         return self._behind.drain() if self._behind is not None else []
 
     def drain(self) -> None:
-        """Write and commit everything handled so far."""
-        for batch in self.write_pending():
+        """Write and commit everything handled so far (and offsets an earlier commit failed to send)."""
+        written = self.write_pending()
+        for batch in written:
             self._commit(batch)
+        if not written and self._uncommitted.commits:
+            self._commit(Batch({}, 0))
+
+    def _with_uncommitted(self, batch: Batch) -> Batch:
+        """``batch`` plus the offsets of failed commits for partitions still assigned (a partition
+        that went to another member is its business now: it replays from the last commit)."""
+        if not self._uncommitted.commits:
+            return batch
+        try:
+            assigned = set(self.consumer.assignment())
+        except KafkaError:
+            assigned = set(self._uncommitted.commits)
+        commits = {tp: om for tp, om in self._uncommitted.commits.items() if tp in assigned}
+        for tp, om in batch.commits.items():
+            if tp not in commits or commits[tp].offset < om.offset:
+                commits[tp] = om
+        return Batch(commits, self._uncommitted.count + batch.count)
 
     def _commit(self, batch: Batch) -> None:
+        batch = self._with_uncommitted(batch)
+        if not batch.commits:
+            self._uncommitted = Batch({}, 0)
+            return
         try:
             self.consumer.commit(batch.commits)
         except (CommitFailedError, RebalanceInProgressError) as exc:
             # the group rebalanced while the batch was being written: the partitions' new owner
             # replays from the last commit, and the writes are idempotent
             log.warning("%s: offsets not committed, the group rebalanced: %s", self.stage, exc)
+            self._uncommitted = Batch({}, 0)
             return
+        except KafkaError as exc:
+            # the broker unreachable, frozen or slow (KafkaTimeoutError, NoBrokersAvailable, a lost
+            # connection, a moved coordinator): the work is durable, only its offsets are not yet;
+            # they go again with the next commit, and stopping the loop would gain nothing
+            self._uncommitted = batch
+            self.stats.commit_failures += 1
+            counter = getattr(self.metrics, "commit_failures", None)
+            if counter is not None:
+                counter.labels(group=self.consumer.config.get("group_id") or "").inc()
+            log.warning("%s: offsets of %d record(s) not committed, retrying with the next commit: %s: %s",
+                        self.stage, batch.count, type(exc).__name__, exc)
+            return
+        self._uncommitted = Batch({}, 0)
         self.committed(batch)
 
     def committed(self, batch: Batch, look_up_positions: bool = True) -> None:
@@ -246,7 +293,27 @@ class ConsumeLoop:
             self.run_batch()
         self.drain()
 
+    def finish_join(self, timeout_s: float = 10.0) -> bool:
+        """If a group join is in flight, complete it (within ``timeout_s``); True when no join is left.
+
+        A member that closes in the middle of a join sends no LeaveGroup, and the broker (Tansu) then
+        holds every later join of the group for minutes: a stop right after a start would stall the
+        service's next incarnation. Records fetched meanwhile are neither handled nor committed, so
+        the partitions' next owner reads them."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if self.consumer.group_metadata().state != MemberState.REBALANCING:
+                    return True
+                self.consumer.poll(timeout_ms=200, max_records=1)
+            except KafkaError as exc:
+                log.warning("%s: group join not completed before leaving: %s", self.stage, exc)
+                return False
+        log.warning("%s: group join still in flight after %.0f s; leaving all the same", self.stage, timeout_s)
+        return False
+
     def close(self) -> None:
+        self.finish_join()
         if self._behind is not None:
             self._behind.close()
         if self.lag is not None:

@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # read at import: the autouse fixture in conftest clears WIREWATCH_* before each test runs
 ENABLED = os.environ.get("WIREWATCH_IMAGE_TESTS") == "1"
 PREBUILT = os.environ.get("WIREWATCH_IMAGE")
-pytestmark = [pytest.mark.image,
+# a build takes minutes (longer on a busy machine): pytest's default 300 s would cut it off
+pytestmark = [pytest.mark.image, pytest.mark.timeout(3600),
               pytest.mark.skipif(not ENABLED, reason="set WIREWATCH_IMAGE_TESTS=1 to build and run the image")]
 BUILDAH = ["buildah", "--storage-driver", "vfs"]
 

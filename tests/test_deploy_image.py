@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -42,9 +43,17 @@ def image() -> str:
     if PREBUILT:
         return PREBUILT
     tag = "localhost/wirewatch:test"
-    res = subprocess.run([str(ROOT / "scripts" / "build-image.sh"), tag], capture_output=True, text=True,
-                         timeout=3600)
-    assert res.returncode == 0, res.stderr[-3000:]
+    # its own process group, ended whole if the test is stopped: an orphaned debootstrap or buildah
+    # would go on writing into the shared container storage
+    proc = subprocess.Popen([str(ROOT / "scripts" / "build-image.sh"), tag], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=3300)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    assert proc.returncode == 0, stderr[-3000:]
     return tag
 
 

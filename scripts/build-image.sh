@@ -10,6 +10,9 @@
 # Environment: BASE_IMAGE, PYTHON (the interpreter whose pip fetches the wheels; it must be the
 # image's Python minor version, 3.11), BUILDAH_STORAGE_ROOT (optional --root for buildah).
 set -euo pipefail
+# errexit inside $(...) too: base=$(choose_base) must stop when debootstrap fails, not commit the
+# half-made root filesystem as the base (which is what happened without it)
+shopt -s inherit_errexit
 
 TAG=${1:-localhost/wirewatch:dev}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,16 +40,32 @@ fetch_wheels() {
 
 have_image() { "${BUILDAH[@]}" inspect --type image "$1" >/dev/null 2>&1; }
 
+# a usable base makes a venv with pip (python3-venv configured): a half-installed one is rebuilt
+base_works() {
+  "${BUILDAH[@]}" run --isolation chroot "$1" -- python3 -c 'import ensurepip, venv' >/dev/null 2>&1
+}
+
 debootstrap_base() {
   if have_image "$LOCAL_BASE"; then
-    log "using the local base $LOCAL_BASE"
-    return
+    local probe ok=0
+    probe=$("${BUILDAH[@]}" from --pull-never "$LOCAL_BASE")
+    base_works "$probe" && ok=1
+    "${BUILDAH[@]}" rm "$probe" >/dev/null
+    if [ "$ok" = 1 ]; then
+      log "using the local base $LOCAL_BASE"
+      return
+    fi
+    log "the local base $LOCAL_BASE cannot make a venv: removing it and building it again"
+    "${BUILDAH[@]}" rmi "$LOCAL_BASE" >/dev/null
   fi
   log "$BASE_IMAGE cannot be pulled: building $LOCAL_BASE with debootstrap (Debian bookworm + python3)"
   local rootfs
   rootfs=$(mktemp -d)
   debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
     bookworm "$rootfs" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >&2
+  # every package configured, the venv module with its ensurepip: checked before anything is committed
+  chroot "$rootfs" dpkg --audit >&2
+  chroot "$rootfs" python3 -c 'import ensurepip, venv'
   # an image holds no package lists or caches; apt can fetch them again
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
   local c

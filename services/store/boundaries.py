@@ -142,7 +142,9 @@ def load_provinces(tolerance: float = PROVINCE_TOLERANCE_DEG) -> ProvinceLines:
     coords = [np.round(shapely.get_coordinates(g), PROVINCE_DIGITS) for g in np.asarray(simplified).ravel()]
     coords = [c for c in coords if len(c) >= 2]
     bounds = np.array([[c[:, 0].min(), c[:, 1].min(), c[:, 0].max(), c[:, 1].max()] for c in coords])
-    return ProvinceLines([orjson.dumps(c.tolist()) for c in coords], bounds)
+    # orjson's bytes keep a 4 KiB buffer whatever their length: copied to their size, 44k lines hold
+    # 2.4 MB instead of 174 MB
+    return ProvinceLines([bytes(memoryview(orjson.dumps(c.tolist()))) for c in coords], bounds)
 
 
 def parse_bbox(raw: str) -> tuple[float, float, float, float]:

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -31,13 +32,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bulk_events import bulk_load, event_rows  # noqa: E402
 from databases import bench_databases  # noqa: E402
 from sqlalchemy import Connection, text  # noqa: E402
 
-from services.store import merge, search  # noqa: E402
+from services.store import search  # noqa: E402
 from services.store.queries import EventQuery, EventReader  # noqa: E402
 from services.store.repository import EventRepository  # noqa: E402
-from services.store.schema import EVENT_COLUMNS, event_row  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 CORPUS = {"AF": "acled/acled-afghanistan-2019-q2.csv", "SO": "acled-world/acled-somalia-2025-q3.csv",
@@ -62,40 +63,32 @@ def like_condition(_conn: Connection, q: str) -> search.TextCondition:
     return search.TextCondition("evidence_text LIKE :fts", "%" + q.lower().replace("%", "").replace("_", "") + "%")
 
 
-def load(url: str, n: int, rows: list[dict], seed: int = 3) -> None:
-    """Fill the events table with ``n`` merged events (bulk insert, as a restore would; the index
-    is kept by the database as the rows go in)."""
+def reports(n: int, rows: list[dict], seed: int = 3) -> Iterator[dict]:
+    """``n`` reports (``Event`` contract JSON), each a real ACLED row on a random day of ten years."""
     rng = random.Random(seed)
-    repo = EventRepository(url)
+    for _ in range(n):
+        r = rng.choice(rows)
+        day = START + timedelta(days=rng.randrange(DAYS))
+        eid = uuid.UUID(int=rng.getrandbits(128)).hex
+        sid = uuid.UUID(int=rng.getrandbits(128)).hex
+        note = r["Notes"]
+        yield {"event_id": eid, "story_id": sid, "event_date": day.isoformat(), "date_precision": "day",
+               "event_type": r["Type"], "sub_event_type": r["Sub_type"],
+               "actor1": {"name": r["Actor1"], "surface_forms": []} if r["Actor1"] else None,
+               "actor2": {"name": r["Actor2"], "surface_forms": []} if r["Actor2"] else None,
+               "country": r["country"], "admin1": r["admin1"], "admin2": None, "location": r["Location"],
+               "latitude": float(r["latitude"]), "longitude": float(r["longitude"]), "geo_precision": 1,
+               "fatalities": int(r["Fatalities"] or 0), "confidence": 0.8, "claims": [], "casualties": [],
+               "sources": [{"story_id": sid, "outlet": f"Outlet {rng.randrange(40)}",
+                            "url": f"https://news.example/{sid}", "published_at": f"{day}T08:00:00+00:00"}],
+               "evidence": [{"text": note, "start": 0, "end": len(note)}], "extractor": "bench/store_search"}
 
-    def events():
-        for _ in range(n):
-            r = rng.choice(rows)
-            day = START + timedelta(days=rng.randrange(DAYS))
-            eid = uuid.UUID(int=rng.getrandbits(128)).hex
-            sid = uuid.UUID(int=rng.getrandbits(128)).hex
-            note = r["Notes"]
-            report = {"event_id": eid, "story_id": sid, "event_date": day.isoformat(), "date_precision": "day",
-                      "event_type": r["Type"], "sub_event_type": r["Sub_type"],
-                      "actor1": {"name": r["Actor1"], "surface_forms": []} if r["Actor1"] else None,
-                      "actor2": {"name": r["Actor2"], "surface_forms": []} if r["Actor2"] else None,
-                      "country": r["country"], "admin1": r["admin1"], "admin2": None, "location": r["Location"],
-                      "latitude": float(r["latitude"]), "longitude": float(r["longitude"]), "geo_precision": 1,
-                      "fatalities": int(r["Fatalities"] or 0), "confidence": 0.8, "claims": [], "casualties": [],
-                      "sources": [{"story_id": sid, "outlet": f"Outlet {rng.randrange(40)}",
-                                   "url": f"https://news.example/{sid}", "published_at": f"{day}T08:00:00+00:00"}],
-                      "evidence": [{"text": note, "start": 0, "end": len(note)}]}
-            yield event_row(merge.merge([report]))
 
-    with repo.engine.begin() as conn:
-        if repo.engine.dialect.name == "sqlite":
-            # the whole load in memory until commit: a page spilled early is not rewritten to the log
-            # again and again (with the default 2 MB cache 100k events took minutes)
-            conn.exec_driver_sql("PRAGMA cache_size = -3000000")
-        repo.dialect.insert(conn, "events", EVENT_COLUMNS, events())
-    with repo.engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE events" if repo.engine.dialect.name == "postgresql" else "ANALYZE")
-    repo.close()
+def load(url: str, n: int, rows: list[dict], seed: int = 3) -> int:
+    """Fill the empty store at ``url`` with ``n`` merged events, each one report, as the writer
+    would store them, in bulk (``bulk_events``: the indexes and the search index built once after
+    the rows are in)."""
+    return bulk_load(url, event_rows(reports(n, rows, seed)))
 
 
 def analyst_queries(rng: random.Random, rows: list[dict], n: int) -> list[tuple[str, dict]]:
@@ -187,7 +180,8 @@ def main() -> int:
             for name, url in [] if args.url else all_targets:
                 t0 = time.perf_counter()
                 load(url, args.events, rows)
-                print(f"{name}: loaded {args.events:,} events (indexed as inserted) in {time.perf_counter() - t0:.0f}s")
+                print(f"{name}: loaded {args.events:,} events in bulk (indexes and search index built after) in "
+                      f"{time.perf_counter() - t0:.0f}s")
                 with EventRepository(url).engine.connect() as conn:
                     print(f"{name}: {conn.execute(text('SELECT COUNT(*) FROM events')).scalar_one():,} events")
                 results[name] = run(url, queries, every)

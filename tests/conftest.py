@@ -3,6 +3,7 @@ data in ../shared, and a local fixture news site. Nothing here talks to anything
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -78,20 +79,26 @@ def postgres_admin_url() -> str:
     return POSTGRES_URL
 
 
-@pytest.fixture
-def postgres_url(postgres_admin_url) -> Iterator[str]:
-    """A fresh, empty database for one test, dropped afterwards."""
+@contextlib.contextmanager
+def _scratch_postgres(admin_url: str) -> Iterator[str]:
     import psycopg
 
     name = f"wirewatch_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    base = postgres_admin_url.rsplit("/", 1)[0]
+    base = admin_url.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
-        with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url) -> Iterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    with _scratch_postgres(postgres_admin_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -100,6 +107,16 @@ def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def another_database_url(database_url, tmp_path) -> Iterator[str]:
+    """A second fresh, empty database of the same kind as ``database_url``, to compare two stores."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'another.db'}"
+        return
+    with _scratch_postgres(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture

@@ -175,6 +175,20 @@ def test_queries_go_through_the_index(repo):
     assert ("events_search" in plan) if repo.engine.dialect.name == "postgresql" else ("events_fts" in plan), plan
 
 
+def test_sqlite_lists_a_common_words_matches_once_per_query(repo, monkeypatch):
+    """Words many events have: the page's index is walked and each event tested against the matching
+    rowids listed once, not by an FTS query per event (which expanded the prefix per row)."""
+    if repo.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan; PostgreSQL's planner picks by itself")
+    monkeypatch.setattr(search, "FEW_MATCHES", 1)
+    with repo.engine.connect() as conn:
+        cond = search.condition(conn, "taliban")
+        plan = " ".join(str(r[-1]) for r in conn.execute(text(
+            f"EXPLAIN QUERY PLAN SELECT event_id FROM events WHERE {cond.sql} ORDER BY event_date DESC LIMIT 5"),
+            {"fts": cond.param}))
+    assert "LIST SUBQUERY" in plan and "CORRELATED" not in plan and "events_date" in plan, plan
+
+
 def test_common_words_give_the_same_events_as_rare_ones(repo, monkeypatch):
     """SQLite walks the page's index for words many events have, and fetches through the FTS index
     for rare ones: the same answer either way."""

@@ -185,7 +185,8 @@ def main() -> int:
                 with EventRepository(url).engine.connect() as conn:
                     print(f"{name}: {conn.execute(text('SELECT COUNT(*) FROM events')).scalar_one():,} events")
                 results[name] = run(url, queries, every)
-    print(f"\nGET /events page of 100, newest first, on {args.events:,} events; {args.requests} queries "
+    size = "the stores above" if args.url else f"{args.events:,} events"
+    print(f"\nGET /events page of 100, newest first, on {size}; {args.requests} queries "
           f"(the LIKE baseline on every {every}th), one at a time, in-process")
     for name, (fast, slow) in results.items():
         table(name, fast, slow)

@@ -293,13 +293,17 @@ class ConsumeLoop:
             self.run_batch()
         self.drain()
 
-    def finish_join(self, timeout_s: float = 10.0) -> bool:
-        """If a group join is in flight, complete it (within ``timeout_s``); True when no join is left.
+    def finish_join(self, timeout_s: float | None = None) -> bool:
+        """If a group join is in flight, complete it (within ``timeout_s``, by default twice the session
+        timeout: a join after a member's crash waits for that member's session to expire first, then
+        for the broker's rebalance delay); True when no join is left.
 
         A member that closes in the middle of a join sends no LeaveGroup, and the broker (Tansu) then
         holds every later join of the group for minutes: a stop right after a start would stall the
         service's next incarnation. Records fetched meanwhile are neither handled nor committed, so
         the partitions' next owner reads them."""
+        if timeout_s is None:
+            timeout_s = 2 * self.consumer.config["session_timeout_ms"] / 1000
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:

@@ -186,11 +186,13 @@ class RuleExtractor:
         sentences = draft.sentences
         event_date, precision = draft_date(draft, reference)
         cc = place.country
+        # what the event's own sentences show of who did it (a drive-by, bound victims: organised crime)
+        marks = self.actors.marks(" ".join(i.text for i in sentences))
         resolve = self.actors.resolve
         actor_counts: dict[str, list[str]] = {}  # actors by their name in the event's country
         for info in sentences:
             for a in info.actors:
-                forms = actor_counts.setdefault(resolve(a.name, cc) or a.name, [])
+                forms = actor_counts.setdefault(resolve(a.name, cc, marks) or a.name, [])
                 if a.surface not in forms:
                     forms.append(a.surface)
         casualties, claims, fatalities = self._casualties(sentences, caveats, shared, cc, discards)
@@ -206,8 +208,8 @@ class RuleExtractor:
         trigger = one_sided(trigger, [i.text for i in sentences], [side.get(n) for n in actor_counts],
                             [side.get(c.group) for c in casualties if c.kind in ("killed", "wounded")])
         a1, a2 = self._actor_pair(actor_counts, trigger, casualties)
-        actor1 = self._actor(a1, cc, actor_counts)
-        actor2 = self._actor(a2, cc, actor_counts)
+        actor1 = self._actor(a1, cc, actor_counts, marks)
+        actor2 = self._actor(a2, cc, actor_counts, marks)
         if actor1 is not None and actor2 is not None and actor1.name == actor2.name:
             actor2 = None  # one side named twice ("landmine planted by Taliban ... 2 militants were killed")
         codes = interaction_codes(self.actors, actor1, actor2)
@@ -329,10 +331,11 @@ class RuleExtractor:
             a2 = civilians[0] if civilians else (gov[0] if gov else self.actors.civilians)
         return a1, a2
 
-    def _actor(self, name: str | None, cc: str | None, found: dict[str, list[str]]) -> Actor | None:
+    def _actor(self, name: str | None, cc: str | None, found: dict[str, list[str]],
+               marks: frozenset[str] = frozenset()) -> Actor | None:
         if name is None:
             return None
-        resolved = self.actors.resolve(name, cc) or name
+        resolved = self.actors.resolve(name, cc, marks) or name
         return Actor(name=resolved, surface_forms=found.get(resolved, []))
 
     def _casualties(self, sentences: list[SentenceInfo], caveats: set[int], shared: Container[int] = frozenset(),

@@ -237,7 +237,7 @@ class ActorBook:
                 override = spec.overrides[cc]
                 return override.replace(COUNTRY, self.country_name(cc) or cc) if COUNTRY in override else override
         if spec is not None and spec.fallback in self.by_key:
-            return self.resolve(self.by_key[spec.fallback].name, cc)
+            return self.resolve(self.by_key[spec.fallback].name, cc, marks)
         country = self.country_name(cc)
         if country is None:
             return name.replace(" ({country})", "").replace(" of {country}", "")

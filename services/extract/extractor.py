@@ -186,8 +186,9 @@ class RuleExtractor:
         sentences = draft.sentences
         event_date, precision = draft_date(draft, reference)
         cc = place.country
-        # what the event's own sentences show of who did it (a drive-by, bound victims: organised crime)
-        marks = self.actors.marks(" ".join(i.text for i in sentences))
+        # what the story shows of who did it (a drive-by, bound victims: organised crime); the report around the
+        # event's sentences counts ("a man was found dead. His hands were tied.")
+        marks = self.actors.marks(story.text or story.summary or "")
         resolve = self.actors.resolve
         actor_counts: dict[str, list[str]] = {}  # actors by their name in the event's country
         for info in sentences:

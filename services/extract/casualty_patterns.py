@@ -168,3 +168,13 @@ DEATH_TOLL = re.compile(r"\b(?:death\s+toll|toll\s+of\s+(?:the\s+)?dead|number\s
                         r"(?:(?:has|had|have)\s+)?(?:now\s+)?(?:rose|risen|rising|climbed|climbing|reached|increased|jumped|"
                         r"stood|stands|is|was|has\s+reached|hit|to|at)\s+(?:to\s+|at\s+)?(?=\S)", re.IGNORECASE)
 
+# "2 fatalities", "1 fatality and 1 injured": a figure whose noun is the count of the dead itself
+FATALITY_COUNT = re.compile(r"\s+fatalit(?:y|ies)\b(?!\s+(?:were\s+|are\s+)?(?:split|distributed|divided|coded))",
+                            re.IGNORECASE)
+# the text of a figure that is a total of the dead ("death toll rose to 23", "2 fatalities"): the event's total is
+# at least it, whatever the figures by group add up to
+TOTAL_TEXT = re.compile(r"^(?:" + DEATH_TOLL.pattern + r"|(?:at least\s+)?[\w-]+" + FATALITY_COUNT.pattern + r")",
+                        re.IGNORECASE)
+# what may stand between a person's passive verb and their fate: "a man was shot dead", "was found dead"
+FATE_GAP = re.compile(r"(?:shot|stabbed|beaten|burned|tortured|strangled|found|later found|reportedly found)"
+                      r"(?:\s+and)?\s+", re.IGNORECASE)  # fullmatch()ed up to the fate word

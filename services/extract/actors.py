@@ -87,6 +87,12 @@ _NOT_A_PEOPLE = frozenset({"Unidentified", "Unknown", "Local", "Rival", "Armed",
                            "Other", "Another", "Opposing", "Both", "Allied", "Government", "Pro-Government"})
 
 
+# what may stand between an organisation's name and the generic word for its people: "Houthi fighters", "Houthi-
+# affiliated forces", "Taliban's fighters"
+_FIGHTING = ("nonstate", "state", "militia", "identity", "foreign")
+_SAME_PHRASE = re.compile(r"(?:['’]s)?(?:[\s-]+(?:affiliated|aligned|allied|backed|led|loyal))?\s+|-")
+
+
 @dataclass(frozen=True)
 class ActorMention:
     name: str
@@ -324,6 +330,16 @@ class ActorBook:
             found.append((spec, ActorMention(spec.name, spec.side, m.start(), m.end(), m.group(group))))
         named = [x for x in self._named_militias(text)
                  if not any(not s.generic and x.start < f.end and f.start < x.end for s, f in found)]
+        # "pro-Houthi fighters", "Shabaab militants": the generic word right after an organisation's name is its people
+        kept: list[tuple[ActorSpec, ActorMention]] = []
+        for s, f in found:
+            prev = kept[-1][1] if kept else None
+            if prev is not None and s.generic and s.side in _FIGHTING and s.key != "police" and \
+                    not kept[-1][0].generic and _SAME_PHRASE.fullmatch(text, prev.end, f.start):
+                kept[-1] = (kept[-1][0], replace(prev, end=f.end, surface=text[prev.start:f.end]))
+            else:
+                kept.append((s, f))
+        found = kept
         out = [f for s, f in found if not (s.generic and any(x.start < f.end and f.start < x.end for x in named))]
         out += named
         out.sort(key=lambda x: x.start)

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from services.common.contracts import Actor, Casualty, Claim, Event, Evidence, Source, Story
 
-from .actors import ActorBook, default_actor_book
+from .actors import COUNTRY, ActorBook, default_actor_book
 from .bounds import FIGURE_OVER_MAX, figure_ok, reference_date
 from .casualties import casualty_figures, conservative_total
 from .classify import Trigger, classify, one_sided, reciprocal
@@ -208,7 +208,10 @@ class RuleExtractor:
         trigger = reciprocal(trigger, [i.text for i in sentences])
         trigger = one_sided(trigger, [i.text for i in sentences], [side.get(n) for n in actor_counts],
                             [side.get(c.group) for c in casualties if c.kind in ("killed", "wounded")])
-        a1, a2 = self._actor_pair(actor_counts, trigger, casualties)
+        # fighters nobody names: a generic mention that is no named organisation in this country
+        unnamed = {resolve(a.name, cc, marks) for info in sentences for a in info.actors
+                   if COUNTRY in a.name and resolve(a.name, cc, marks) not in self.actors.by_name}
+        a1, a2 = self._actor_pair(actor_counts, trigger, casualties, frozenset(unnamed))
         actor1 = self._actor(a1, cc, actor_counts, marks)
         actor2 = self._actor(a2, cc, actor_counts, marks)
         if actor1 is not None and actor2 is not None and actor1.name == actor2.name:
@@ -256,8 +259,8 @@ class RuleExtractor:
             extractor=self.name,
         )
 
-    def _actor_pair(self, found: dict[str, list[str]], trigger: Trigger,
-                    casualties: list[Casualty]) -> tuple[str | None, str | None]:
+    def _actor_pair(self, found: dict[str, list[str]], trigger: Trigger, casualties: list[Casualty],
+                    unnamed: frozenset[str] = frozenset()) -> tuple[str | None, str | None]:
         """The armed group first, the side it fought or hit second. Among several government forces
         the one that suffered the casualties is the counterpart ("attacked a police post, killing
         2 policemen"); an air strike is the state's; violence against civilians has them second;
@@ -271,6 +274,10 @@ class RuleExtractor:
                           key=lambda n: side.get(n) != "nonstate")
         gov = [n for n in found if side.get(n) in ("state", "foreign", "militia")]
         gov.sort(key=lambda n: n not in victims)  # stable: otherwise in order of mention
+        if len({_polity(n) for n in gov if side.get(n) != "foreign"} - {""}) > 1:
+            # two of the country's own sides fought ("National Resistance forces clashed with pro-Houthi forces,
+            # killing two fighters"): the fighters nobody names are one of theirs, not a third party
+            nonstate = [n for n in nonstate if n not in unnamed]
         civilians = [n for n in found if side.get(n) == "civilians"]
         civ_victims = [n for n in civilians if n in victims]
         if trigger.event_type in ("Protests", "Riots"):

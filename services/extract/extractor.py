@@ -58,6 +58,7 @@ _SPEAKER = re.compile(
 
 
 
+_UNIT = re.compile(r"(\(\d{4}-(?:\d{4})?\)).*$")
 _POLITY = re.compile(r"^(?:Military|Police) Forces of (?:the )?|^Government of (?:the )?")
 
 
@@ -66,7 +67,8 @@ def _polity(name: str) -> str:
     polities, the military and the police of one country one; a pro-government militia sides with any."""
     if "Pro-Government" in name:
         return ""
-    return _POLITY.sub("", name).replace("{country}", "")
+    # a unit is its government's: "Yemen (2012-) Amajid Brigade" is "Yemen (2012-)"
+    return _UNIT.sub(r"\1", _POLITY.sub("", name).replace("{country}", ""))
 
 
 # strategic developments that involve two sides even when the text names only one
@@ -316,7 +318,10 @@ class RuleExtractor:
         opposed = [n for n in gov[1:] if polity[n] != polity[gov[0]] and polity[n] and polity[gov[0]]]
         if gov and opposed:
             first = next((n for n in gov if n not in victims), gov[0])
-            other = next((n for n in gov if polity[n] != polity[first] and polity[n]), opposed[0])
+            # the other side is another government's force before an allied militia listed with the first
+            # ("Amajid Brigade and Hazamiyah Resistance forces took control ... from pro-Houthi forces")
+            others = [n for n in gov if polity[n] != polity[first] and polity[n]]
+            other = next((n for n in others if self.actors.side.get(n) == "state"), others[0] if others else opposed[0])
             return first, other
         strikers = [n for n in gov if n not in victims]
         if trigger.event_type == "Explosions/Remote violence" and strikers and \

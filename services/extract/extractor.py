@@ -71,6 +71,7 @@ def _polity(name: str) -> str:
     return _UNIT.sub(r"\1", _POLITY.sub("", name).replace("{country}", ""))
 
 
+_CLASHED = re.compile(r"\bclash", re.IGNORECASE)
 # strategic developments that involve two sides even when the text names only one
 _OPPOSED = ("Non-violent transfer of territory", "Arrests", "Agreement")
 
@@ -201,7 +202,7 @@ class RuleExtractor:
         casualties, claims, fatalities = self._casualties(sentences, caveats, shared, cc, discards)
         trigger = draft.trigger
         hurt = {c.group for c in casualties if c.kind in ("killed", "wounded")}
-        if trigger.sub_event_type == "Armed clash" and hurt and \
+        if trigger.sub_event_type == "Armed clash" and hurt and not self._two_sides_clashed(trigger, actor_counts) and \
                 all(self.actors.side.get(g) == "civilians" for g in hurt):
             # shooting in which only civilians were hurt is violence against civilians, not a battle
             trigger = Trigger("Violence against civilians", "Attack", trigger.start, trigger.end, trigger.text,
@@ -260,6 +261,12 @@ class RuleExtractor:
             confidence=round(min(confidence, 0.95), 2),
             extractor=self.name,
         )
+
+    def _two_sides_clashed(self, trigger: Trigger, found: dict[str, list[str]]) -> bool:
+        """"Armed men clashed with National Guard officers. Two men died": the dead are the fighters of one side."""
+        sides = {self.actors.side.get(n) for n in found}
+        return bool(_CLASHED.search(trigger.text)) and bool(sides & {"nonstate", "identity"}) and \
+            bool(sides & {"state", "militia"})
 
     def _actor_pair(self, found: dict[str, list[str]], trigger: Trigger, casualties: list[Casualty],
                     unnamed: frozenset[str] = frozenset()) -> tuple[str | None, str | None]:

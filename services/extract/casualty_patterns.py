@@ -108,7 +108,8 @@ THE_ROLE = re.compile(r"\b(the)\s+(?:[\w-]+\s+){0,2}?" + _ROLE + r"\b", re.IGNOR
 # "Qari Ziauddin, the Taliban shadow governor", "Sangari, an insurgent leader,": one named person
 NAMED = re.compile(r"(?<![\w.])((?:(?:Mullah|Mawlawi|Maulawi|Maulvi|Mawlavi|Qari|Haji|Hajji|Mufti|Sheikh|Shaikh|"
                    r"Commander|Doctor|Dr\.)\s+)?(?-i:[A-Z][a-z]+)(?:\s+(?-i:[A-Z][a-z]+)){0,3}),\s+(?:a|an|the)\s+"
-                   r"(?:[\w'’()-]+\s+){0,5}?" + _ROLE + r"\b", re.IGNORECASE)
+                   # "Guanajuato, a man was found dead": a place before a neutral person, not a person's name
+                   r"(?:[\w'’()-]+\s+){0,5}?(?!(?:m[ae]n|persons?|individuals?)\b)" + _ROLE + r"\b", re.IGNORECASE)
 NOT_A_NAME = re.compile(r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|"
                         r"May|June|July|August|September|October|November|December|Afghanistan|Kabul|Officials?|"
                         r"Meanwhile|However|Also|Additionally|The|This|That|He|She|They|It)\b")

@@ -409,8 +409,9 @@ def _death_toll(r: _Reading, quantities: list[Quantity]) -> None:
                                   text=r.sent[q.start:min(len(r.sent), q.end + 45)].strip()))
             return
     for tm in rx.DEATH_TOLL.finditer(r.sent):
-        q = next((q for q in quantities if q.start == tm.end() and q.text.lower() not in _ARTICLES), None)
-        if q is not None and not any(a <= q.start < b for a, b in r.skip):
-            r.out.append(Casualty(group=r.civilians, kind="killed", min=q.min, max=q.max, lower_bound=q.lower_bound,
-                                  text=r.sent[tm.start():min(len(r.sent), q.end + 45)].strip()))
+        toll = next((q for q in quantities if q.start == tm.end() and q.text.lower() not in _ARTICLES), None)
+        if toll is not None and not any(a <= toll.start < b for a, b in r.skip):
+            r.out.append(Casualty(group=r.civilians, kind="killed", min=toll.min, max=toll.max,
+                                  lower_bound=toll.lower_bound,
+                                  text=r.sent[tm.start():min(len(r.sent), toll.end + 45)].strip()))
             return

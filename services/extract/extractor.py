@@ -212,8 +212,8 @@ class RuleExtractor:
         trigger = one_sided(trigger, [i.text for i in sentences], [side.get(n) for n in actor_counts],
                             [side.get(c.group) for c in casualties if c.kind in ("killed", "wounded")])
         # fighters nobody names: a generic mention that is no named organisation in this country
-        unnamed = {resolve(a.name, cc, marks) for info in sentences for a in info.actors
-                   if COUNTRY in a.name and resolve(a.name, cc, marks) not in self.actors.by_name}
+        unnamed = {resolve(a.name, cc, marks) or a.name for info in sentences for a in info.actors if COUNTRY in a.name}
+        unnamed -= self.actors.by_name.keys()
         a1, a2 = self._actor_pair(actor_counts, trigger, casualties, frozenset(unnamed))
         actor1 = self._actor(a1, cc, actor_counts, marks)
         actor2 = self._actor(a2, cc, actor_counts, marks)

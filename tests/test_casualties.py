@@ -206,6 +206,8 @@ def test_a_partisan_claim_does_not_count(book):
     # a person's passive fate with a verb of how before it
     ("Near the market, a man was shot dead.", [(CIV, "killed", 1)]),
     ("In Kunduz, Khanabad, a man was found dead.", [(CIV, "killed", 1)]),
+    # the passive's agent did it: only the victims count
+    ("Two men were shot dead by several gunmen near the market.", [(CIV, "killed", 2)]),
 ])
 def test_bodies_and_death_tolls_count_the_dead(book, sentence, expected):
     assert _read(book, sentence) == expected

@@ -278,6 +278,8 @@ def _kind_nearby(sent: str, fig: _Figure) -> str | None:
     """A casualty word just before the figure, else the verb of its clause further back ("detained the man, a
     facilitator, and three additional suspects")."""
     q = fig.q
+    if rx.AGENT_BEFORE.search(sent, 0, q.start):
+        return None  # "two men were shot dead by several armed individuals": who did it, not whom it befell
     if not fig.article:
         near = sent[max(0, q.start - 15):q.start]
         if not rx.NEW_CLAUSE_BEFORE.search(near):  # not "was killed when 2 militants"

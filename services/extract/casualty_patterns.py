@@ -179,3 +179,5 @@ TOTAL_TEXT = re.compile(r"^(?:" + DEATH_TOLL.pattern + r"|(?:at least\s+)?[\w-]+
 # what may stand between a person's passive verb and their fate: "a man was shot dead", "was found dead"
 FATE_GAP = re.compile(r"(?:shot|stabbed|beaten|burned|tortured|strangled|found|later found|reportedly found)"
                       r"(?:\s+and)?\s+", re.IGNORECASE)  # fullmatch()ed up to the fate word
+# a figure right after a passive's agent: "shot dead by several armed individuals", "wounded by two gunmen"
+AGENT_BEFORE = re.compile(r"\b(?:killed|dead|injured|wounded|shot|attacked|stabbed|ambushed)\s+by\s+$", re.IGNORECASE)

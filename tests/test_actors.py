@@ -35,7 +35,7 @@ def test_acronyms_only_as_written():
 @pytest.mark.parametrize("text,country,name", [
     ("soldiers opened fire", "SO", "Military Forces of Somalia"),
     ("protesters gathered", "MX", "Protesters (Mexico)"),
-    ("gunmen attacked a bus", "MX", "Unidentified Gang (Mexico)"),
+    ("gunmen attacked a bus", "MX", "Unidentified Armed Group (Mexico)"),
     ("gunmen attacked a bus", "NG", "Unidentified Armed Group (Nigeria)"),
     ("militants attacked a base", "SO", "Al Shabaab"),
     ("militants attacked a base", "AF", "Taliban"),
@@ -54,3 +54,24 @@ def test_interaction_codes_and_sides_of_resolved_names():
     book = default_actor_book()
     assert book.inter_of("Military Forces of Somalia") == 1 and book.side.get("Civilians (Mexico)") == "civilians"
     assert book.inter_of("Protesters (Yemen)") == 6 and book.inter_of("Dir Clan Militia (Somalia)") == 4
+
+
+def test_organised_crime_s_marks_make_unidentified_armed_men_a_gang_where_the_data_says_so():
+    book = default_actor_book()
+    template = "Unidentified Armed Group ({country})"
+    marks = book.marks("Gunmen on a motorcycle carried out a drive-by shooting. The victim's hands were tied.")
+    assert marks == {"organised_crime"}
+    assert book.resolve(template, "MX", marks) == "Unidentified Gang (Mexico)"
+    assert book.resolve(template, "MX") == "Unidentified Armed Group (Mexico)"  # no mark: ACLED's armed group
+    assert book.resolve(template, "NG", marks) == "Unidentified Armed Group (Nigeria)"  # not a gang country
+    assert book.marks("Gunmen shot a man outside his house.") == frozenset()
+
+
+def test_an_organisation_s_name_and_the_generic_word_for_its_people_are_one_mention():
+    book = default_actor_book()
+    [m] = book.find("12 pro-Houthi fighters were killed")
+    assert (m.name, m.surface) == ("Military Forces of Yemen (2016-) Supreme Political Council", "pro-Houthi fighters")
+    # a force of its own stays: Houthi police are police
+    assert "Police Forces of {country}" in [m.name for m in book.find("Houthi police arrested 3 protesters")]
+    assert [m.name for m in book.find("pro-Hadi and affiliated forces attacked")] == ["Military Forces of Yemen (2012-)"]
+    assert "Military Forces of Yemen (2012-)" not in [m.name for m in book.find("pro-government militants")]

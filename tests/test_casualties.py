@@ -200,6 +200,20 @@ def test_a_partisan_claim_does_not_count(book):
     ("The death toll from the attack has risen to 40.", [(CIV, "killed", 40)]),
     ("The blast killed 5 people, bringing the death toll to 12.", [(CIV, "killed", 5)]),
     ("The toll road to Kunduz was closed for 3 days.", []),
+    # "N fatalities" is a count of the dead; a figure ACLED spreads over events is not this event's
+    ("The attack caused 2 fatalities and 1 injured.", [(CIV, "killed", 2)]),
+    ("13 fatalities split over 2 events.", []),
+    # a person's passive fate with a verb of how before it
+    ("Near the market, a man was shot dead.", [(CIV, "killed", 1)]),
+    ("In Kunduz, Khanabad, a man was found dead.", [(CIV, "killed", 1)]),
+    # the passive's agent did it: only the victims count
+    ("Two men were shot dead by several gunmen near the market.", [(CIV, "killed", 2)]),
 ])
 def test_bodies_and_death_tolls_count_the_dead(book, sentence, expected):
     assert _read(book, sentence) == expected
+
+
+def test_a_total_of_the_dead_is_at_least_the_figures_by_group_not_one_more_group(book):
+    assert _total(book, ["Three soldiers later died of their wounds in hospital.", "3 fatalities."]) == 3
+    assert _total(book, ["5 soldiers were killed in the ambush.", "The death toll rose to 23."]) == 23
+    assert _total(book, ["2 soldiers and 3 policemen were killed.", "2 fatalities."]) == 5

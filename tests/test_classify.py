@@ -54,6 +54,10 @@ def test_weapons_found_or_described_are_not_explosions():
     ("The militants established a new base near the river.", "Headquarters or base established"),
     ("Government troops were seen regrouping near the town.", "Change to group/activity"),
     ("Rebels used chlorine gas against the neighbourhood.", "Chemical weapon"),
+    # civilians blocking a road or making demands together protest; an armed group handing out aid changes its activity
+    ("Taxi drivers blocked the main road into the city over new fares.", "Peaceful protest"),
+    ("Hospital workers demanded the payment of three months' wages.", "Peaceful protest"),
+    ("Members of the cartel distributed food packages to families in the town.", "Change to group/activity"),
 ])
 def test_the_whole_acled_taxonomy(sentence, sub):
     trig = classify(sentence)
@@ -66,6 +70,7 @@ def test_the_whole_acled_taxonomy(sentence, sub):
     "The striker scored twice as the home side won the league match.",
     "Russia denied its planes were responsible for air strikes on the hospital.",
     "Customs officers arrested three men for smuggling drugs across the border.",
+    "Troops blocked the road to the base.",
 ])
 def test_what_acled_does_not_code_gets_no_trigger(sentence):
     assert classify(sentence) is None

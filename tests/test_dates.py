@@ -40,6 +40,9 @@ def test_background_sentences():
     assert is_background("Kunduz city fell to the Taliban in September 2015 but was retaken.", date(2016, 4, 17))
     assert is_background("The militants occupied the city again in 2015 and 2016.", date(2021, 8, 9))
     assert not is_background("Fighting erupted on Sunday in Kunduz.", date(2021, 8, 9))
+    # a sentence dated within the last week is news, whatever earlier year it names
+    assert not is_background("On 5 August 2021, teachers protested over wages unpaid since 2018.", date(2021, 8, 9))
+    assert is_background("On 5 August 2019, teachers protested over wages unpaid since 2018.", date(2021, 8, 9))
 
 
 def test_more_explicit_formats():

@@ -333,3 +333,36 @@ def test_a_lone_surrogate_in_the_text_is_replaced_not_a_crash():
     assert story.model_dump_json().encode("utf-8")
     events = RuleExtractor().extract(story)
     assert events and events[0].fatalities == 5
+
+
+def _one(text: str, published: datetime = datetime(2021, 5, 8, 8, tzinfo=UTC)):
+    [event] = RuleExtractor().extract(story_from_text(text, published))
+    return event
+
+
+def test_a_clash_of_two_named_sides_stays_a_clash_when_men_died():
+    event = _one("On 7 May 2021, in Celaya, Guanajuato, armed men clashed with police officers. Two men died.")
+    assert event.sub_event_type == "Armed clash" and event.fatalities == 2
+    assert {event.actor1.name, event.actor2.name} == {"Unidentified Armed Group (Mexico)", "Police Forces of Mexico"}
+
+
+def test_organised_crime_s_marks_anywhere_in_the_story_make_the_killers_a_gang():
+    event = _one("On 7 May 2021, in Celaya, Guanajuato, a man was found dead. His hands were tied.")
+    assert (event.actor1.name, event.actor2.name) == ("Unidentified Gang (Mexico)", "Civilians (Mexico)")
+    assert event.fatalities == 1
+    plain = _one("On 7 May 2021, in Celaya, Guanajuato, armed men shot a man.")
+    assert plain.actor1.name == "Unidentified Armed Group (Mexico)"
+
+
+def test_unnamed_fighters_are_no_third_party_when_two_of_the_country_s_sides_fight():
+    event = _one("On 6 May 2021, National Resistance forces clashed with pro-Houthi forces in Hays district, "
+                 "Al Hudaydah, killing two fighters.")
+    assert {event.actor1.name, event.actor2.name} == {
+        "National Resistance Forces", "Military Forces of Yemen (2016-) Supreme Political Council"}
+
+
+def test_the_other_side_is_the_other_government_s_force_before_an_allied_militia():
+    event = _one("On 3 May 2021, Amajid Brigade and Southern Resistance forces took control of two villages in "
+                 "Mukayras district, Al Bayda, from pro-Houthi forces.")
+    assert {event.actor1.name, event.actor2.name} == {
+        "Military Forces of Yemen (2012-) Amajid Brigade", "Military Forces of Yemen (2016-) Supreme Political Council"}

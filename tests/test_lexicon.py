@@ -53,7 +53,8 @@ def test_kind_regexes_match_whole_words_only(text):
 
 
 @pytest.mark.parametrize("text", ["3 bodies were found", "two CASUALTIES were reported", "one man died",
-                                  "the dead were buried", "a killing in the market", "five were injured"])
+                                  "the dead were buried", "a killing in the market", "five were injured",
+                                  "2 fatalities and 1 injured", "1 fatality"])
 def test_casualty_only_finds_people_hurt_without_a_verb_of_violence(text):
     assert CASUALTY_ONLY.search(text), text
 

@@ -52,6 +52,10 @@ class ActorSpec:
     default_in: tuple[str, ...] = ()
     fallback: str = ""
     overrides: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # the name it goes by in some countries when the event bears a mark ("Unidentified Gang (Mexico)")
+    mark: str = ""
+    marked_name: str = ""
+    marked_in: tuple[str, ...] = ()
 
     @property
     def generic(self) -> bool:
@@ -83,6 +87,12 @@ _NOT_A_PEOPLE = frozenset({"Unidentified", "Unknown", "Local", "Rival", "Armed",
                            "Other", "Another", "Opposing", "Both", "Allied", "Government", "Pro-Government"})
 
 
+# what may stand between an organisation's name and the generic word for its people: "Houthi fighters", "Houthi-
+# affiliated forces", "Taliban's fighters"
+_FIGHTING = ("nonstate", "state", "militia", "identity", "foreign")
+_SAME_PHRASE = re.compile(r"(?:['’]s)?(?:[\s-]+(?:affiliated|aligned|allied|backed|led|loyal))?\s+|-")
+
+
 @dataclass(frozen=True)
 class ActorMention:
     name: str
@@ -112,14 +122,23 @@ class ActorBook:
         self.specs: list[ActorSpec] = []
         entries: list[tuple[ActorSpec, list[str]]] = []
         entries += self._demonym_entries()
+        self._marks: dict[str, re.Pattern[str]] = {}
+        for mark, patterns in (data.get("marks") or {}).items():
+            for p in patterns:
+                _check_pattern(p, f"mark {mark}")
+            self._marks[mark] = re.compile(r"(?<![\w-])(?:" + "|".join(patterns) + r")(?![\w-])", re.IGNORECASE)
         for group in ((orgs or {}).get("organisations") or [], data.get("afghanistan") or [], data.get("generic") or []):
             for a in group:
+                marked = a.get("marked") or {}
                 spec = ActorSpec(name=a["name"], side=a["side"], inter=int(a.get("inter") or 0),
                                  country=a.get("country") or "", key=a.get("key") or "",
                                  default_in=tuple(a.get("default_in") or ()), fallback=a.get("fallback") or "",
-                                 overrides=dict(a.get("overrides") or {}))
+                                 overrides=dict(a.get("overrides") or {}), mark=marked.get("mark") or "",
+                                 marked_name=marked.get("name") or "", marked_in=tuple(marked.get("in") or ()))
                 if spec.side not in SIDES:
                     raise ValueError(f"actor {spec.name!r}: unknown side {spec.side!r}")
+                if spec.mark and spec.mark not in self._marks:
+                    raise ValueError(f"actor {spec.name!r}: unknown mark {spec.mark!r}")
                 for p in a["patterns"]:
                     _check_pattern(p, spec.name)
                 entries.append((spec, list(a["patterns"])))
@@ -203,13 +222,20 @@ class ActorBook:
         name = self.country_name(cc) or cc
         return f"{prefix} {'the ' if cc in self._the else ''}{name}"
 
-    def resolve(self, name: str | None, cc: str | None) -> str | None:
+    def marks(self, text: str) -> frozenset[str]:
+        """The marks (``actors.yaml`` ``marks``) that ``text`` bears: "organised_crime" for a drive-by shooting."""
+        return frozenset(mark for mark, rx in self._marks.items() if rx.search(text))
+
+    def resolve(self, name: str | None, cc: str | None, marks: frozenset[str] = frozenset()) -> str | None:
         """The name of ``name`` for an event in country ``cc``: a template gets the country's name (state forces
         "Military Forces of the United States", others "Civilians (Mexico)"), unnamed insurgents the country's
-        dominant armed group where the data says there is one; a named actor stays as it is."""
+        dominant armed group where the data says there is one, an actor with a ``marked`` name that name when
+        the event bears the mark (``marks``) in one of its countries; a named actor stays as it is."""
         if name is None or COUNTRY not in name:
             return name
         spec = self.by_name.get(name)
+        if spec is not None and cc and spec.mark in marks and cc in spec.marked_in:
+            return spec.marked_name.replace(COUNTRY, self.country_name(cc) or cc)
         if spec is not None and cc:
             if spec.key == "insurgents" and cc in self._default_group:
                 return self._default_group[cc]  # unnamed militants: the country's dominant armed group
@@ -217,7 +243,7 @@ class ActorBook:
                 override = spec.overrides[cc]
                 return override.replace(COUNTRY, self.country_name(cc) or cc) if COUNTRY in override else override
         if spec is not None and spec.fallback in self.by_key:
-            return self.resolve(self.by_key[spec.fallback].name, cc)
+            return self.resolve(self.by_key[spec.fallback].name, cc, marks)
         country = self.country_name(cc)
         if country is None:
             return name.replace(" ({country})", "").replace(" of {country}", "")
@@ -304,6 +330,16 @@ class ActorBook:
             found.append((spec, ActorMention(spec.name, spec.side, m.start(), m.end(), m.group(group))))
         named = [x for x in self._named_militias(text)
                  if not any(not s.generic and x.start < f.end and f.start < x.end for s, f in found)]
+        # "pro-Houthi fighters", "Shabaab militants": the generic word right after an organisation's name is its people
+        kept: list[tuple[ActorSpec, ActorMention]] = []
+        for s, f in found:
+            prev = kept[-1][1] if kept else None
+            if prev is not None and s.generic and s.side in _FIGHTING and s.key != "police" and \
+                    not kept[-1][0].generic and _SAME_PHRASE.fullmatch(text, prev.end, f.start):
+                kept[-1] = (kept[-1][0], replace(prev, end=f.end, surface=text[prev.start:f.end]))
+            else:
+                kept.append((s, f))
+        found = kept
         out = [f for s, f in found if not (s.generic and any(x.start < f.end and f.start < x.end for x in named))]
         out += named
         out.sort(key=lambda x: x.start)

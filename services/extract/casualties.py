@@ -251,7 +251,8 @@ def _verb_after(after: str, fig: _Figure) -> re.Match[str] | None:
     if km is None:
         return None
     passive = rx.PASSIVE.match(after)
-    if fig.article and not (passive and passive.end() == km.start()) and \
+    if fig.article and not (passive and (passive.end() == km.start() or
+                                         rx.FATE_GAP.fullmatch(after, passive.end(), km.start()))) and \
             not ((fig.role or fig.roled or rx.LISTED_START.match(after)) and
                  rx.ROLE_PASSIVE.fullmatch(after[:km.start()])):
         return None  # "an Arbaki base, killing 6": only "an insurgent was killed" counts one
@@ -277,6 +278,8 @@ def _kind_nearby(sent: str, fig: _Figure) -> str | None:
     """A casualty word just before the figure, else the verb of its clause further back ("detained the man, a
     facilitator, and three additional suspects")."""
     q = fig.q
+    if rx.AGENT_BEFORE.search(sent, 0, q.start):
+        return None  # "two men were shot dead by several armed individuals": who did it, not whom it befell
     if not fig.article:
         near = sent[max(0, q.start - 15):q.start]
         if not rx.NEW_CLAUSE_BEFORE.search(near):  # not "was killed when 2 militants"
@@ -397,13 +400,20 @@ def casualty_figures(sent: str, actors: ActorBook, mentions: list[ActorMention] 
 
 
 def _death_toll(r: _Reading, quantities: list[Quantity]) -> None:
-    """"The death toll rose to 23": a total of the dead, taken when the sentence counts no dead otherwise (a toll
-    beside its own figures, "killing 5, bringing the toll to 12", would add them twice)."""
+    """"The death toll rose to 23", "2 fatalities": a total of the dead, taken when the sentence counts no dead
+    otherwise (a toll beside its own figures, "killing 5, bringing the toll to 12", would add them twice)."""
     if r.civilians is None or any(c.kind == "killed" for c in r.out):
         return
-    for tm in rx.DEATH_TOLL.finditer(r.sent):
-        q = next((q for q in quantities if q.start == tm.end() and q.text.lower() not in _ARTICLES), None)
-        if q is not None and not any(a <= q.start < b for a, b in r.skip):
+    for q in quantities:
+        if q.text.lower() not in _ARTICLES and rx.FATALITY_COUNT.match(r.sent, q.end) and \
+                not any(a <= q.start < b for a, b in r.skip):
             r.out.append(Casualty(group=r.civilians, kind="killed", min=q.min, max=q.max, lower_bound=q.lower_bound,
-                                  text=r.sent[tm.start():min(len(r.sent), q.end + 45)].strip()))
+                                  text=r.sent[q.start:min(len(r.sent), q.end + 45)].strip()))
+            return
+    for tm in rx.DEATH_TOLL.finditer(r.sent):
+        toll = next((q for q in quantities if q.start == tm.end() and q.text.lower() not in _ARTICLES), None)
+        if toll is not None and not any(a <= toll.start < b for a, b in r.skip):
+            r.out.append(Casualty(group=r.civilians, kind="killed", min=toll.min, max=toll.max,
+                                  lower_bound=toll.lower_bound,
+                                  text=r.sent[tm.start():min(len(r.sent), toll.end + 45)].strip()))
             return

@@ -108,7 +108,8 @@ THE_ROLE = re.compile(r"\b(the)\s+(?:[\w-]+\s+){0,2}?" + _ROLE + r"\b", re.IGNOR
 # "Qari Ziauddin, the Taliban shadow governor", "Sangari, an insurgent leader,": one named person
 NAMED = re.compile(r"(?<![\w.])((?:(?:Mullah|Mawlawi|Maulawi|Maulvi|Mawlavi|Qari|Haji|Hajji|Mufti|Sheikh|Shaikh|"
                    r"Commander|Doctor|Dr\.)\s+)?(?-i:[A-Z][a-z]+)(?:\s+(?-i:[A-Z][a-z]+)){0,3}),\s+(?:a|an|the)\s+"
-                   r"(?:[\w'’()-]+\s+){0,5}?" + _ROLE + r"\b", re.IGNORECASE)
+                   # "Guanajuato, a man was found dead": a place before a neutral person, not a person's name
+                   r"(?:[\w'’()-]+\s+){0,5}?(?!(?:m[ae]n|persons?|individuals?)\b)" + _ROLE + r"\b", re.IGNORECASE)
 NOT_A_NAME = re.compile(r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|"
                         r"May|June|July|August|September|October|November|December|Afghanistan|Kabul|Officials?|"
                         r"Meanwhile|However|Also|Additionally|The|This|That|He|She|They|It)\b")
@@ -168,3 +169,15 @@ DEATH_TOLL = re.compile(r"\b(?:death\s+toll|toll\s+of\s+(?:the\s+)?dead|number\s
                         r"(?:(?:has|had|have)\s+)?(?:now\s+)?(?:rose|risen|rising|climbed|climbing|reached|increased|jumped|"
                         r"stood|stands|is|was|has\s+reached|hit|to|at)\s+(?:to\s+|at\s+)?(?=\S)", re.IGNORECASE)
 
+# "2 fatalities", "1 fatality and 1 injured": a figure whose noun is the count of the dead itself
+FATALITY_COUNT = re.compile(r"\s+fatalit(?:y|ies)\b(?!\s+(?:were\s+|are\s+)?(?:split|distributed|divided|coded))",
+                            re.IGNORECASE)
+# the text of a figure that is a total of the dead ("death toll rose to 23", "2 fatalities"): the event's total is
+# at least it, whatever the figures by group add up to
+TOTAL_TEXT = re.compile(r"^(?:" + DEATH_TOLL.pattern + r"|(?:at least\s+)?[\w-]+" + FATALITY_COUNT.pattern + r")",
+                        re.IGNORECASE)
+# what may stand between a person's passive verb and their fate: "a man was shot dead", "was found dead"
+FATE_GAP = re.compile(r"(?:shot|stabbed|beaten|burned|tortured|strangled|found|later found|reportedly found)"
+                      r"(?:\s+and)?\s+", re.IGNORECASE)  # fullmatch()ed up to the fate word
+# a figure right after a passive's agent: "shot dead by several armed individuals", "wounded by two gunmen"
+AGENT_BEFORE = re.compile(r"\b(?:killed|dead|injured|wounded|shot|attacked|stabbed|ambushed)\s+by\s+$", re.IGNORECASE)

@@ -37,10 +37,16 @@ def conservative_total(figures: Iterable[tuple[Casualty, str]], kind: str = "kil
     largest such bound counts. A sentence whose figures all count people besides those already reported
     ("the force also detained two suspects", "two other insurgents") adds to the total, unless it
     repeats a figure an earlier sentence already listed as additional. A party's claim about its enemy's
-    losses ("the Taliban claimed 10 soldiers were killed") does not count."""
+    losses ("the Taliban claimed 10 soldiers were killed") does not count. A total of the dead ("the death toll
+    rose to 23", "2 fatalities") is not one more group: the total is the figures by group or, when larger, the
+    lowest such total."""
     per_sentence: dict[str, dict[str, list[tuple[int, bool, bool]]]] = {}
+    totals: list[int] = []
     for c, sentence in figures:
         if c.kind != kind or (groups is not None and c.group not in groups) or rx.PARTISAN.search(sentence):
+            continue
+        if kind == "killed" and rx.TOTAL_TEXT.match(c.text):
+            totals.append(figure_value(c.min, c.max))
             continue
         bucket = per_sentence.setdefault(sentence, {})
         bucket.setdefault(c.group, []).append((figure_value(c.min, c.max), *_figure_traits(c, sentence)))
@@ -62,7 +68,8 @@ def conservative_total(figures: Iterable[tuple[Casualty, str]], kind: str = "kil
             else:
                 bound[group] = max(bound.get(group, n), n)
         earlier = True
-    return sum(lowest.get(g, bound.get(g, 0)) for g in lowest.keys() | bound.keys()) + sum(extra.values())
+    by_group = sum(lowest.get(g, bound.get(g, 0)) for g in lowest.keys() | bound.keys()) + sum(extra.values())
+    return max(by_group, min(totals)) if totals else by_group
 
 
 def event_total(event: Event, kind: str = "killed", groups: Container[str] | None = None) -> int:

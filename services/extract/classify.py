@@ -104,12 +104,19 @@ RULES: list[tuple[str, str, str]] = [
      r"reinforcements|deployed (?:\w+ ){0,4}(?:troops|forces|soldiers|fighters|units)|(?:troops|forces|soldiers) "
      r"(?:were|have been|had been) deployed|mobili[sz]ed|(?:pull(?:ed)? back|withdr[ae]w|withdrawn|retreated) from|"
      r"recruit(?:ed|ing|ment)|defect(?:ed|ion|ions)|curfew|training camp|graduation ceremony|"
+     # an armed group handing out aid to win the population ("delivered food packages to families")
+     r"(?:delivered|distributed|handed out|gave out) (?:\w+ ){0,3}?(?:food|aid|packages|boxes|supplies|groceries)|"
      r"(?:imposed|banned|announced) (?:\w+ ){0,3}(?:ban|restrictions|taxes|tax|lockdown)|redeployed|"
      r"(?:established|built|dug|set up|reinforced) (?:\w+ ){0,3}(?:fortifications?|trenches|barricades|defensive "
      r"(?:lines|positions))|fortified|recruitment campaign|reinforcements? (?:arrived|reached)"),
     ("Protests", "Peaceful protest", r"protest(?:ed|ers?|ors?|s|ing)?|demonstrat(?:ion|ions|ors?|ed|ing)|"
                                      r"rall(?:y|ies|ied)|sit-?ins?|marched|took to the streets|(?:went|are|were) on "
-                                     r"strike|hunger strike|general strike|strikers|picket\w*|boycott\w*"),
+                                     r"strike|hunger strike|general strike|strikers|picket\w*|boycott\w*|"
+                                     # civilians who block a road or make demands together protest (not troops who
+                                     # block a road)
+                                     r"(?:workers|residents|teachers|students|traders|merchants|farmers|drivers|staff|"
+                                     r"villagers|employees|nurses|doctors|activists|vendors|relatives|families|people)\b"
+                                     r"(?:[^.;]{0,80}?\b)(?:demanded|denounced|commemorated|blocked|blockaded|padlocked)"),
     ("Riots", "Violent demonstration", r"riot(?:s|ers|ing|ed)?|unrest"),
     ("Strategic developments", "Disrupted weapons use",
      r"(?:seized|confiscated|discovered|found|recovered|captured)(?: and (?:seized|destroyed|defused|confiscated))?"

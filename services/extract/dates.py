@@ -140,8 +140,15 @@ def _relative_dates(text: str, published: date) -> list[DateRef]:
     return out
 
 
+_RECENT_DAYS = 8  # a sentence dated this many days before publication, or fewer, reports news
+
+
 def is_background(sentence: str, published: date) -> bool:
-    """A sentence anchored in an earlier period ("in September 2015", "since 2001") is history."""
+    """A sentence anchored in an earlier period ("in September 2015", "since 2001") is history, unless it dates
+    itself within the last week ("On 5 May 2020, workers demonstrated for the wages unpaid since 2018")."""
+    if any(0 <= (published - d.day).days <= _RECENT_DAYS for d in _explicit_dates(sentence, published)
+           if d.precision == "day"):
+        return False
     for m in _MONTH_YEAR.finditer(sentence):
         mon = _MON.get(m.group(1).lower().rstrip("."))
         if mon and (int(m.group(2)), mon) < (published.year, published.month) and \

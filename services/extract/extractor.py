@@ -17,7 +17,7 @@ from typing import Protocol
 
 from services.common.contracts import Actor, Casualty, Claim, Event, Evidence, Source, Story
 
-from .actors import ActorBook, default_actor_book
+from .actors import COUNTRY, ActorBook, default_actor_book
 from .bounds import FIGURE_OVER_MAX, figure_ok, reference_date
 from .casualties import casualty_figures, conservative_total
 from .classify import Trigger, classify, one_sided, reciprocal
@@ -58,6 +58,7 @@ _SPEAKER = re.compile(
 
 
 
+_UNIT = re.compile(r"(\(\d{4}-(?:\d{4})?\)).*$")
 _POLITY = re.compile(r"^(?:Military|Police) Forces of (?:the )?|^Government of (?:the )?")
 
 
@@ -66,9 +67,11 @@ def _polity(name: str) -> str:
     polities, the military and the police of one country one; a pro-government militia sides with any."""
     if "Pro-Government" in name:
         return ""
-    return _POLITY.sub("", name).replace("{country}", "")
+    # a unit is its government's: "Yemen (2012-) Amajid Brigade" is "Yemen (2012-)"
+    return _UNIT.sub(r"\1", _POLITY.sub("", name).replace("{country}", ""))
 
 
+_CLASHED = re.compile(r"\bclash", re.IGNORECASE)
 # strategic developments that involve two sides even when the text names only one
 _OPPOSED = ("Non-violent transfer of territory", "Arrests", "Agreement")
 
@@ -186,17 +189,20 @@ class RuleExtractor:
         sentences = draft.sentences
         event_date, precision = draft_date(draft, reference)
         cc = place.country
+        # what the story shows of who did it (a drive-by, bound victims: organised crime); the report around the
+        # event's sentences counts ("a man was found dead. His hands were tied.")
+        marks = self.actors.marks(story.text or story.summary or "")
         resolve = self.actors.resolve
         actor_counts: dict[str, list[str]] = {}  # actors by their name in the event's country
         for info in sentences:
             for a in info.actors:
-                forms = actor_counts.setdefault(resolve(a.name, cc) or a.name, [])
+                forms = actor_counts.setdefault(resolve(a.name, cc, marks) or a.name, [])
                 if a.surface not in forms:
                     forms.append(a.surface)
         casualties, claims, fatalities = self._casualties(sentences, caveats, shared, cc, discards)
         trigger = draft.trigger
         hurt = {c.group for c in casualties if c.kind in ("killed", "wounded")}
-        if trigger.sub_event_type == "Armed clash" and hurt and \
+        if trigger.sub_event_type == "Armed clash" and hurt and not self._two_sides_clashed(trigger, actor_counts) and \
                 all(self.actors.side.get(g) == "civilians" for g in hurt):
             # shooting in which only civilians were hurt is violence against civilians, not a battle
             trigger = Trigger("Violence against civilians", "Attack", trigger.start, trigger.end, trigger.text,
@@ -205,9 +211,12 @@ class RuleExtractor:
         trigger = reciprocal(trigger, [i.text for i in sentences])
         trigger = one_sided(trigger, [i.text for i in sentences], [side.get(n) for n in actor_counts],
                             [side.get(c.group) for c in casualties if c.kind in ("killed", "wounded")])
-        a1, a2 = self._actor_pair(actor_counts, trigger, casualties)
-        actor1 = self._actor(a1, cc, actor_counts)
-        actor2 = self._actor(a2, cc, actor_counts)
+        # fighters nobody names: a generic mention that is no named organisation in this country
+        unnamed = {resolve(a.name, cc, marks) or a.name for info in sentences for a in info.actors if COUNTRY in a.name}
+        unnamed -= self.actors.by_name.keys()
+        a1, a2 = self._actor_pair(actor_counts, trigger, casualties, frozenset(unnamed))
+        actor1 = self._actor(a1, cc, actor_counts, marks)
+        actor2 = self._actor(a2, cc, actor_counts, marks)
         if actor1 is not None and actor2 is not None and actor1.name == actor2.name:
             actor2 = None  # one side named twice ("landmine planted by Taliban ... 2 militants were killed")
         codes = interaction_codes(self.actors, actor1, actor2)
@@ -253,8 +262,14 @@ class RuleExtractor:
             extractor=self.name,
         )
 
-    def _actor_pair(self, found: dict[str, list[str]], trigger: Trigger,
-                    casualties: list[Casualty]) -> tuple[str | None, str | None]:
+    def _two_sides_clashed(self, trigger: Trigger, found: dict[str, list[str]]) -> bool:
+        """"Armed men clashed with National Guard officers. Two men died": the dead are the fighters of one side."""
+        sides = {self.actors.side.get(n) for n in found}
+        return bool(_CLASHED.search(trigger.text)) and bool(sides & {"nonstate", "identity"}) and \
+            bool(sides & {"state", "militia"})
+
+    def _actor_pair(self, found: dict[str, list[str]], trigger: Trigger, casualties: list[Casualty],
+                    unnamed: frozenset[str] = frozenset()) -> tuple[str | None, str | None]:
         """The armed group first, the side it fought or hit second. Among several government forces
         the one that suffered the casualties is the counterpart ("attacked a police post, killing
         2 policemen"); an air strike is the state's; violence against civilians has them second;
@@ -268,6 +283,10 @@ class RuleExtractor:
                           key=lambda n: side.get(n) != "nonstate")
         gov = [n for n in found if side.get(n) in ("state", "foreign", "militia")]
         gov.sort(key=lambda n: n not in victims)  # stable: otherwise in order of mention
+        if len({_polity(n) for n in gov if side.get(n) != "foreign"} - {""}) > 1:
+            # two of the country's own sides fought ("National Resistance forces clashed with pro-Houthi forces,
+            # killing two fighters"): the fighters nobody names are one of theirs, not a third party
+            nonstate = [n for n in nonstate if n not in unnamed]
         civilians = [n for n in found if side.get(n) == "civilians"]
         civ_victims = [n for n in civilians if n in victims]
         if trigger.event_type in ("Protests", "Riots"):
@@ -306,7 +325,10 @@ class RuleExtractor:
         opposed = [n for n in gov[1:] if polity[n] != polity[gov[0]] and polity[n] and polity[gov[0]]]
         if gov and opposed:
             first = next((n for n in gov if n not in victims), gov[0])
-            other = next((n for n in gov if polity[n] != polity[first] and polity[n]), opposed[0])
+            # the other side is another government's force before an allied militia listed with the first
+            # ("Amajid Brigade and Hazamiyah Resistance forces took control ... from pro-Houthi forces")
+            others = [n for n in gov if polity[n] != polity[first] and polity[n]]
+            other = next((n for n in others if self.actors.side.get(n) == "state"), others[0] if others else opposed[0])
             return first, other
         strikers = [n for n in gov if n not in victims]
         if trigger.event_type == "Explosions/Remote violence" and strikers and \
@@ -329,10 +351,11 @@ class RuleExtractor:
             a2 = civilians[0] if civilians else (gov[0] if gov else self.actors.civilians)
         return a1, a2
 
-    def _actor(self, name: str | None, cc: str | None, found: dict[str, list[str]]) -> Actor | None:
+    def _actor(self, name: str | None, cc: str | None, found: dict[str, list[str]],
+               marks: frozenset[str] = frozenset()) -> Actor | None:
         if name is None:
             return None
-        resolved = self.actors.resolve(name, cc) or name
+        resolved = self.actors.resolve(name, cc, marks) or name
         return Actor(name=resolved, surface_forms=found.get(resolved, []))
 
     def _casualties(self, sentences: list[SentenceInfo], caveats: set[int], shared: Container[int] = frozenset(),

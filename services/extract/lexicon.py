@@ -35,7 +35,7 @@ KIND: list[tuple[str, re.Pattern[str]]] = [
     (kind, re.compile(r"\b(?:" + _alternation(w for w, k in KIND_WORD.items() if k == kind) + r")\b", re.IGNORECASE))
     for kind in KINDS]
 # people hurt, as a sentence may report them without any verb of violence ("3 bodies were found")
-HURT_WORDS = ("killed", "killing", "dead", "died", "wounded", "injured", "bodies", "casualties")
+HURT_WORDS = ("killed", "killing", "dead", "died", "wounded", "injured", "bodies", "casualties", "fatality", "fatalities")
 CASUALTY_ONLY = re.compile(r"\b(?:" + _alternation(HURT_WORDS) + r")\b", re.IGNORECASE)
 # people hurt in the sentence's own action: bodies found are not (a weapons find or an arrest near them stays one)
 HURT_IN_ACTION = re.compile(r"\b(?:" + _alternation(w for w in HURT_WORDS if w != "bodies") + r")\b", re.IGNORECASE)

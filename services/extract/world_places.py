@@ -42,6 +42,8 @@ _ADDRESS_BEFORE = re.compile(r"\b(?:Colonia|Col\.|Calle|Avenida|Av\.|Barrio|Frac
 _ADDRESS_AFTER = re.compile(r"^\s+(?:Street|St\.|Avenue|Ave\.|Road|Rd\.|Boulevard|Highway|Hospital|University|"
                             r"School|Airport|Stadium|Hotel|Mosque|Church|Square|Bridge|Prison)\b")
 _IN_PAREN = re.compile(r"\w[\w'’.-]*\s*\((?:[^()]{0,60},\s*)?$")
+_ADDRESS_TAIL = re.compile(r"\b(?:in|near|at|outside)\s+(?-i:[A-Z][\w'’.-]*)(?:\s+(?:de|del|la|las|los|el|al)?\s*"
+                           r"(?-i:[A-Z][\w'’.-]*)){0,3},\s*$")
 _NAME_RUN = re.compile(r"(?:(?-i:[A-Z][\w'’.-]*)|de|del|la|las|los|el|y|of|the)\s+$")
 
 
@@ -170,6 +172,8 @@ def _choose(m: Mention[WorldPlace], cands: list[WorldPlace], sentence: str, divi
     # "Raizh district (Sadah)", "Talal village (Qandala, Bari)": names in parentheses after a place are its divisions
     in_paren = _IN_PAREN.search(before) is not None and re.match(r"[^()]{0,60}\)", after) is not None
     division = bool(_DIVISION_AFTER.match(after) or _DIVISION_BEFORE.search(before) or in_paren)
+    # "in Culianca, Sinaloa,": the second name of an address qualifies the first; a province when it can be one
+    division = division or (_ADDRESS_TAIL.search(before) is not None and any(w.place.kind == "province" for w in cands))
     town = bool(_TOWN_AFTER.match(after)) or bool(re.search(r"\b(?:city|town|village) of\s+(?:the\s+)?$", before,
                                                             re.IGNORECASE))
     pool = [w for w in cands if w.place.country == cc] if cc else list(cands)

@@ -126,12 +126,17 @@ def test_extract_in_the_container_answers_healthz(container, broker):
         assert _status(f"http://127.0.0.1:{port}/healthz") == 200, proc.stdout.read() if proc.poll() is not None and proc.stdout else ""
         assert _status(f"http://127.0.0.1:{port}/readyz") == 200
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if the service has not exited within a minute."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _get(url: str, timeout: float) -> tuple[int, bytes]:
@@ -165,9 +170,4 @@ def test_store_in_the_container_serves_province_lines(container, kafka_settings)
         status, _ = _get(f"http://127.0.0.1:{api}/map/boundaries", timeout=120)
         assert status == 200
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)

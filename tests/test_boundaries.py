@@ -42,7 +42,7 @@ def test_countries_are_outlined_and_simplified(countries):
 def test_route_serves_json_and_gzip(monkeypatch):
     body = json.dumps({"countries": [{"iso": "AF", "name": "Afghanistan", "rings": [[[60, 29], [75, 29], [75, 38],
                                                                                       [60, 29]]]}]})
-    monkeypatch.setattr(boundaries, "_CACHE", boundaries._Cached())
+    monkeypatch.setattr(boundaries, "_CACHE", boundaries._Once(boundaries.country_body))
     monkeypatch.setattr(boundaries, "load_countries", lambda: json.loads(body)["countries"])
     registry = CollectorRegistry()
     c = TestClient(create_app(None, Health(), registry, StoreMetrics(registry)))
@@ -55,7 +55,7 @@ def test_route_serves_json_and_gzip(monkeypatch):
 
 
 def test_missing_data_is_a_503_not_a_crash(monkeypatch):
-    monkeypatch.setattr(boundaries, "_CACHE", boundaries._Cached())
+    monkeypatch.setattr(boundaries, "_CACHE", boundaries._Once(boundaries.country_body))
     monkeypatch.setattr(boundaries, "_FILE", "no-such-file.zip")
     registry = CollectorRegistry()
     r = TestClient(create_app(None, Health(), registry, StoreMetrics(registry))).get("/map/boundaries")
@@ -102,7 +102,7 @@ def test_a_bad_or_too_large_bbox_is_a_400(bbox, words):
 
 
 def test_missing_province_data_is_a_503_not_a_crash(monkeypatch):
-    monkeypatch.setattr(boundaries, "_PROVINCES", boundaries._Provinces())
+    monkeypatch.setattr(boundaries, "_PROVINCES", boundaries._Once(boundaries.load_provinces))
     monkeypatch.setattr(boundaries, "_PROVINCE_FILE", "no/such/lines")
     r = _api().get("/map/provinces", params={"bbox": AFGHANISTAN})
     assert r.status_code == 503 and "admin-1 lines could not be read" in r.json()["detail"]

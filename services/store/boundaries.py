@@ -22,13 +22,16 @@ from __future__ import annotations
 import gzip
 import logging
 import threading
+from collections.abc import Callable
 from importlib import resources
+from typing import Generic, TypeVar
 
 import orjson
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import Response
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TOLERANCE_DEG = 0.05
 DIGITS = 2
@@ -162,41 +165,32 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
     return w, s, e, n
 
 
-class _Provinces:
-    """The admin-1 lines, loaded once per process (under a lock, like ``_Cached``)."""
 
-    def __init__(self) -> None:
-        self.lines: ProvinceLines | None = None
+
+class _Once(Generic[T]):
+    """``make()``'s value, made once per process, under a lock (two first requests do not both build it)."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self.make = make
+        self.value: T | None = None
         self.lock = threading.Lock()
 
-    def get(self) -> ProvinceLines:
+    def get(self) -> T:
         with self.lock:
-            if self.lines is None:
-                self.lines = load_provinces()
-            return self.lines
+            if self.value is None:
+                self.value = self.make()
+            return self.value
 
 
-_PROVINCES = _Provinces()
+def country_body() -> tuple[bytes, bytes]:
+    """The served outlines' JSON and its gzip form."""
+    plain = orjson.dumps({"source": "Natural Earth 1:10m admin-0 countries (public domain)",
+                          "tolerance_deg": TOLERANCE_DEG, "countries": load_countries()})
+    return plain, gzip.compress(plain, 6)
 
 
-class _Cached:
-    """The served JSON and its gzip form, made once per process (under a lock: two first requests
-    do not both build it)."""
-
-    def __init__(self) -> None:
-        self.body: tuple[bytes, bytes] | None = None
-        self.lock = threading.Lock()
-
-    def get(self) -> tuple[bytes, bytes]:
-        with self.lock:
-            if self.body is None:
-                plain = orjson.dumps({"source": "Natural Earth 1:10m admin-0 countries (public domain)",
-                                      "tolerance_deg": TOLERANCE_DEG, "countries": load_countries()})
-                self.body = plain, gzip.compress(plain, 6)
-            return self.body
-
-
-_CACHE = _Cached()
+_CACHE = _Once(country_body)
+_PROVINCES = _Once(load_provinces)
 
 
 def warm_up() -> threading.Thread:

@@ -48,6 +48,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BROKER_DIED = 0, 1, 3
 DEMO_SITE_PORT = 8765
 # Tansu makes a group join wait half the session timeout: one process, one short timeout.
 _FAST_GROUP = {"kafka_session_timeout_ms": 6000, "kafka_heartbeat_interval_ms": 1000}
+_BROKER_REAP_WAIT_S = 1.0
 _CLOSE_TIMEOUT_S = 2.0  # a producer flush on close must not hold up the exit
 
 
@@ -96,6 +97,7 @@ class Pipeline:
         self.options = options
         self.stop = threading.Event()
         self.fatal: str | None = None
+        self._fatal_lock = threading.Lock()
         self.broker: EmbeddedBroker | None = None
         self.site: FixtureSite | None = None
         self.registry = CollectorRegistry()
@@ -105,13 +107,19 @@ class Pipeline:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def _broker_died(self, code: int) -> None:
+        with self._fatal_lock:  # the watchdog and a failing worker may both get here
+            if self.fatal:
+                return
+            self._record_broker_death(code)
+        self.stop.set()
+
+    def _record_broker_death(self, code: int) -> None:
         tail = self.broker.log_tail(600).strip() if self.broker else ""
         self.fatal = f"the embedded Kafka broker exited unexpectedly (exit code {code})" + (
             f"; its last output:\n{tail}" if tail else "")
         logging.getLogger("kafka").disabled = True  # its reconnect loop would bury the message
         # client threads that die with the broker would each print a traceback; one line will do
         threading.excepthook = lambda args: log.debug("%s stopped: %s", args.thread, args.exc_value)
-        self.stop.set()
 
     def _check_broker(self) -> None:
         if self.broker is not None and not self.broker.alive():
@@ -144,6 +152,18 @@ class Pipeline:
         return worker
 
     def _worker_failed(self, name: str) -> None:
+        # A worker can see the broker's death (connection refused) before the watchdog's next
+        # poll does, even before the process is reaped; waiting a moment for the exit code keeps
+        # the exit status and the message about the real cause.
+        deadline = time.monotonic() + _BROKER_REAP_WAIT_S
+        while self.broker is not None and not self.fatal:
+            code = self.broker.exit_code()
+            if code is not None:
+                self._broker_died(code)
+            elif time.monotonic() > deadline or not self.broker.alive():
+                break
+            else:
+                time.sleep(0.05)
         if not self.fatal:
             log.debug("%s failed", name, exc_info=True)
         self.stop.set()

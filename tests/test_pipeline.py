@@ -138,3 +138,25 @@ def test_run_exits_with_a_clear_message_when_the_broker_dies(tmp_path):
         assert out.count("\n") < 60, out  # a message, not a wall of reconnect errors
     finally:
         proc.kill()
+
+
+def test_a_worker_that_fails_first_still_reports_the_broker_death():
+    # A client sees "connection refused" before the watchdog's next poll; the cause must stay the broker.
+    from services.common.broker import EmbeddedBroker
+
+    pipeline = Pipeline(RunOptions())
+    pipeline.broker = EmbeddedBroker().start()
+    try:
+        pipeline.broker.process.kill()
+        pipeline._worker_failed("extract")
+        assert pipeline.stop.is_set()
+        assert pipeline.fatal and "broker exited unexpectedly" in pipeline.fatal
+    finally:
+        pipeline.broker.stop()
+
+
+def test_a_worker_failure_with_the_broker_alive_is_not_a_broker_death(broker):
+    pipeline = Pipeline(RunOptions())
+    pipeline.broker = broker
+    pipeline._worker_failed("extract")
+    assert pipeline.stop.is_set() and pipeline.fatal is None

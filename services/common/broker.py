@@ -93,6 +93,12 @@ class EmbeddedBroker:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def exit_code(self) -> int | None:
+        """The exit code if the process ended while we did not stop it, else None."""
+        if self.process is None or self._stopping:
+            return None
+        return self.process.poll()
+
     def log_tail(self, chars: int = 2000) -> str:
         if not self._log_file:
             return ""

@@ -151,3 +151,15 @@ def test_a_batch_of_published_stories_is_one_statement_a_table(state):
     assert state.counts() == {"feeds": 2, "seen_urls": 20, "fingerprints": 10}
     assert all(state.seen_guid(f"a:g{i}") == f"s{i}" for i in range(20))
     assert state.story_for_hash("h2") == "s2" and state.story_for_hash("h3") is None
+
+
+def test_the_next_due_feed_is_the_earliest_no_live_lease_holds(state):
+    assert _claim(state, "r1", limit=2) == ["a", "b"]
+    state.release("a", "r1", _succeeded(next_poll_at=NOW + 30))
+    state.release("b", "r1", _succeeded(next_poll_at=NOW + 10))
+    assert state.next_due_at(["a", "b"], NOW) == NOW + 10
+    assert state.next_due_at(["a"], NOW) == NOW + 30  # only the feeds asked about
+    assert _claim(state, "r2", now=NOW + 10) == ["b"]  # b leased (for 60 s) by another replica
+    assert state.next_due_at(["a", "b"], NOW + 10) == NOW + 30
+    assert state.next_due_at(["a", "b"], NOW + 71) == NOW + 10  # its lease expired: b is due again
+    assert state.next_due_at(["c"], NOW) is None

@@ -231,6 +231,15 @@ class IngestState:
                     claimed.append(feed_id)
         return claimed
 
+    def next_due_at(self, feed_ids: list[str], now: float) -> float | None:
+        """The earliest ``next_poll_at`` among ``feed_ids`` that no live lease holds, or None."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT feed_id, next_poll_at FROM feeds WHERE lease_until IS NULL OR lease_until < :now"),
+                {"now": now}).all()
+        wanted = set(feed_ids)
+        return min((at for feed_id, at in rows if feed_id in wanted), default=None)
+
     def release_predecessors(self, replica: str, owner: str) -> list[str]:
         """Drop the leases held by earlier incarnations of ``replica`` (owners ``<replica>#...`` other
         than ``owner``): a replica that starts holds none, so those belong to a process that died

@@ -319,3 +319,23 @@ async def test_a_link_twice_in_one_page_is_fetched_once(kafka_settings):
         await svc.aclose()
     assert (stats.items_seen, stats.stories_published, stats.duplicates_dropped) == (2, 1, 1)
     assert registry.get_sample_value("wirewatch_ingest_items_total", {"feed": "twice", "result": "duplicate"}) == 1
+
+
+async def test_the_next_cycle_starts_when_a_feed_is_due_not_after_a_fixed_tick(kafka_settings, site):
+    import threading
+    import time
+
+    # every feed is due again as soon as it is released
+    settings = _settings(site, ingest_poll_interval_s=0.0, ingest_min_interval_s=0.0, ingest_max_interval_s=0.0)
+    svc, _ = _service(settings, _feeds(site))
+    stop, cycles = threading.Event(), []
+
+    def on_cycle(stats) -> None:
+        cycles.append((time.monotonic(), stats.feeds_polled))
+        if len(cycles) >= 3:
+            stop.set()
+
+    await svc.run(stop, tick_s=5.0, on_cycle=on_cycle)
+    await svc.aclose()
+    assert len(cycles) == 3 and all(polled == len(_feeds(site)) for _, polled in cycles)
+    assert cycles[-1][0] - cycles[0][0] < 4.0  # a fixed 5 s tick between cycles: 10 s

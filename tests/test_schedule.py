@@ -52,3 +52,10 @@ def test_backoff_doubles_per_error_up_to_the_maximum():
 
 def test_backoff_waits_at_least_what_the_server_asked():
     assert schedule.backoff(1, 60, 1000, retry_after_s=900) == 900
+
+
+def test_the_wait_between_cycles_ends_when_the_next_feed_is_due_within_its_bounds():
+    assert schedule.idle_s(None, 100.0, 1.0) == 1.0  # no feed to wait for: the tick
+    assert schedule.idle_s(100.3, 100.0, 1.0) == pytest.approx(0.3)
+    assert schedule.idle_s(105.0, 100.0, 1.0) == 1.0  # never longer than the tick
+    assert schedule.idle_s(90.0, 100.0, 1.0) == schedule.MIN_IDLE_S  # overdue: at once, but never a spin

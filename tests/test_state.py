@@ -127,3 +127,39 @@ def test_seen_many_answers_as_the_one_by_one_lookups_over_many_keys(state):
     assert seen_urls == {u for u in urls if state.seen_url(u)} and len(seen_urls) == 400
     assert seen_guids == {g for g in guids if state.seen_guid(g)} and "a:g3" in seen_guids
     assert state.seen_many([], []) == (set(), set())
+
+
+def test_a_batch_of_published_stories_is_one_statement_a_table(state):
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, _params, _context, _executemany) -> None:
+        if statement.lstrip().upper().startswith("INSERT"):
+            statements.append(statement)
+
+    fp = dedup.fingerprint("Nine soldiers were killed when their post in Kunduz came under attack on Sunday " * 3)
+    batch = [PublishedStory(canonical_url=f"http://a.test/{i}", story_id=f"s{i}", content_hash=f"h{i}",
+                            fingerprint=fp, guid_key=f"a:g{i}", duplicate_of="s0" if i % 2 else None)
+             for i in range(20)]
+    event.listen(state.engine, "before_cursor_execute", count)
+    try:
+        state.record_published(batch)
+    finally:
+        event.remove(state.engine, "before_cursor_execute", count)
+    assert len(statements) == 4  # seen_urls, seen_guids, text_hashes, near_index
+    assert state.counts() == {"feeds": 2, "seen_urls": 20, "fingerprints": 10}
+    assert all(state.seen_guid(f"a:g{i}") == f"s{i}" for i in range(20))
+    assert state.story_for_hash("h2") == "s2" and state.story_for_hash("h3") is None
+
+
+def test_the_next_due_feed_is_the_earliest_no_live_lease_holds(state):
+    assert _claim(state, "r1", limit=2) == ["a", "b"]
+    state.release("a", "r1", _succeeded(next_poll_at=NOW + 30))
+    state.release("b", "r1", _succeeded(next_poll_at=NOW + 10))
+    assert state.next_due_at(["a", "b"], NOW) == NOW + 10
+    assert state.next_due_at(["a"], NOW) == NOW + 30  # only the feeds asked about
+    assert _claim(state, "r2", now=NOW + 10) == ["b"]  # b leased (for 60 s) by another replica
+    assert state.next_due_at(["a", "b"], NOW + 10) == NOW + 30
+    assert state.next_due_at(["a", "b"], NOW + 71) == NOW + 10  # its lease expired: b is due again
+    assert state.next_due_at(["c"], NOW) is None

@@ -3,11 +3,18 @@
 Python's ``re`` tries every alternative at every position, so one regex of a thousand actor patterns costs
 milliseconds per sentence. Each alternative is parsed once for the literal strings one of which any match must
 contain ("forces" in ``(?:Afghan |government )forces``, "polic" or "gendarm" in ``polic(?:e|emen)|gendarmes?``);
-for a text, only the alternatives whose literals occur in it (lower-cased) are compiled into a regex, which is
-cached by the set of alternatives it holds. An alternative without such literals is always tried.
+for a text, only the alternatives whose literals occur in it (lower-cased) are tried. An alternative without such
+literals is always tried.
 
-The guarantee: ``finditer`` yields exactly the matches of the full alternation (same order of alternatives, so
-the same alternative wins at a position), only faster.
+The active alternatives are searched one by one, each compiled once (on its first use) and kept, and their matches
+merged as the alternation would choose them: from the current position the leftmost match wins, the earliest
+alternative among those starting there, and the search goes on from its end. A regex of a story's active set,
+compiled per story (most stories' sets are their own), cost ~20 ms a short story, nearly all of extract's CPU in the
+load replay; the merge costs under 1 ms. When an active alternative can match the empty string (whose next-match
+rule this merge does not copy) the text is matched by one regex of the active set, compiled and cached by the set.
+
+The guarantee: ``finditer`` yields exactly the matches of the full alternation (same spans, and the same
+alternative wins at a position, named by ``lastgroup``), only faster.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import importlib
 import re
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 _sc: Any
@@ -61,6 +69,16 @@ def _required(items) -> set[str] | None:
     return max(good, key=lambda c: (min(len(x) for x in c), -len(c)))
 
 
+def can_match_empty(pattern: str) -> bool:
+    """Whether ``pattern`` may match the empty string (True when it cannot be parsed here: the safe answer)."""
+    if _sp is None:
+        return True
+    try:
+        return bool(_sp.parse(pattern, re.IGNORECASE).getwidth()[0] == 0)
+    except (re.error, AttributeError, TypeError, ValueError):
+        return True
+
+
 def required_literals(pattern: str) -> set[str] | None:
     """Lower-cased strings one of which any match of ``pattern`` contains; None when no useful set is known."""
     if _sp is None:
@@ -71,16 +89,49 @@ def required_literals(pattern: str) -> set[str] | None:
         return None
 
 
+@dataclass
+class _Cursor:
+    """One alternative's next match from the current position."""
+
+    index: int
+    rx: re.Pattern[str]
+    match: re.Match[str]
+
+
+@dataclass
+class _Merge:
+    """The alternatives' own matches merged into the full alternation's, left to right."""
+
+    text: str
+    cursors: list[_Cursor] = field(default_factory=list)
+
+    def matches(self) -> Iterator[re.Match[str]]:
+        while self.cursors:
+            best = min(self.cursors, key=lambda c: (c.match.start(), c.index))
+            yield best.match
+            pos = best.match.end()  # never empty here: alternatives that can match empty are not merged
+            ahead = []
+            for c in self.cursors:
+                if c.match.start() < pos:  # overlaps the match taken: its next match from the end
+                    m = c.rx.search(self.text, pos)
+                    if m is None:
+                        continue
+                    c.match = m
+                ahead.append(c)
+            self.cursors = ahead
+
+
 class Alternation:
     """``(?<!\\w)(?:(?P<a0>...)|(?P<a1>...)|...)(?!\\w)``, case-insensitive, matched through a literal prefilter."""
 
-    # A compiled alternation of a story's active names is ~70 KB and most stories' sets are their own:
-    # 4096 entries held ~350 MB once full (extract's RSS rose by ~60 MB per 1,200 new stories, flat on
-    # repeats); 256 keep 77 % of the hits of 4096 on the rss-archive for ~9 % more CPU.
+    # Each alternative compiled alone is kept (at most one per alternative). The regexes of whole active sets are
+    # only for sets holding an alternative that can match empty (none of the actor book's); a compiled alternation
+    # of a story's active names is ~70 KB, hence the bound on their cache.
     def __init__(self, alternatives: list[str], cache_size: int = 256) -> None:
         self._parts = [f"(?P<a{i}>{p})" for i, p in enumerate(alternatives)]
         self._always: list[int] = []
         self._by_literal: dict[str, list[int]] = {}
+        self._empty = frozenset(i for i, p in enumerate(alternatives) if can_match_empty(p))
         for i, p in enumerate(alternatives):
             lits = required_literals(p)
             if lits is None:
@@ -89,6 +140,7 @@ class Alternation:
                 for lit in lits:
                     self._by_literal.setdefault(lit, []).append(i)
         self._literals = sorted(self._by_literal)
+        self._single: dict[int, re.Pattern[str]] = {}
         self._cache: OrderedDict[tuple[int, ...], re.Pattern[str] | None] = OrderedDict()
         self._cache_size = cache_size
 
@@ -101,11 +153,19 @@ class Alternation:
                 active.update(self._by_literal[lit])
         return tuple(sorted(active))
 
+    def _compile(self, active: tuple[int, ...]) -> re.Pattern[str]:
+        return re.compile(r"(?<![\w])(?:" + "|".join(self._parts[i] for i in active) + r")(?![\w])", re.IGNORECASE)
+
+    def _alone(self, i: int) -> re.Pattern[str]:
+        rx = self._single.get(i)
+        if rx is None:
+            rx = self._single[i] = self._compile((i,))
+        return rx
+
     def _regex(self, active: tuple[int, ...]) -> re.Pattern[str] | None:
         rx = self._cache.get(active)
         if rx is None and active not in self._cache:
-            rx = re.compile(r"(?<![\w])(?:" + "|".join(self._parts[i] for i in active) + r")(?![\w])",
-                            re.IGNORECASE) if active else None
+            rx = self._compile(active) if active else None
             self._cache[active] = rx
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
@@ -115,5 +175,13 @@ class Alternation:
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """Matches as the full alternation gives them; ``m.lastgroup`` is ``a<index of the alternative>``."""
-        rx = self._regex(self._active(text))
-        return iter(()) if rx is None else rx.finditer(text)
+        active = self._active(text)
+        if self._empty.intersection(active):
+            rx = self._regex(active)
+            return iter(()) if rx is None else rx.finditer(text)
+        merge = _Merge(text)
+        for i in active:
+            rx = self._alone(i)
+            if (m := rx.search(text)) is not None:
+                merge.cursors.append(_Cursor(i, rx, m))
+        return merge.matches()

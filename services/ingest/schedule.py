@@ -7,6 +7,7 @@ import re
 
 PARKED_RETRY_S = 24 * 3600.0
 PARK_AFTER_PARSE_FAILURES = 5
+MIN_IDLE_S = 0.05  # the shortest wait between two cycles: a feed due but not claimable cannot spin the loop
 
 _MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)", re.IGNORECASE)
 
@@ -15,6 +16,14 @@ def jitter(seconds: float, fraction: float = 0.1, rng: random.Random | None = No
     """Spread polls by +-fraction so feeds added together do not fire in lockstep forever."""
     r = (rng or random).uniform(-fraction, fraction)
     return max(0.0, seconds * (1.0 + r))
+
+
+def idle_s(next_due_at: float | None, now: float, tick_s: float) -> float:
+    """The wait before the next poll cycle: until ``next_due_at`` (the earliest feed no lease holds is
+    due), at most ``tick_s`` (a feed added or released elsewhere is seen within it), at least ``MIN_IDLE_S``."""
+    if next_due_at is None:
+        return tick_s
+    return max(MIN_IDLE_S, min(tick_s, next_due_at - now))
 
 
 def clamp(value: float, low: float, high: float) -> float:

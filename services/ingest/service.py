@@ -113,7 +113,10 @@ class IngestService:
     async def run(self, stop: threading.Event, tick_s: float = 1.0,
                   on_cycle: Callable[[CycleStats], None] | None = None) -> None:
         """Run cycles until ``stop`` is set; a stop between cycles is seen within 0.1 s, and one during
-        a cycle within one article fetch: the items not yet fetched are left for the next start."""
+        a cycle within one article fetch: the items not yet fetched are left for the next start.
+
+        Between cycles it waits until the earliest feed no lease holds is due (``schedule.idle_s``):
+        a cycle that outlasted the poll interval is followed at once, not after a fixed tick."""
         self._stop = stop
         while not stop.is_set():
             if self.health:
@@ -121,7 +124,8 @@ class IngestService:
             stats = await self.run_cycle()
             if on_cycle is not None:
                 on_cycle(stats)
-            deadline = time.monotonic() + tick_s
+            due = await asyncio.to_thread(self.state.next_due_at, list(self.feeds), time.time())
+            deadline = time.monotonic() + schedule.idle_s(due, time.time(), tick_s)
             while not stop.is_set() and time.monotonic() < deadline:
                 await asyncio.sleep(min(0.1, tick_s))
 

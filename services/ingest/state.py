@@ -231,6 +231,15 @@ class IngestState:
                     claimed.append(feed_id)
         return claimed
 
+    def next_due_at(self, feed_ids: list[str], now: float) -> float | None:
+        """The earliest ``next_poll_at`` among ``feed_ids`` that no live lease holds, or None."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT feed_id, next_poll_at FROM feeds WHERE lease_until IS NULL OR lease_until < :now"),
+                {"now": now}).all()
+        wanted = set(feed_ids)
+        return min((at for feed_id, at in rows if feed_id in wanted), default=None)
+
     def release_predecessors(self, replica: str, owner: str) -> list[str]:
         """Drop the leases held by earlier incarnations of ``replica`` (owners ``<replica>#...`` other
         than ``owner``): a replica that starts holds none, so those belong to a process that died
@@ -312,28 +321,28 @@ class IngestState:
         return out
 
     def record_published(self, items: list[PublishedStory]) -> None:
-        """Remember published stories. Called only after the broker acknowledged them."""
+        """Remember published stories, in one transaction with one statement a table for the whole batch
+        (the driver's executemany). Called only after the broker acknowledged them."""
+        if not items:
+            return
         now = time.time()
         conflict = "ON CONFLICT DO NOTHING"
+        originals = [it for it in items if not it.duplicate_of]  # index originals only: copies point at the first
+        guids = [{"g": it.guid_key, "s": it.story_id} for it in items if it.guid_key]
+        cols = ", ".join(f"band{i}" for i in range(dedup.BANDS))
+        vals = ", ".join(f":b{i}" for i in range(dedup.BANDS))
         with self.engine.begin() as conn:
-            for it in items:
-                conn.execute(text(f"INSERT INTO seen_urls (canonical_url, story_id, first_seen) "
-                                  f"VALUES (:u, :s, :t) {conflict}"),
-                             {"u": it.canonical_url, "s": it.story_id, "t": now})
-                if it.guid_key:
-                    conn.execute(text(f"INSERT INTO seen_guids (guid_key, story_id) VALUES (:g, :s) {conflict}"),
-                                 {"g": it.guid_key, "s": it.story_id})
-                if it.duplicate_of:
-                    continue  # index originals only, so every copy points at the first story
+            conn.execute(text(f"INSERT INTO seen_urls (canonical_url, story_id, first_seen) VALUES (:u, :s, :t) {conflict}"),
+                         [{"u": it.canonical_url, "s": it.story_id, "t": now} for it in items])
+            if guids:
+                conn.execute(text(f"INSERT INTO seen_guids (guid_key, story_id) VALUES (:g, :s) {conflict}"), guids)
+            if originals:
                 conn.execute(text(f"INSERT INTO text_hashes (content_hash, story_id) VALUES (:h, :s) {conflict}"),
-                             {"h": it.content_hash, "s": it.story_id})
-                fp = it.fingerprint
-                cols = ", ".join(f"band{i}" for i in range(dedup.BANDS))
-                vals = ", ".join(f":b{i}" for i in range(dedup.BANDS))
+                             [{"h": it.content_hash, "s": it.story_id} for it in originals])
                 conn.execute(text(f"INSERT INTO near_index (story_id, signature, lead, {cols}) "
                                   f"VALUES (:s, :sig, :lead, {vals}) {conflict}"),
-                             {"s": it.story_id, "sig": fp.to_bytes(), "lead": fp.lead,
-                              **{f"b{i}": v for i, v in enumerate(fp.bands())}})
+                             [{"s": it.story_id, "sig": it.fingerprint.to_bytes(), "lead": it.fingerprint.lead,
+                               **{f"b{i}": v for i, v in enumerate(it.fingerprint.bands())}} for it in originals])
 
     def check(self) -> None:
         """Raises when the database cannot be read (a readiness check)."""

@@ -388,3 +388,12 @@ def test_an_event_outside_the_country_the_story_is_about_is_less_certain():
     by_country = {e.country: e.confidence for e in events}
     assert {"CO", "CU"} <= by_country.keys()
     assert by_country["CO"] > by_country["CU"]  # Bogota and Medellin: the story is about Colombia
+
+
+def test_in_a_deadly_story_an_event_with_no_casualties_is_less_certain():
+    text = "Gunmen clashed with police in Kirkuk on Monday. A car bomb exploded in Mosul on Monday, killing 5 people."
+    events = RuleExtractor().extract(story_from_text(text, datetime(2019, 1, 15, tzinfo=UTC)))
+    by_place = {e.location: e for e in events}
+    assert {"Kirkuk", "Mosul"} <= by_place.keys()
+    assert by_place["Mosul"].fatalities == 5 and not by_place["Kirkuk"].casualties
+    assert by_place["Mosul"].confidence > by_place["Kirkuk"].confidence

@@ -250,6 +250,7 @@ def test_no_dateline(text):
 @pytest.mark.parametrize("sentence", [
     "Saudi forces fired artillery at villages in Raizh district (Sadah).",
     "Saudi-led coalition aircraft struck Raizh district (Sadah).",
+    "Saudi rocket and artillery shelling was reported on villages of Razih district in northwestern Yemen (Sadah).",
 ])
 def test_a_country_named_before_what_it_qualifies_is_no_place(world, sentence):
     places = _places(sentence, world)

@@ -182,7 +182,7 @@ class RuleExtractor:
                 provinces_of.setdefault(info.start, set()).add(d.place.admin1)
         shared = {start for start, provs in provinces_of.items() if len(provs) > 1}
         events = [self._event(story, d, reference, caveat_starts, shared, discards) for d in drafts.values()]
-        events = _aside(events, ctx)
+        events = _unhurt(_aside(events, ctx))
         events.sort(key=lambda e: (e.evidence[0].start if e.evidence else 0, e.event_id))
         return events, discards
 
@@ -413,6 +413,16 @@ def _aside(events: list[Event], ctx: WorldContext | None) -> list[Event]:
     if leading is None or all(e.country in (leading, None) for e in events):
         return events
     return [e if e.country in (leading, None) else
+            e.model_copy(update={"confidence": round(max(0.0, e.confidence - ASIDE_PENALTY), 2)}) for e in events]
+
+
+def _unhurt(events: list[Event]) -> list[Event]:
+    """In a story that reports deaths, an event with no casualty figure at all is the lesser report (a reaction, an
+    earlier attack recalled, a generic "clash" of words): its confidence is ``ASIDE_PENALTY`` lower, so that the
+    story's deadly event leads among events otherwise as certain."""
+    if not any(e.fatalities for e in events):
+        return events
+    return [e if e.casualties else
             e.model_copy(update={"confidence": round(max(0.0, e.confidence - ASIDE_PENALTY), 2)}) for e in events]
 
 

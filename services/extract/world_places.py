@@ -69,7 +69,7 @@ def _in_address(sentence: str, start: int) -> bool:
 
 # the capitalised words right before a name, one space apart ("Prime Minister Theresa", "Mr David Howell")
 _NAME_WORDS_BEFORE = re.compile(r"(?:(?-i:[A-Z][\w'’-]*)\.?\s){1,4}$")
-_VOTE_FLOOR = 1_000
+_VOTE_FLOOR = 1_000  # people: what a place of unknown size weighs in a story's vote
 # a country's name before the people or things it qualifies is no place: "Saudi forces", "Saudi-led coalition",
 # "Iraq government officials", "a Mexico-based cartel"; "in Yemen", "Yemen on Monday", "Iraq's Anbar" are places
 _ATTRIBUTIVE = re.compile(r"(?:[\s-]+(?:led|backed|based|born|allied|aligned|sponsored|supported|funded|owned|run|"
@@ -77,7 +77,9 @@ _ATTRIBUTIVE = re.compile(r"(?:[\s-]+(?:led|backed|based|born|allied|aligned|spo
                           r"authorities|government|security|navy|naval|air|coalition|jets?|aircraft|warplanes?|drones?|"
                           r"militias?|militants?|fighters?|rebels?|media|embassy|ambassador|president|prime|minister|"
                           r"ministry|guards?|nationals?|citizens?|national|men|women|man|woman|people|intelligence|"
-                          r"artillery|planes?|helicopters?|vessels?|ships?)\b)")  # people: what a place of unknown size weighs in a story's vote
+                          r"artillery|planes?|helicopters?|vessels?|ships?|boats?|aircrafts|rockets?|missiles?|shells?|shelling|"
+                          r"strikes?|airstrikes?|air\s+raids?|raids?|bombardments?|reinforcements|"
+                          r"delegation|officers?|tanks?|convoys?|patrols?|agents?|police|spokesm[ae]n)\b)")
 
 
 def in_person_name(sentence: str, m: Mention[WorldPlace]) -> bool:

@@ -217,3 +217,8 @@ def test_a_total_of_the_dead_is_at_least_the_figures_by_group_not_one_more_group
     assert _total(book, ["Three soldiers later died of their wounds in hospital.", "3 fatalities."]) == 3
     assert _total(book, ["5 soldiers were killed in the ambush.", "The death toll rose to 23."]) == 23
     assert _total(book, ["2 soldiers and 3 policemen were killed.", "2 fatalities."]) == 5
+
+
+def test_people_detained_in_hospital_are_patients_not_captives(book):
+    assert _read(book, "Ninety six people were detained in hospital, and 24 others were treated.", "GB") == []
+    assert [k for _, k, _ in _read(book, "Police detained 5 suspects near the hospital.", "GB")] == ["captured"]

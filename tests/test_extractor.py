@@ -366,3 +366,34 @@ def test_the_other_side_is_the_other_government_s_force_before_an_allied_militia
                  "Mukayras district, Al Bayda, from pro-Houthi forces.")
     assert {event.actor1.name, event.actor2.name} == {
         "Military Forces of Yemen (2012-) Amajid Brigade", "Military Forces of Yemen (2016-) Supreme Political Council"}
+
+
+@pytest.mark.parametrize("text,country,admin1", [
+    # a village name the curated Afghan list also has, in a story about another country
+    ("On 8 May 2020, Houthi forces reportedly opened fire on civilians in Qaryat ar Rahbah (Dimnat Khadir, "
+     "Taizz), killing a woman.", "YE", "Taizz"),
+    # an Afghan story that names a neighbour's forces stays Afghan
+    ("Pakistani forces fired rockets into Dangam district of Kunar province, killing 2 civilians.", "AF", "Kunar"),
+])
+def test_the_curated_list_wins_only_in_stories_about_afghanistan(text, country, admin1):
+    events = RuleExtractor().extract(story_from_text(text, datetime(2020, 5, 9, tzinfo=UTC)))
+    assert events and events[0].country == country
+    assert admin1.lower() in (events[0].admin1 or "").lower().replace("ā'", "a")
+
+
+def test_an_event_outside_the_country_the_story_is_about_is_less_certain():
+    text = ("A car bomb exploded at a police academy in Bogota and in Havana on Thursday. Police in Bogota and "
+            "Medellin said the ELN was behind it.")
+    events = RuleExtractor().extract(story_from_text(text, datetime(2019, 1, 18, tzinfo=UTC)))
+    by_country = {e.country: e.confidence for e in events}
+    assert {"CO", "CU"} <= by_country.keys()
+    assert by_country["CO"] > by_country["CU"]  # Bogota and Medellin: the story is about Colombia
+
+
+def test_in_a_deadly_story_an_event_with_no_casualties_is_less_certain():
+    text = "Gunmen clashed with police in Kirkuk on Monday. A car bomb exploded in Mosul on Monday, killing 5 people."
+    events = RuleExtractor().extract(story_from_text(text, datetime(2019, 1, 15, tzinfo=UTC)))
+    by_place = {e.location: e for e in events}
+    assert {"Kirkuk", "Mosul"} <= by_place.keys()
+    assert by_place["Mosul"].fatalities == 5 and not by_place["Kirkuk"].casualties
+    assert by_place["Mosul"].confidence > by_place["Kirkuk"].confidence

@@ -35,7 +35,22 @@ def test_a_boundary_needs_a_capital_or_a_digit_after_it():
     assert _texts("The toll rose to 5. officials said more may die.") == [
         "The toll rose to 5. officials said more may die."]
     assert _texts("Five were killed. 10 more were wounded.") == ["Five were killed.", "10 more were wounded."]
-    assert _texts("Troops left.Then they returned.") == ["Troops left.Then they returned."]  # no space, no boundary
+
+
+@pytest.mark.parametrize("text,sentences", [
+    # paragraphs a scraper joined without a space
+    ("Troops left.Then they returned.", ["Troops left.", "Then they returned."]),
+    ('police said."We heard a blast," he said.', ["police said.", '"We heard a blast," he said.']),
+    ("in Helmand Province, Afghanistan.They killed 23 soldiers.Twenty insurgents died.",
+     ["in Helmand Province, Afghanistan.", "They killed 23 soldiers.", "Twenty insurgents died."]),
+    # no boundary: an abbreviation, initials, a number, a capital that starts no word
+    ("The U.S.Army said so.", ["The U.S.Army said so."]),
+    ("J.R.Smith was hurt.", ["J.R.Smith was hurt."]),
+    ("The toll was 3.5 percent.", ["The toll was 3.5 percent."]),
+    ("Visit the site.ORG now.", ["Visit the site.ORG now."]),
+])
+def test_paragraphs_glued_without_a_space_are_split(text, sentences):
+    assert _texts(text) == sentences
 
 
 @pytest.mark.parametrize("text,sentences", [

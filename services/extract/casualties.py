@@ -358,7 +358,7 @@ def _read(r: _Reading, q: Quantity) -> None:
     if fig is None:
         return
     fig.kind, fig.ambiguous = _kind(r, fig)
-    if fig.kind is None:
+    if fig.kind is None or fig.kind == "captured" and rx.HOSPITALISED.match(r.sent, fig.end):
         return
     fig.group = _owner(r, fig)
     if fig.group is None:

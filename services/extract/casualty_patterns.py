@@ -181,3 +181,6 @@ FATE_GAP = re.compile(r"(?:shot|stabbed|beaten|burned|tortured|strangled|found|l
                       r"(?:\s+and)?\s+", re.IGNORECASE)  # fullmatch()ed up to the fate word
 # a figure right after a passive's agent: "shot dead by several armed individuals", "wounded by two gunmen"
 AGENT_BEFORE = re.compile(r"\b(?:killed|dead|injured|wounded|shot|attacked|stabbed|ambushed)\s+by\s+$", re.IGNORECASE)
+# "96 people were detained in hospital": kept for treatment, not taken prisoner
+HOSPITALISED = re.compile(r"\s+(?:(?:were|was|are|is|had\s+been|have\s+been)\s+)?(?:detained|held|kept)\s+"
+                          r"(?:overnight\s+)?(?:in|at)\s+(?:a\s+|the\s+)?hospitals?\b", re.IGNORECASE)

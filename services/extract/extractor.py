@@ -72,6 +72,7 @@ def _polity(name: str) -> str:
 
 
 _CLASHED = re.compile(r"\bclash", re.IGNORECASE)
+_AFGHAN = re.compile(r"\bAfghan", re.IGNORECASE)
 # strategic developments that involve two sides even when the text names only one
 _OPPOSED = ("Non-violent transfer of territory", "Arrests", "Agreement")
 
@@ -103,12 +104,23 @@ class RuleExtractor:
         dl = DATELINE_PLACE.match(text)
         return story_context(text, self.world, self.actors.countries_named(text), dl.group(1) if dl else None)
 
+    def _elsewhere(self, text: str, mentions: list) -> bool:
+        """A story whose curated names are only districts and villages ("Dimnat Khadir", "Farah" as a person's name)
+        and that names another country, by name or its people ("Yemeni", "Houthi"), but not Afghanistan, is about
+        that country: read against the world gazetteer."""
+        if any(c.kind == "province" for m in mentions for c in m.candidates):
+            return False
+        named = self.actors.countries_named(text)
+        return bool(named) and not named & self._curated and not _AFGHAN.search(text)
+
     def analyse(self, text: str, reference: date) -> list[SentenceInfo]:
         return self._analyse(text, reference)[0]
 
     def _analyse(self, text: str, reference: date) -> tuple[list[SentenceInfo], WorldContext | None]:
         """The story's sentences analysed, and its world context when it was read against the world gazetteer."""
         mentions = self.gaz.find(text)
+        if mentions and self.use_world and self._elsewhere(text, mentions):
+            mentions = []
         story_provs = explicit_provinces(mentions, text) | {
             m.candidates[0].admin1 for m in mentions if len({c.admin1 for c in m.candidates}) == 1}
         # a story the curated list finds no place in is read against the world gazetteer
@@ -170,6 +182,7 @@ class RuleExtractor:
                 provinces_of.setdefault(info.start, set()).add(d.place.admin1)
         shared = {start for start, provs in provinces_of.items() if len(provs) > 1}
         events = [self._event(story, d, reference, caveat_starts, shared, discards) for d in drafts.values()]
+        events = _unhurt(_aside(events, ctx))
         events.sort(key=lambda e: (e.evidence[0].start if e.evidence else 0, e.event_id))
         return events, discards
 
@@ -387,6 +400,30 @@ class RuleExtractor:
                 claims.append(Claim(speaker=speaker, statement=sent, figure=c.text,
                                     verified=False if info.start in caveats else None))
         return casualties, claims, conservative_total(zip(casualties, (c.statement for c in claims), strict=True))
+
+
+ASIDE_PENALTY = 0.05
+
+
+def _aside(events: list[Event], ctx: WorldContext | None) -> list[Event]:
+    """An event outside the country a story is about (``WorldContext.leading``: the countries it names and its place
+    names' population-weighted votes) is reported in passing: its confidence is ``ASIDE_PENALTY`` lower ("Colombia
+    asks Cuba to hand over the rebels in Havana after the Bogota car bombing": Bogota's event leads)."""
+    leading = ctx.leading if ctx is not None else None
+    if leading is None or all(e.country in (leading, None) for e in events):
+        return events
+    return [e if e.country in (leading, None) else
+            e.model_copy(update={"confidence": round(max(0.0, e.confidence - ASIDE_PENALTY), 2)}) for e in events]
+
+
+def _unhurt(events: list[Event]) -> list[Event]:
+    """In a story that reports deaths, an event with no casualty figure at all is the lesser report (a reaction, an
+    earlier attack recalled, a generic "clash" of words): its confidence is ``ASIDE_PENALTY`` lower, so that the
+    story's deadly event leads among events otherwise as certain."""
+    if not any(e.fatalities for e in events):
+        return events
+    return [e if e.casualties else
+            e.model_copy(update={"confidence": round(max(0.0, e.confidence - ASIDE_PENALTY), 2)}) for e in events]
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -56,6 +56,7 @@ from typing import Any
 
 from . import world_index, world_names
 from .gazetteer import Mention, Place, default_gazetteer, find_names
+from .not_places import not_places
 from .world_index import KINDS, acled_country_name, norm, norm_letters
 
 log = logging.getLogger(__name__)
@@ -439,5 +440,6 @@ def load_index() -> tuple[dict, str]:
 
 @lru_cache(maxsize=1)
 def default_world() -> WorldGazetteer:
-    """The world gazetteer less every name the curated list knows (an Afghan name resolves there first)."""
-    return WorldGazetteer(exclude_keys=set(default_gazetteer().by_key))
+    """The world gazetteer less every name the curated list knows (an Afghan name resolves there first) and the
+    world regions and institutions of ``data/not_places.yaml`` ("Middle East", "White House")."""
+    return WorldGazetteer(exclude_keys=set(default_gazetteer().by_key) | not_places()["regions"])

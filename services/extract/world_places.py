@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from .gazetteer import Mention, Place
+from .not_places import not_places
 from .world import BIG_CITY, WorldGazetteer, WorldPlace
 
 _LANGUAGE = re.compile(r"[\s-]*(?:speaking|speakers?|language|dialect)\b", re.IGNORECASE)
@@ -66,6 +67,50 @@ def _in_address(sentence: str, start: int) -> bool:
     return False
 
 
+# the capitalised words right before a name, one space apart ("Prime Minister Theresa", "Mr David Howell")
+_NAME_WORDS_BEFORE = re.compile(r"(?:(?-i:[A-Z][\w'’-]*)\.?\s){1,4}$")
+_VOTE_FLOOR = 1_000  # people: what a place of unknown size weighs in a story's vote
+# a country's name before the people or things it qualifies is no place: "Saudi forces", "Saudi-led coalition",
+# "Iraq government officials", "a Mexico-based cartel"; "in Yemen", "Yemen on Monday", "Iraq's Anbar" are places
+_ATTRIBUTIVE = re.compile(r"(?:[\s-]+(?:led|backed|based|born|allied|aligned|sponsored|supported|funded|owned|run|"
+                          r"made|linked)\b|\s+(?:forces?|troops?|soldiers?|army|military|police|officials?|"
+                          r"authorities|government|security|navy|naval|air|coalition|jets?|aircraft|warplanes?|drones?|"
+                          r"militias?|militants?|fighters?|rebels?|media|embassy|ambassador|president|prime|minister|"
+                          r"ministry|guards?|nationals?|citizens?|national|men|women|man|woman|people|intelligence|"
+                          r"artillery|planes?|helicopters?|vessels?|ships?|boats?|aircrafts|rockets?|missiles?|shells?|shelling|"
+                          r"strikes?|airstrikes?|air\s+raids?|raids?|bombardments?|reinforcements|"
+                          r"delegation|officers?|tanks?|convoys?|patrols?|agents?|police|spokesm[ae]n)\b)")
+
+
+def in_person_name(sentence: str, m: Mention[WorldPlace]) -> bool:
+    """Whether a one-word name is part of a person's name: after a title ("Mr Whitelaw", "President
+    Hernandez", "Prime Minister Theresa May"), or the last of a run of capitalised words that is no place
+    ("Juan Manuel Santos", "David Howell"; not "In Belfast", "West Belfast", "On Monday Belfast", "Iraq's
+    Anbar")."""
+    if re.search(r"[\s-]", m.surface):
+        return False  # a name of several words is a place's own
+    run = _NAME_WORDS_BEFORE.search(sentence, max(0, m.start - 80), m.start)
+    if run is None:
+        return False
+    words = [w.rstrip(".").lower() for w in run.group(0).split()]
+    titles = not_places()["titles"]
+    if any(w in titles for w in words):
+        return True
+    last = run.group(0).split()[-1].rstrip(".")
+    # an owner is no given name ("Iraq's Anbar"), nor an acronym ("SNA")
+    return not last.isupper() and last.lower() not in not_places()["leads"] and not re.search(r"['’]s?$", last)
+
+
+def _votes(cands: list[WorldPlace]) -> dict[str, float]:
+    """One name's vote, split between its countries by the people of its largest place in each ("Belfast" is
+    nearly all Northern Ireland's, hardly Maine's)."""
+    people: dict[str, int] = {}
+    for w in cands:
+        people[w.place.country] = max(people.get(w.place.country, 0), w.population)
+    total = sum(p + _VOTE_FLOOR for p in people.values())
+    return {cc: (p + _VOTE_FLOOR) / total for cc, p in people.items()}
+
+
 _COUNTRY_AFTER = re.compile(r"^\s*(?:,|\bin\b)\s*")
 _COUNTRY_BEFORE = re.compile(r"(\w+)['’]s?\s*(?:\w+\s+)?$")
 _PAREN = re.compile(r"^\s*(?:(?:village|town|city|district|area|region)\s*)?\(([^()]{2,80})\)")
@@ -96,7 +141,8 @@ class WorldContext:
 def story_context(text: str, world: WorldGazetteer, demonym_countries: set[str] | frozenset[str] = frozenset(),
                   dateline: str | None = None) -> WorldContext:
     """The countries a story names (as countries, by demonym, or in its dateline), and a vote of its other names:
-    each name gives its countries 1 / (the number of countries it may be in)."""
+    each name gives its countries one vote, split by the people of its largest place in each (``_votes``); a
+    name that is part of a person's (``in_person_name``) does not vote."""
     found = world.find(text)  # once: the countries named and the vote of the other names both read it
     named = {cands[0].place.country for m, cands in found
              if cands[0].place.kind == "country" and not m.surface.isupper()} | set(demonym_countries)
@@ -105,11 +151,10 @@ def story_context(text: str, world: WorldGazetteer, demonym_countries: set[str] 
                   if len({c.place.country for c in cands}) == 1}
     weight: dict[str, float] = {}
     for m, cands in found:
-        if m.surface.isupper() or cands[0].place.kind == "country":
+        if m.surface.isupper() or cands[0].place.kind == "country" or in_person_name(text, m):
             continue
-        ccs = {c.place.country for c in cands}
-        for cc in ccs:
-            weight[cc] = weight.get(cc, 0.0) + 1.0 / len(ccs)
+        for cc, v in _votes(cands).items():
+            weight[cc] = weight.get(cc, 0.0) + v
     return WorldContext(frozenset(named), weight)
 
 
@@ -205,7 +250,8 @@ def world_places(sentence: str, world: WorldGazetteer, ctx: WorldContext) -> lis
     """Places of the world gazetteer in a sentence, each once, qualifiers folded into the place they qualify."""
     mentions = [(m, c) for m, c in world.find(sentence)
                 if not m.surface.isupper() and not _LANGUAGE.match(sentence, m.end) and
-                not _in_address(sentence, m.start) and
+                not (c[0].place.kind == "country" and _ATTRIBUTIVE.match(sentence, m.end)) and
+                not _in_address(sentence, m.start) and not (c[0].place.kind != "country" and in_person_name(sentence, m)) and
                 not (c[0].place.kind != "country" and _ADDRESS_AFTER.match(sentence, m.end))]
     places: list[Place] = []
     strong: list[Place] = []

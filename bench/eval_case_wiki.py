@@ -224,7 +224,9 @@ def place_country(text: str) -> str | None:
     # the whole argument must be a known name (a street or a shrine is not its first word's town)
     bare = _GENERIC_TAIL.sub("", _fold(text)).strip()
     found = default_world().by_key.get(re.sub(r"[^a-z]", "", bare.lower()))
-    return found[0].place.country if found else None
+    # without the story's context a name means its most populous bearer ("Lyon" the city, not a US county
+    # of that name, which the index ranks first as a district)
+    return max(found, key=lambda w: w.population).place.country if found else None
 
 
 def _sentence_spans(text: str, sentences: list) -> list[tuple[int, int, int]]:

@@ -313,6 +313,7 @@ def test_place_arguments_resolve_to_countries():
     assert cw.place_country("Syria") == "SY"
     assert cw.place_country("U.S.") == "US"
     assert cw.place_country("Mosul") == "IQ"
+    assert cw.place_country("Lyon") == "FR"  # the city, not the US county the index ranks first
     assert cw.place_country("province") is None
     assert cw.place_country("Rue Victor Hugo") is None  # not the town of its first or last word
 

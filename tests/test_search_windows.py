@@ -91,6 +91,28 @@ def test_cursor_pages_of_a_date_sorted_search_are_every_match_once_in_order(data
     repo.close()
 
 
+@pytest.mark.parametrize("plan", ["whole words for GIN", "the rest in one window"])
+def test_the_plans_a_window_can_take_give_the_same_pages(database_url, monkeypatch, plan):
+    """PostgreSQL: the GIN index asked for the whole words only, the prefix tested on the rows; a
+    walk that leaves the rest of the range to one window (SQLite walks its windows either way)."""
+    if plan == "whole words for GIN":
+        monkeypatch.setattr(search, "PARTIAL_MATCH_RATIO", -1)
+    else:
+        monkeypatch.setattr(search, "WINDOW_SCAN_EVENTS", 0.5)
+    repo = EventRepository(database_url)
+    _insert(repo.engine, ROWS)
+    with repo.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")  # the lexemes' statistics the choice reads
+    for sort in ("-event_date", "event_date"):
+        for q, filters in QUERIES:
+            assert _pages(repo, q, sort, **filters) == _expected(q, sort, **filters), (plan, sort, q, filters)
+    if repo.engine.dialect.name == "postgresql" and plan == "whole words for GIN":
+        with repo.engine.connect() as conn:
+            found = search.condition(conn, "report att", {}, windowed=True)
+        assert "ts_match_vq" in found.sql and found.index_param == "'report'", found
+    repo.close()
+
+
 def test_windows_partition_the_days_in_the_pages_order():
     lo, hi = date(2020, 1, 1), date(2020, 12, 31)
     for descending in (True, False):

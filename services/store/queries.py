@@ -115,6 +115,8 @@ def filter_conditions(q: EventQuery, conn: Connection, text_search: TextSearch,
             raise BadQuery(str(exc)) from exc
         where.append(found.sql)
         params["fts"] = found.param
+        if found.index_param is not None:
+            params["fts_index"] = found.index_param
         if found.windowed:
             params.update(klo=None, khi=None)
     _review_where(q, where, params)
@@ -167,11 +169,14 @@ def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descendi
     """Up to ``want`` rows of the page query ``sql`` (in the page's order), window by window from the
     page's start (``windows``): each window's rows follow the previous windows' in the page's order."""
     rows: list = []
+    per_day = search.events_per_day(conn)
     for window in windows.windows(*span, descending):
+        if search.plan_window(conn, per_day * ((window.last - window.first).days + 1)):
+            window = windows.Window(span[0], window.last) if descending else windows.Window(window.first, span[1])
         p = {**params, **window.params(), "limit": want - len(rows)}
         p.update(search.window_keys(p["wlo"], p["whi"]))
         rows += conn.execute(sql, p).all()
-        if len(rows) >= want:
+        if len(rows) >= want or window.first == span[0] and descending or window.last == span[1] and not descending:
             break
     return rows
 

@@ -182,7 +182,7 @@ def window_keys(first: str, last: str) -> dict[str, int]:
 
 # PostgreSQL: a date window of up to this many events is read through the date (or place) btree,
 # each event tested for the words; a larger one leaves the plan to the planner (GIN bitmaps)
-WINDOW_SCAN_EVENTS = 20_000
+WINDOW_SCAN_EVENTS = 5_000
 
 
 def events_per_day(conn: Connection) -> float:
@@ -221,18 +221,15 @@ def plan_window(conn: Connection, events: float) -> bool:
 PARTIAL_MATCH_RATIO = 20
 
 
-def _gin_without_prefix(conn: Connection, whole: list[str], prefix: str) -> bool:
-    """Whether the GIN index should be asked for the whole words only, the prefix tested on the rows
-    they find: when the events with a lexeme starting with ``prefix`` outnumber, by more than
-    ``PARTIAL_MATCH_RATIO``, those with the rarest whole word. Shares of events are those
-    ``ANALYZE`` keeps for the most common lexemes (a lexeme not among them counts as on none)."""
-    shares: dict[str, float] = dict(conn.exec_driver_sql(
+def _shares(conn: Connection, whole: list[str], prefix: str) -> tuple[list[float], float]:
+    """The share of events with each whole word, and with a lexeme starting with ``prefix``, as far
+    as ``ANALYZE`` knows them: its most common lexemes' frequencies (a lexeme not among them
+    counts as on none: it is rarer than all of them)."""
+    found: dict[str, float] = dict(conn.exec_driver_sql(
         "SELECT e, f FROM pg_stats, unnest(most_common_elems::text::text[], most_common_elem_freqs) AS u(e, f) "
         "WHERE schemaname = current_schema() AND tablename = 'events' AND attname = 'search_vector' "
         "AND (starts_with(e, %(p)s) OR e = ANY(%(w)s))", {"p": prefix, "w": whole}).all())
-    prefixed = sum(f for e, f in shares.items() if e.startswith(prefix))
-    rarest = min(shares.get(w, 0.0) for w in whole)
-    return prefixed > PARTIAL_MATCH_RATIO * rarest
+    return [found.get(w, 0.0) for w in whole], sum(f for e, f in found.items() if e.startswith(prefix))
 
 
 def condition(conn: Connection, q: str, fields: Mapping[str, str | None] | None = None,
@@ -254,10 +251,20 @@ def condition(conn: Connection, q: str, fields: Mapping[str, str | None] | None 
     narrowing = _narrowing_words(fields or {})
     if conn.dialect.name == "postgresql":
         # lexemes quoted: no word can be read as an operator; the simple config only lower-cases
-        extra = [w for ws in narrowing.values() for w in ws if w not in words]
+        # the filters' words are not added: the planner would multiply their frequencies with the
+        # words' and prefer the GIN index for a word and a province that often go together
+        # (``killed`` in Bari), which walking the province's btree answers at once
+        extra: list[str] = []
         query = " & ".join([f"'{w}'" for w in extra] + [f"'{w}'" for w in words]) + ":*"
         exact = [f"'{w}'" for w in extra + words[:-1]]
-        if not windowed or not exact or not _gin_without_prefix(conn, extra + words[:-1], words[-1]):
+        whole, prefixed = _shares(conn, extra + words[:-1], words[-1]) if windowed else ([], 0.0)
+        # a word rarer than the most common lexemes: few matches, which the GIN index lists and the
+        # page sorts in one query (the planner's estimate is right for a rare word)
+        windowed = windowed and prefixed > 0 and all(whole)
+        # the GIN index is asked for the whole words only, the prefix tested on the rows they find,
+        # when the events with a lexeme starting with the prefix outnumber, by more than
+        # ``PARTIAL_MATCH_RATIO``, those with the rarest whole word
+        if not windowed or not exact or prefixed <= PARTIAL_MATCH_RATIO * min(whole):
             return TextCondition("search_vector @@ to_tsquery('simple', :fts)", query, windowed=windowed)
         # a common prefix is left out of what the GIN index is asked: a prefix (``:*``) is a partial
         # match, which GIN answers by merging the posting list of every lexeme it covers (120-140 ms

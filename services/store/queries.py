@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -146,7 +147,7 @@ def _review_where(q: EventQuery, where: list[str], params: dict) -> None:
 
 def _date_span(conn: Connection, q: EventQuery, direction: str, cursor_value) -> tuple[date, date] | None:
     """The days a page sorted by date can hold: the query's dates, narrowed by the cursor's, within
-    those the store holds; None if a bound is not a date (the page is then found in one query)."""
+    those the store holds; None if it holds none (its dates are ISO days, as the contract has them)."""
     lo, hi = q.since, q.until
     if cursor_value is not None:
         at = windows.parse_day(cursor_value)
@@ -167,17 +168,22 @@ def _date_span(conn: Connection, q: EventQuery, direction: str, cursor_value) ->
 
 def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descending: bool, want: int) -> list:
     """Up to ``want`` rows of the page query ``sql`` (in the page's order), window by window from the
-    page's start (``windows``): each window's rows follow the previous windows' in the page's order."""
+    page's start (``windows``): each window's rows follow the previous windows' in the page's order.
+    A window is sized for the rows still wanted at the rate the windows before found them."""
     rows: list = []
     per_day = search.events_per_day(conn)
-    for window in windows.windows(*span, descending):
-        if search.plan_window(conn, per_day * ((window.last - window.first).days + 1)):
+    window, days, walked = None, windows.FIRST_DAYS, 0
+    while (window := windows.following(span, window, days, descending)) is not None:
+        width = (window.last - window.first).days + 1
+        if search.plan_window(conn, per_day * width):  # the rest of the span in one window
             window = windows.Window(span[0], window.last) if descending else windows.Window(window.first, span[1])
         p = {**params, **window.params(), "limit": want - len(rows)}
         p.update(search.window_keys(p["wlo"], p["whi"]))
         rows += conn.execute(sql, p).all()
-        if len(rows) >= want or window.first == span[0] and descending or window.last == span[1] and not descending:
+        walked += (window.last - window.first).days + 1
+        if len(rows) >= want:
             break
+        days = math.ceil((want - len(rows)) * walked / len(rows) * 1.5) if rows else width * windows.GROWTH
     return rows
 
 
@@ -218,21 +224,25 @@ class EventReader:
             if not _cursor_fits(column, value):  # a cursor from another sort, or made up
                 raise BadQuery(f"cursor is not one this API issued for sort={q.sort}")
         with self.engine.connect() as conn:
-            span = _date_span(conn, q, direction, value) if q.q and column == "event_date" else None
-            where, params = filter_conditions(q, conn, self.text_search, span is not None)
+            walk = bool(q.q) and column == "event_date" and windows.parse_day(value or "0001-01-01") is not None
+            where, params = filter_conditions(q, conn, self.text_search, walk)
+            # the page's days, asked only of a condition that walks them (a rare word's does not)
+            span = _date_span(conn, q, direction, value) if "klo" in params else None
+            if "klo" in params and span is None:  # no events: the page is empty either way
+                return [], None
             if q.cursor:
                 op = "<" if direction == "DESC" else ">"
                 # the first, redundant bound is one an index can start from: without it a deep page
                 # scanned every event before it (PostgreSQL, 1M events, a page in 2024: 680 ms -> 2 ms)
                 where.append(f"{column} {op}= :cv AND ({column} {op} :cv OR ({column} = :cv AND event_id > :cid))")
                 params.update(cv=value, cid=last_id)
-            if span is not None and "klo" in params:
+            if span is not None:
                 where.append("event_date BETWEEN :wlo AND :whi")
             sql = f"SELECT event_id, {column}, payload FROM events"
             if where:
                 sql += " WHERE " + " AND ".join(where)
             sql += f" ORDER BY {column} {direction}, event_id ASC LIMIT :limit"
-            if span is not None and "klo" in params:
+            if span is not None:
                 rows = _walk(conn, text(sql), params, span, direction == "DESC", q.limit + 1)
             else:
                 rows = list(conn.execute(text(sql), {**params, "limit": q.limit + 1}).all())

@@ -11,7 +11,7 @@ import base64
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import Connection, Engine, bindparam, text
@@ -166,12 +166,13 @@ def _date_span(conn: Connection, q: EventQuery, direction: str, cursor_value) ->
     return lo, hi
 
 
-def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descending: bool, want: int) -> list:
+def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descending: bool, want: int,
+          per_day: float) -> list:
     """Up to ``want`` rows of the page query ``sql`` (in the page's order), window by window from the
     page's start (``windows``): each window's rows follow the previous windows' in the page's order.
-    A window is sized for the rows still wanted at the rate the windows before found them."""
+    A window is sized for the rows still wanted at the rate the windows before found them;
+    ``per_day``: about how many events a day the filters but ``q`` select (``search.plan_window``)."""
     rows: list = []
-    per_day = search.events_per_day(conn)
     window, days, walked = None, windows.FIRST_DAYS, 0
     while (window := windows.following(span, window, days, descending)) is not None:
         width = (window.last - window.first).days + 1
@@ -243,7 +244,9 @@ class EventReader:
                 sql += " WHERE " + " AND ".join(where)
             sql += f" ORDER BY {column} {direction}, event_id ASC LIMIT :limit"
             if span is not None:
-                rows = _walk(conn, text(sql), params, span, direction == "DESC", q.limit + 1)
+                plain, plain_params = filter_conditions(replace(q, q=None, since=None, until=None), conn, self.text_search)
+                per_day = search.events_per_day(conn, plain, plain_params)
+                rows = _walk(conn, text(sql), params, span, direction == "DESC", q.limit + 1, per_day)
             else:
                 rows = list(conn.execute(text(sql), {**params, "limit": q.limit + 1}).all())
         page = rows[: q.limit]

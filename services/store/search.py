@@ -18,12 +18,13 @@ both and indexes the rows already stored.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 SEARCH_COLUMNS = ("evidence_text", "location", "admin1", "admin2", "country", "actor1", "actor2")
 MAX_TERMS = 16
@@ -185,19 +186,22 @@ def window_keys(first: str, last: str) -> dict[str, int]:
 WINDOW_SCAN_EVENTS = 5_000
 
 
-def events_per_day(conn: Connection) -> float:
-    """About how many events the store holds per day between its first and last (PostgreSQL's
-    row estimate; SQLite: 0, as its windows are FTS rowid ranges and need no plan)."""
+def events_per_day(conn: Connection, filters: list[str], params: Mapping[str, object]) -> float:
+    """About how many events the ``filters`` (SQL conditions, ANDed) select per day between the
+    store's first and last (PostgreSQL's planner estimate; SQLite: 0, as its windows are FTS rowid
+    ranges and need no plan)."""
     if conn.dialect.name != "postgresql":
         return 0.0
-    rows, first, last = conn.exec_driver_sql(
-        "SELECT (SELECT reltuples FROM pg_class WHERE oid = 'events'::regclass), "
-        "(SELECT MIN(event_date) FROM events), (SELECT MAX(event_date) FROM events)").one()
+    first, last = conn.exec_driver_sql(
+        "SELECT (SELECT MIN(event_date) FROM events), (SELECT MAX(event_date) FROM events)").one()
+    plan = conn.execute(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM events"
+                             + (" WHERE " + " AND ".join(filters) if filters else "")), dict(params)).scalar_one()
     try:
         days = day_number(last) - day_number(first) + 1
     except (TypeError, ValueError):
         return 0.0
-    return max(float(rows or 0), 0.0) / max(days, 1)
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return max(float(plan[0]["Plan"]["Plan Rows"]), 0.0) / max(days, 1)
 
 
 def plan_window(conn: Connection, events: float) -> bool:
@@ -251,10 +255,12 @@ def condition(conn: Connection, q: str, fields: Mapping[str, str | None] | None 
     narrowing = _narrowing_words(fields or {})
     if conn.dialect.name == "postgresql":
         # lexemes quoted: no word can be read as an operator; the simple config only lower-cases
-        # the filters' words are not added: the planner would multiply their frequencies with the
-        # words' and prefer the GIN index for a word and a province that often go together
-        # (``killed`` in Bari), which walking the province's btree answers at once
-        extra: list[str] = []
+        # the filters' words only in a walk, for the query of the range's rest, where the GIN index
+        # intersects them with the words (a word and a province that never go together: no match
+        # read); in one query the planner would multiply their frequencies with the words' and
+        # prefer the GIN index for a word and a province that often go together (``killed`` in
+        # Bari), which walking the province's btree answers at once
+        extra = [w for ws in narrowing.values() for w in ws if w not in words] if windowed else []
         query = " & ".join([f"'{w}'" for w in extra] + [f"'{w}'" for w in words]) + ":*"
         exact = [f"'{w}'" for w in extra + words[:-1]]
         whole, prefixed = _shares(conn, extra + words[:-1], words[-1]) if windowed else ([], 0.0)

@@ -76,7 +76,8 @@ def _pages(repo: EventRepository, q: str, sort: str, limit: int = 7, **filters) 
 QUERIES = [("attack", {}), ("attack", {"since": date(2025, 1, 5), "until": date(2025, 2, 3)}),
            ("report att", {}), ("rare", {}), ("protest convoy", {}), ("market", {"admin1": "Helmand"}),
            ("attack", {"admin1": "Kündüz"}), ("protest", {"country": "SO", "since": date(2025, 1, 20)}),
-           ("nothing", {}), ("lashkar", {"until": date(2024, 12, 29)})]
+           ("nothing", {}), ("lashkar", {"until": date(2024, 12, 29)}), ("report attack conv", {}),
+           ("report protest mark", {"admin1": "Helmand", "since": date(2025, 1, 2)})]
 
 
 @pytest.mark.parametrize("sort", ["-event_date", "event_date"])
@@ -108,8 +109,8 @@ def test_the_plans_a_window_can_take_give_the_same_pages(database_url, monkeypat
             assert _pages(repo, q, sort, **filters) == _expected(q, sort, **filters), (plan, sort, q, filters)
     if repo.engine.dialect.name == "postgresql" and plan == "whole words for GIN":
         with repo.engine.connect() as conn:
-            found = search.condition(conn, "report att", {}, windowed=True)
-        assert "ts_match_vq" in found.sql and found.index_param == "'report'", found
+            found = search.condition(conn, "report protest att", {}, windowed=True)
+        assert "ts_match_vq" in found.sql and found.index_param == "'report' & 'protest'", found
     repo.close()
 
 

@@ -12,6 +12,7 @@ in-process, one query at a time; p50/p95 per kind of query, and the baseline's o
 
     .venv/bin/python bench/store_search.py [--events 1000000] [--requests 400] [--baseline-requests 60]
     .venv/bin/python bench/store_search.py --url sqlite:////tmp/store.db   # a store loaded before
+    .venv/bin/python bench/store_search.py --keep sqlite:////tmp/store.db  # loaded there once, then reused
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def corpus() -> list[dict]:
     return rows
 
 
-def like_condition(_conn: Connection, q: str) -> search.TextCondition:
+def like_condition(_conn: Connection, q: str, _fields=None, _windowed: bool = False) -> search.TextCondition:
     """The old path, the baseline: a substring of the lower-cased evidence, by full scan."""
     return search.TextCondition("evidence_text LIKE :fts", "%" + q.lower().replace("%", "").replace("_", "") + "%")
 
@@ -164,12 +165,22 @@ def main() -> int:
     ap.add_argument("--databases", help="postgres,sqlite (default: both)")
     ap.add_argument("--url", action="append", default=[],
                     help="measure this already loaded store instead of loading scratch ones (repeatable)")
+    ap.add_argument("--keep", action="append", default=[],
+                    help="load --events into this store if it is empty, keep it, and measure it; a later run "
+                         "with the same --keep reuses it (repeatable)")
     args = ap.parse_args()
     rows = corpus()
     queries = analyst_queries(random.Random(9), rows, args.requests)
     every = max(1, args.requests // max(1, args.baseline_requests))
     results = {}
-    for url in args.url:
+    for url in args.keep:
+        with EventRepository(url).engine.connect() as conn:
+            stored = conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one()
+        if not stored:
+            t0 = time.perf_counter()
+            load(url, args.events, rows)
+            print(f"loaded {args.events:,} events in bulk into {url} (kept) in {time.perf_counter() - t0:.0f}s")
+    for url in [*args.keep, *args.url]:
         name = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
         with EventRepository(url).engine.connect() as conn:
             print(f"{name}: {conn.execute(text('SELECT COUNT(*) FROM events')).scalar_one():,} events at {url}")
@@ -177,7 +188,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         only = set(args.databases.split(",")) if args.databases else None
         with bench_databases(args.postgres, Path(tmp), only) as all_targets:
-            for name, url in [] if args.url else all_targets:
+            for name, url in [] if args.url or args.keep else all_targets:
                 t0 = time.perf_counter()
                 load(url, args.events, rows)
                 print(f"{name}: loaded {args.events:,} events in bulk (indexes and search index built after) in "
@@ -185,7 +196,7 @@ def main() -> int:
                 with EventRepository(url).engine.connect() as conn:
                     print(f"{name}: {conn.execute(text('SELECT COUNT(*) FROM events')).scalar_one():,} events")
                 results[name] = run(url, queries, every)
-    size = "the stores above" if args.url else f"{args.events:,} events"
+    size = "the stores above" if args.url or args.keep else f"{args.events:,} events"
     print(f"\nGET /events page of 100, newest first, on {size}; {args.requests} queries "
           f"(the LIKE baseline on every {every}th), one at a time, in-process")
     for name, (fast, slow) in results.items():

@@ -235,6 +235,10 @@ MIGRATIONS: list[Migration] = [
             "DROP TABLE IF EXISTS live_changes",
         ],
     },
+    # 12: SQLite's FTS rows keyed in the page's order (day number, then rowid: ``search``), so a page
+    # of a common word walks the newest matches and stops, instead of listing every match; the
+    # index rebuilt from the rows already stored (PostgreSQL: nothing changes)
+    search.MIGRATION_12,
 ]
 
 

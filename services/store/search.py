@@ -18,10 +18,13 @@ both and indexes the rows already stored.
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 SEARCH_COLUMNS = ("evidence_text", "location", "admin1", "admin2", "country", "actor1", "actor2")
 MAX_TERMS = 16
@@ -61,6 +64,48 @@ MIGRATION = {
         "CREATE INDEX events_search ON events USING gin (search_vector)",
     ],
 }
+
+# SQLite's FTS rowid from migration 12 on: the event's day number (``day_number``) above bit 40,
+# its events rowid below, so that the index lists matches in the page's order (newest day last) and
+# a date range is a rowid range it seeks to; ``ROWID_BITS`` of events rowid (a trillion rows)
+ROWID_BITS = 40
+ROWID_MASK = (1 << ROWID_BITS) - 1
+_JULIAN_OFFSET = 1721424  # date.toordinal() + this = SQLite's julianday() of that date, truncated
+
+
+def _key(row: str) -> str:
+    return f"((coalesce(CAST(julianday({row}.event_date) AS INTEGER), 0) << {ROWID_BITS}) | {row}.rowid)"
+
+
+def _fts_write(row: str, delete: bool = False) -> str:
+    target = "events_fts, rowid" if delete else "rowid"
+    values = (["'delete'"] if delete else []) + [_key(row)] + [f"{row}.{c}" for c in SEARCH_COLUMNS]
+    return f"INSERT INTO events_fts ({target}, {', '.join(SEARCH_COLUMNS)}) VALUES ({', '.join(values)});"
+
+
+# the rows already stored, indexed (migration 12, and the bulk loader after its rows are in)
+SQLITE_FILL = (f"INSERT INTO events_fts (rowid, {', '.join(SEARCH_COLUMNS)}) "
+               f"SELECT {_key('events')}, {', '.join(SEARCH_COLUMNS)} FROM events")
+# contentless (the text is in ``events``; the triggers hand FTS5 the old values to delete),
+# ``detail=column`` (no word offsets: no query needs them) and prefix indexes for the lengths of a
+# word being typed
+FTS_OPTIONS = "content='', detail=column, prefix='1 2 3 4 5 6 7 8'"
+MIGRATION_12 = {
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS events_fts_insert",
+        "DROP TRIGGER IF EXISTS events_fts_delete",
+        "DROP TRIGGER IF EXISTS events_fts_update",
+        "DROP TABLE IF EXISTS events_fts",
+        f"CREATE VIRTUAL TABLE events_fts USING fts5({', '.join(SEARCH_COLUMNS)}, {FTS_OPTIONS}, "
+        f"tokenize=\"{_TOKENIZER}\")",
+        f"CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN {_fts_write('new')} END",
+        f"CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN {_fts_write('old', delete=True)} END",
+        f"CREATE TRIGGER events_fts_update AFTER UPDATE OF event_date, {', '.join(SEARCH_COLUMNS)} ON events "
+        f"BEGIN {_fts_write('old', delete=True)} {_fts_write('new')} END",
+        SQLITE_FILL,
+    ],
+    "postgresql": [],
+}
 # columns of ``events`` that are the index's, not the store's rows
 INDEX_COLUMNS = {"postgresql": {"search_vector"}, "sqlite": set()}
 
@@ -97,34 +142,160 @@ def terms(q: str) -> list[str]:
 
 @dataclass(frozen=True)
 class TextCondition:
-    """``q`` as one SQL condition on ``events`` and its one parameter."""
+    """``q`` as one SQL condition on ``events`` and its one parameter (``:fts``). ``windowed``: the
+    condition selects the matching events of one date window only (parameters ``:klo``/``:khi``,
+    ``window_keys``), which the index answers by seeking to the window instead of listing every
+    match; the caller walks the windows of its page."""
 
     sql: str
     param: str
+    windowed: bool = False
+    index_param: str | None = None  # PostgreSQL, windowed: the whole words the GIN index is asked for
 
 
-def condition(conn: Connection, q: str) -> TextCondition:
+# the filters whose value is also text the index holds: an event with admin1 = "Kandahar" has the
+# word "kandahar" in its admin1 column, so the index can narrow the matches to them first
+NARROWING = {"admin1": ("admin1",), "admin2": ("admin2",), "country": ("country",), "actor": ("actor1", "actor2")}
+
+
+def _narrowing_words(fields: Mapping[str, str | None]) -> dict[str, list[str]]:
+    """The words of each narrowing filter's value (``NARROWING``), for values in ASCII only: their
+    words are the index's beyond doubt (no normalisation or case folding can differ)."""
+    out: dict[str, list[str]] = {}
+    for name, value in fields.items():
+        if name in NARROWING and value and value.isascii():
+            try:
+                out[name] = terms(value)
+            except BadSearch:  # no word (or too many): the filter alone decides
+                continue
+    return out
+
+
+def day_number(iso: str) -> int:
+    """SQLite's ``CAST(julianday(d) AS INTEGER)`` for an ISO date ``d`` (``ValueError`` if not one)."""
+    return date.fromisoformat(iso[:10]).toordinal() + _JULIAN_OFFSET
+
+
+def window_keys(first: str, last: str) -> dict[str, int]:
+    """The FTS rowid range (``:klo``, ``:khi``) of the events dated ``first`` to ``last`` (ISO)."""
+    return {"klo": day_number(first) << ROWID_BITS, "khi": (day_number(last) << ROWID_BITS) | ROWID_MASK}
+
+
+# PostgreSQL: a date window of up to this many events is read through the date (or place) btree,
+# each event tested for the words; a larger one leaves the plan to the planner (GIN bitmaps)
+WINDOW_SCAN_EVENTS = 5_000
+
+
+def events_per_day(conn: Connection, filters: list[str], params: Mapping[str, object]) -> float:
+    """About how many events the ``filters`` (SQL conditions, ANDed) select per day between the
+    store's first and last (PostgreSQL's planner estimate; SQLite: 0, as its windows are FTS rowid
+    ranges and need no plan)."""
+    if conn.dialect.name != "postgresql":
+        return 0.0
+    first, last = conn.exec_driver_sql(
+        "SELECT (SELECT MIN(event_date) FROM events), (SELECT MAX(event_date) FROM events)").one()
+    plan = conn.execute(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM events"
+                             + (" WHERE " + " AND ".join(filters) if filters else "")), dict(params)).scalar_one()
+    try:
+        days = day_number(last) - day_number(first) + 1
+    except (TypeError, ValueError):
+        return 0.0
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return max(float(plan[0]["Plan"]["Plan Rows"]), 0.0) / max(days, 1)
+
+
+def plan_window(conn: Connection, events: float) -> bool:
+    """Steer the plan of the next window's query (``events``: about how many events it spans), and
+    say whether the rest of the page's range should be one window (True: PostgreSQL, past
+    ``WINDOW_SCAN_EVENTS``). PostgreSQL's planner multiplies the words' frequencies as if
+    independent, so it expects few matches for words that occur together (an actor's name: 53
+    expected, 48,592 found) and reads every match through the GIN index before sorting; within a
+    window of few events, testing each event is bounded by the window instead. Past that, the
+    words are rare in the newest events and the planner has the rest (GIN bitmaps), in one query,
+    as a GIN scan costs the same whatever the window (a prefix: 40-60 ms at 1M events)."""
+    if conn.dialect.name != "postgresql":
+        return False
+    scan = events <= WINDOW_SCAN_EVENTS
+    conn.exec_driver_sql(f"SET LOCAL enable_bitmapscan = {'off' if scan else 'on'}")
+    return not scan
+
+
+PG_WALK_WORDS = 3  # PostgreSQL walks date windows for a ``q`` of this many words or more
+
+# PostgreSQL: reading a posting list in a GIN partial match costs about this many times less per
+# event than reading an event from the table
+PARTIAL_MATCH_RATIO = 20
+
+
+def _shares(conn: Connection, whole: list[str], prefix: str) -> tuple[list[float], float]:
+    """The share of events with each whole word, and with a lexeme starting with ``prefix``, as far
+    as ``ANALYZE`` knows them: its most common lexemes' frequencies (a lexeme not among them
+    counts as on none: it is rarer than all of them)."""
+    found: dict[str, float] = dict(conn.exec_driver_sql(
+        "SELECT e, f FROM pg_stats, unnest(most_common_elems::text::text[], most_common_elem_freqs) AS u(e, f) "
+        "WHERE schemaname = current_schema() AND tablename = 'events' AND attname = 'search_vector' "
+        "AND (starts_with(e, %(p)s) OR e = ANY(%(w)s))", {"p": prefix, "w": whole}).all())
+    return [found.get(w, 0.0) for w in whole], sum(f for e, f in found.items() if e.startswith(prefix))
+
+
+def condition(conn: Connection, q: str, fields: Mapping[str, str | None] | None = None,
+              windowed: bool = False) -> TextCondition:
     """The condition (parameter ``:fts``) that selects the events matching ``q``: every word, the
-    last one as a prefix too, on the connection's database.
+    last one as a prefix too, on the connection's database. ``fields`` are the query's other
+    filters (``NARROWING``): their words are required too, which selects no event the filters
+    would keep less, and lets the index intersect the words with the place or actor.
 
     PostgreSQL's planner knows how common each word is (``ANALYZE`` keeps the frequent lexemes) and
     picks between the GIN index and an index in the page's order by itself. SQLite's cannot see into
-    the FTS table, so this asks the index first whether the words are rare (fewer than
-    ``FEW_MATCHES`` events): then the matching events are fetched through it and sorted; if not, the
-    query walks an index in the page's order (or of another filter), stopping at the end of the page
-    as it would with no ``q`` at all, and tests each event against the matching rowids, listed once
-    per query (``+`` keeps the planner from driving the query by rowid). Testing each event with its
-    own FTS query instead expanded the last word's prefix once per event walked: 1.8-4 s per page at
-    300,000 events, against 6-27 ms this way."""
+    the FTS table: ``windowed`` (asked for a page sorted by date) gives the condition for one date
+    window, through the FTS rowids (day number, then rowid); anything else asks the index first whether the words are
+    rare (fewer than ``FEW_MATCHES`` events): then the matching events are fetched through it and
+    sorted; if not, the query walks an index in the page's order (or of another filter), stopping
+    at the end of the page, and tests each event against the matching rowids, listed once per query
+    (``+`` keeps the planner from driving the query by rowid)."""
     words = terms(q)
+    narrowing = _narrowing_words(fields or {})
     if conn.dialect.name == "postgresql":
+        # a walk only for several words (an actor's name), whose frequencies the planner multiplies
+        # as if independent: with one or two, its own plan was the faster one at 1M events (p95
+        # 94 ms against 150 ms walking every common word); and not for a word rarer than the most
+        # common lexemes: few matches, which the GIN index lists and the page sorts in one query
+        windowed = windowed and len(words) >= PG_WALK_WORDS
+        whole, prefixed = _shares(conn, words[:-1], words[-1]) if windowed else ([], 0.0)
+        windowed = windowed and prefixed > 0 and all(whole)
+        # the filters' words only in a walk, for the query of the range's rest, where the GIN index
+        # intersects them with the words (a word and a province that never go together: no match
+        # read); in one query the planner would multiply their frequencies with the words' and
+        # prefer the GIN index for a word and a province that often go together (``killed`` in
+        # Bari), which walking the province's btree answers at once
+        extra = [w for ws in narrowing.values() for w in ws if w not in words] if windowed else []
         # lexemes quoted: no word can be read as an operator; the simple config only lower-cases
-        query = " & ".join(f"'{w}'" for w in words) + ":*"
-        return TextCondition("search_vector @@ to_tsquery('simple', :fts)", query)
-    # FTS5 strings in double quotes are plain tokens; juxtaposed strings are ANDed
+        query = " & ".join([f"'{w}'" for w in extra] + [f"'{w}'" for w in words]) + ":*"
+        exact = [f"'{w}'" for w in extra + words[:-1]]
+        if windowed and extra:  # the filters' words count as whole words here
+            whole += _shares(conn, extra, words[-1])[0]
+        # the GIN index is asked for the whole words only, the prefix tested on the rows they find,
+        # when the events with a lexeme starting with the prefix outnumber, by more than
+        # ``PARTIAL_MATCH_RATIO``, those with the rarest whole word
+        if not windowed or not exact or prefixed <= PARTIAL_MATCH_RATIO * min(whole):
+            return TextCondition("search_vector @@ to_tsquery('simple', :fts)", query, windowed=windowed)
+        # a common prefix is left out of what the GIN index is asked: a prefix (``:*``) is a partial
+        # match, which GIN answers by merging the posting list of every lexeme it covers (120-140 ms
+        # for ``wounded:*`` at 1M events) where whole words skip through each other's lists; it is
+        # tested on the rows found (``ts_match_vq``: the operator's function, which no index serves)
+        return TextCondition("search_vector @@ to_tsquery('simple', :fts_index) "
+                             "AND ts_match_vq(search_vector, to_tsquery('simple', :fts))", query, windowed=True,
+                             index_param=" & ".join(exact))
+    # FTS5 strings in double quotes are plain tokens; juxtaposed strings are ANDed; a column filter
+    # on a group of tokens requires each in one of those columns
     query = " ".join(f'"{w}"' for w in words) + "*"
+    for name, ws in narrowing.items():
+        query += "".join(f' {{{" ".join(NARROWING[name])}}} : "{w}"' for w in ws)
+    matches = f"SELECT rowid & {ROWID_MASK} FROM events_fts WHERE events_fts MATCH :fts"
+    if windowed:
+        return TextCondition(f"events.rowid IN ({matches} AND rowid BETWEEN :klo AND :khi)", query, windowed=True)
     found = conn.exec_driver_sql("SELECT COUNT(*) FROM (SELECT 1 FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
                                  (query, FEW_MATCHES)).scalar_one()
     if found < FEW_MATCHES:
-        return TextCondition("events.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH :fts)", query)
-    return TextCondition("+events.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH :fts)", query)
+        return TextCondition(f"events.rowid IN ({matches})", query)
+    return TextCondition(f"+events.rowid IN ({matches})", query)

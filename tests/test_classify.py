@@ -74,3 +74,23 @@ def test_the_whole_acled_taxonomy(sentence, sub):
 ])
 def test_what_acled_does_not_code_gets_no_trigger(sentence):
     assert classify(sentence) is None
+
+
+@pytest.mark.parametrize("sentence,sub", [
+    # the state took the place: the government regains territory, whatever verb says so
+    ("Syrian government forces captured five villages in the country's northwest.", "Government regains territory"),
+    ("The Somali National Army has seized control of Toratorow town.", "Government regains territory"),
+    ("Iraqi security forces on Wednesday freed several villages from the militants.", "Government regains territory"),
+    ("The Taliban seized control of three districts, officials said.", "Non-state actor overtakes territory"),
+    # a side that left a place to the other, or a ceasefire or an exchange that ends fighting
+    ("Rebels entered the town and took control of parts of it after Kurdish forces pulled out.",
+     "Non-violent transfer of territory"),
+    ("Government forces and rebels have agreed a fragile ceasefire after the worst fighting in decades.", "Agreement"),
+    ("Rebels and government forces exchanged prisoners and dead fighters near the city.", "Agreement"),
+    # a weapon filled with poison is a chemical weapon, whatever fired it
+    ("The rebels fired projectiles stuffed with poisonous gas on the neighbourhood.", "Chemical weapon"),
+    ("Dozens suffered from asphyxia caused by the use of poisonous gas by militants.", "Chemical weapon"),
+])
+def test_territory_agreements_and_chemical_weapons(sentence, sub):
+    trig = classify(sentence)
+    assert trig is not None and trig.sub_event_type == sub, trig

@@ -3,8 +3,12 @@
 Python's ``re`` tries every alternative at every position, so one regex of a thousand actor patterns costs
 milliseconds per sentence. Each alternative is parsed once for the literal strings one of which any match must
 contain ("forces" in ``(?:Afghan |government )forces``, "polic" or "gendarm" in ``polic(?:e|emen)|gendarmes?``);
-for a text, only the alternatives whose literals occur in it (lower-cased) are compiled into a regex, which is
-cached by the set of alternatives it holds. An alternative without such literals is always tried.
+for a text, only the alternatives whose literals occur in it (lower-cased) are tried. An alternative without such
+literals is always tried. Each alternative is compiled once, on first use, into a regex of its own (with the
+alternation's word boundaries); a text's matches are the full alternation's, rebuilt from the alternatives' own
+searches: the leftmost match wins, and of those at one position the earliest alternative's. No regex is compiled per
+text (a story's set of active alternatives is mostly its own, and compiling a ~70 KB alternation for each cost more
+than the matching).
 
 The guarantee: ``finditer`` yields exactly the matches of the full alternation (same order of alternatives, so
 the same alternative wins at a position), only faster.
@@ -14,7 +18,6 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -74,10 +77,7 @@ def required_literals(pattern: str) -> set[str] | None:
 class Alternation:
     """``(?<!\\w)(?:(?P<a0>...)|(?P<a1>...)|...)(?!\\w)``, case-insensitive, matched through a literal prefilter."""
 
-    # A compiled alternation of a story's active names is ~70 KB and most stories' sets are their own:
-    # 4096 entries held ~350 MB once full (extract's RSS rose by ~60 MB per 1,200 new stories, flat on
-    # repeats); 256 keep 77 % of the hits of 4096 on the rss-archive for ~9 % more CPU.
-    def __init__(self, alternatives: list[str], cache_size: int = 256) -> None:
+    def __init__(self, alternatives: list[str]) -> None:
         self._parts = [f"(?P<a{i}>{p})" for i, p in enumerate(alternatives)]
         self._always: list[int] = []
         self._by_literal: dict[str, list[int]] = {}
@@ -89,8 +89,7 @@ class Alternation:
                 for lit in lits:
                     self._by_literal.setdefault(lit, []).append(i)
         self._literals = sorted(self._by_literal)
-        self._cache: OrderedDict[tuple[int, ...], re.Pattern[str] | None] = OrderedDict()
-        self._cache_size = cache_size
+        self._compiled: dict[int, re.Pattern[str]] = {}
 
     def _active(self, text: str) -> tuple[int, ...]:
         # as re's IGNORECASE folds them: dotted and dotless i, the long s
@@ -101,19 +100,26 @@ class Alternation:
                 active.update(self._by_literal[lit])
         return tuple(sorted(active))
 
-    def _regex(self, active: tuple[int, ...]) -> re.Pattern[str] | None:
-        rx = self._cache.get(active)
-        if rx is None and active not in self._cache:
-            rx = re.compile(r"(?<![\w])(?:" + "|".join(self._parts[i] for i in active) + r")(?![\w])",
-                            re.IGNORECASE) if active else None
-            self._cache[active] = rx
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(active)
+    def _regex(self, i: int) -> re.Pattern[str]:
+        rx = self._compiled.get(i)
+        if rx is None:
+            rx = self._compiled[i] = re.compile(r"(?<![\w])(?:" + self._parts[i] + r")(?![\w])", re.IGNORECASE)
         return rx
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """Matches as the full alternation gives them; ``m.lastgroup`` is ``a<index of the alternative>``."""
-        rx = self._regex(self._active(text))
-        return iter(()) if rx is None else rx.finditer(text)
+        regexes = [self._regex(i) for i in self._active(text)]  # in the alternation's order
+        ahead: list[re.Match[str] | None] = [rx.search(text) for rx in regexes]
+        pos = 0
+        while True:
+            best: re.Match[str] | None = None
+            for k, rx in enumerate(regexes):
+                m = ahead[k]
+                if m is not None and m.start() < pos:  # overlapped by the last match: the next one from here
+                    m = ahead[k] = rx.search(text, pos)
+                if m is not None and (best is None or m.start() < best.start()):
+                    best = m  # strictly left of the others: at one position the earliest alternative wins
+            if best is None:
+                return
+            yield best
+            pos = best.end() if best.end() > best.start() else best.start() + 1

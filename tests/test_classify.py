@@ -94,3 +94,22 @@ def test_what_acled_does_not_code_gets_no_trigger(sentence):
 def test_territory_agreements_and_chemical_weapons(sentence, sub):
     trig = classify(sentence)
     assert trig is not None and trig.sub_event_type == sub, trig
+
+
+@pytest.mark.parametrize("sentence,sub", [
+    # a crowd's thrown projectiles and burned tyres are a violent demonstration, not shelling
+    ("Demonstrators threw rocks and other projectiles at the police line.", "Violent demonstration"),
+    ("People cut off roads and burned tires in response to the deterioration of services.", "Violent demonstration"),
+    # a crowd protesting against a curfew is a protest, not a change to group activity
+    ("People in the town protested against the imposition of a curfew.", "Peaceful protest"),
+    # protesters killed by the force are not a crowd that fired
+    ("More than 35 protesters were killed when soldiers broke up a sit-in.", "Excessive force against protesters"),
+])
+def test_what_a_crowd_did_or_suffered(sentence, sub):
+    trig = classify(sentence)
+    assert trig is not None and trig.sub_event_type == sub, trig
+
+
+def test_fighters_alone_are_no_fighting():
+    assert classify("The group has shifted its fighters to the northern provinces.") is None
+    assert classify("Army commanders say they pushed extremists back from the suburbs.") is None

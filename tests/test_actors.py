@@ -75,3 +75,18 @@ def test_an_organisation_s_name_and_the_generic_word_for_its_people_are_one_ment
     assert "Police Forces of {country}" in [m.name for m in book.find("Houthi police arrested 3 protesters")]
     assert [m.name for m in book.find("pro-Hadi and affiliated forces attacked")] == ["Military Forces of Yemen (2012-)"]
     assert "Military Forces of Yemen (2012-)" not in [m.name for m in book.find("pro-government militants")]
+
+
+def test_a_coalition_member_s_forces_are_the_coalition_in_its_country():
+    book = default_actor_book()
+    [m] = book.find("Saudi forces fired artillery at villages")
+    assert book.resolve(m.name, "YE") == "Operation Restoring Hope"
+    assert book.resolve(m.name, "SA") == "Military Forces of Saudi Arabia"  # at home it is its own military
+    [m] = book.find("Saudi rocket and artillery shelling was reported")
+    assert book.resolve(m.name, "YE") == "Operation Restoring Hope"
+
+
+def test_children_and_women_are_civilians():
+    book = default_actor_book()
+    assert [book.resolve(m.name, "YE") for m in book.find("injuring a child and two women")] == \
+        ["Civilians (Yemen)", "Civilians (Yemen)"]

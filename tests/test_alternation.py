@@ -226,3 +226,11 @@ _WORDS = ["police", "Police", "officers", "policemen", "12", "soldiers", "soldie
 def test_any_small_alternation_gives_the_full_alternation_s_matches(patterns, words, sep):
     text = sep.join(words) if sep else "".join(w + (" " if i % 2 else "") for i, w in enumerate(words))
     assert _matches(Alternation(patterns).finditer(text)) == _matches(_full(patterns).finditer(text))
+
+
+def test_an_alternative_overlapped_by_an_earlier_match_is_searched_again_after_it():
+    # "police" inside the first match is skipped; its next match after that match is found
+    patterns = ["armed police officers", "police"]
+    text = "armed police officers and police"
+    assert _matches(Alternation(patterns).finditer(text)) == _matches(_full(patterns).finditer(text)) == [
+        ((0, 21), "a0"), ((26, 32), "a1")]

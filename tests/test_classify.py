@@ -74,3 +74,42 @@ def test_the_whole_acled_taxonomy(sentence, sub):
 ])
 def test_what_acled_does_not_code_gets_no_trigger(sentence):
     assert classify(sentence) is None
+
+
+@pytest.mark.parametrize("sentence,sub", [
+    # the state took the place: the government regains territory, whatever verb says so
+    ("Syrian government forces captured five villages in the country's northwest.", "Government regains territory"),
+    ("The Somali National Army has seized control of Toratorow town.", "Government regains territory"),
+    ("Iraqi security forces on Wednesday freed several villages from the militants.", "Government regains territory"),
+    ("The Taliban seized control of three districts, officials said.", "Non-state actor overtakes territory"),
+    # a side that left a place to the other, or a ceasefire or an exchange that ends fighting
+    ("Rebels entered the town and took control of parts of it after Kurdish forces pulled out.",
+     "Non-violent transfer of territory"),
+    ("Government forces and rebels have agreed a fragile ceasefire after the worst fighting in decades.", "Agreement"),
+    ("Rebels and government forces exchanged prisoners and dead fighters near the city.", "Agreement"),
+    # a weapon filled with poison is a chemical weapon, whatever fired it
+    ("The rebels fired projectiles stuffed with poisonous gas on the neighbourhood.", "Chemical weapon"),
+    ("Dozens suffered from asphyxia caused by the use of poisonous gas by militants.", "Chemical weapon"),
+])
+def test_territory_agreements_and_chemical_weapons(sentence, sub):
+    trig = classify(sentence)
+    assert trig is not None and trig.sub_event_type == sub, trig
+
+
+@pytest.mark.parametrize("sentence,sub", [
+    # a crowd's thrown projectiles and burned tyres are a violent demonstration, not shelling
+    ("Demonstrators threw rocks and other projectiles at the police line.", "Violent demonstration"),
+    ("People cut off roads and burned tires in response to the deterioration of services.", "Violent demonstration"),
+    # a crowd protesting against a curfew is a protest, not a change to group activity
+    ("People in the town protested against the imposition of a curfew.", "Peaceful protest"),
+    # protesters killed by the force are not a crowd that fired
+    ("More than 35 protesters were killed when soldiers broke up a sit-in.", "Excessive force against protesters"),
+])
+def test_what_a_crowd_did_or_suffered(sentence, sub):
+    trig = classify(sentence)
+    assert trig is not None and trig.sub_event_type == sub, trig
+
+
+def test_fighters_alone_are_no_fighting():
+    assert classify("The group has shifted its fighters to the northern provinces.") is None
+    assert classify("Army commanders say they pushed extremists back from the suburbs.") is None

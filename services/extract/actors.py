@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from .alternation import Alternation
+from .named_groups import NamedGroups
 from .world_index import acled_country_name, acled_country_names
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -35,7 +36,8 @@ SIDES = ("nonstate", "state", "militia", "identity", "foreign", "civilians", "pr
 _FORCE_WORDS = (r"(?:-led)?(?:\s+(?:government|national|security|armed|military|special|defen[cs]e|air|naval|"
                 r"regular|border|federal|state))?\s+(?:troops|soldiers?|forces|army|military|servicem[ae]n|"
                 r"commandos?|warplanes|jets|aircraft|drones?|navy|air force|artillery|tanks|units?|"
-                r"paratroopers?|marines|armed forces|defen[cs]e forces)")
+                r"paratroopers?|marines|armed forces|defen[cs]e forces|aircrafts|(?:war)?ships?|(?:rocket|missile|artillery)"
+                r"(?: and (?:rocket|missile|artillery))?(?: shelling| fire| strikes?| attacks?)|shelling)")
 _POLICE_WORDS = r"\s+(?:police(?:men| officers?| forces)?|policem[ae]n|gendarmes?(?:rie)?|intelligence(?: services?| agents?)?)"
 _POSSESSIVE = r"['’]s\s+(?:(?:military|armed|security|defen[cs]e|national)\s+)?"
 
@@ -74,17 +76,6 @@ class _SideMap(dict):
             return self[key]
         found = self._fallback(key) if isinstance(key, str) else None
         return default if found is None else found
-
-
-# an identity militia named by its clan, tribe or people: "Hawiye-Abgal sub-clan militia", "Dir clan militias",
-# "Fulani ethnic militia" -> ACLED's "<Name> Sub-Clan Militia (<Country>)"
-_NAMED_MILITIA = re.compile(r"(?<![\w-])((?-i:[A-Z][\w'’]+)(?:[- ](?-i:[A-Z][\w'’]+)){0,4})\s+"
-                            r"(sub-?clan|clan|tribal|tribe|ethnic|communal)\s+(?:militi?as?|militiam[ae]n|fighters|gunmen)\b",
-                            re.IGNORECASE)
-_MILITIA_KIND = {"subclan": "Sub-Clan", "sub-clan": "Sub-Clan", "clan": "Clan", "tribal": "Tribal", "tribe": "Tribal",
-                 "ethnic": "Ethnic", "communal": "Communal"}
-_NOT_A_PEOPLE = frozenset({"Unidentified", "Unknown", "Local", "Rival", "Armed", "The", "A", "An", "Two", "Several",
-                           "Other", "Another", "Opposing", "Both", "Allied", "Government", "Pro-Government"})
 
 
 # what may stand between an organisation's name and the generic word for its people: "Houthi fighters", "Houthi-
@@ -142,9 +133,14 @@ class ActorBook:
                 for p in a["patterns"]:
                     _check_pattern(p, spec.name)
                 entries.append((spec, list(a["patterns"])))
+        # a coalition's members' forces, in the coalition's country: (member's force, country) -> the coalition
+        self._coalition: dict[tuple[str, str], str] = {
+            (self._state_name("Military Forces of", member), a["country"]): a["name"]
+            for a in (orgs or {}).get("organisations") or [] for member in a.get("members") or ()}
         self._build(entries)
         groups = [f"(?P<c{cc}>" + "|".join(forms) + ")" for cc, forms in self.demonyms.items() if forms]
         self._demonym_regex = re.compile(r"(?<![\w])(?:" + "|".join(groups) + r")(?![\w])") if groups else None
+        self._named = NamedGroups(data.get("named_groups") or {}, self._demonym_regex)
 
     def _demonym_entries(self) -> list[tuple[ActorSpec, list[str]]]:
         out = []
@@ -230,9 +226,10 @@ class ActorBook:
         """The name of ``name`` for an event in country ``cc``: a template gets the country's name (state forces
         "Military Forces of the United States", others "Civilians (Mexico)"), unnamed insurgents the country's
         dominant armed group where the data says there is one, an actor with a ``marked`` name that name when
-        the event bears the mark (``marks``) in one of its countries; a named actor stays as it is."""
+        the event bears the mark (``marks``) in one of its countries; a coalition member's forces in the coalition's
+        country the coalition ("Saudi forces" in Yemen: Operation Restoring Hope); a named actor stays as it is."""
         if name is None or COUNTRY not in name:
-            return name
+            return self._coalition.get((name, cc), name) if name is not None and cc else name
         spec = self.by_name.get(name)
         if spec is not None and cc and spec.mark in marks and cc in spec.marked_in:
             return spec.marked_name.replace(COUNTRY, self.country_name(cc) or cc)
@@ -303,19 +300,13 @@ class ActorBook:
             return "identity"
         return None
 
-    def _named_militias(self, text: str) -> list[ActorMention]:
+    def _named_groups(self, text: str) -> list[ActorMention]:
         out = []
-        for m in _NAMED_MILITIA.finditer(text):
-            people = m.group(1)
-            words = people.split()
-            while words and words[0] in _NOT_A_PEOPLE:
-                words = words[1:]
-            if not words:
-                continue
-            kind = _MILITIA_KIND[m.group(2).lower()]
-            name = f"{' '.join(words)} {kind} Militia ({{country}})"
-            self._inter.setdefault(name, 4)
-            out.append(ActorMention(name, "identity", m.start(1) + len(people) - len(" ".join(words)), m.end(), m.group(0)))
+        for g in self._named.find(text):
+            if COUNTRY not in g.name:
+                self.side.setdefault(g.name, g.side)
+            self._inter.setdefault(g.name, g.inter)
+            out.append(ActorMention(g.name, g.side, g.start, g.end, g.surface))
         return out
 
     def find(self, text: str) -> list[ActorMention]:
@@ -328,7 +319,7 @@ class ActorBook:
                 continue
             spec = self._spec_of_group[int(group[1:])]
             found.append((spec, ActorMention(spec.name, spec.side, m.start(), m.end(), m.group(group))))
-        named = [x for x in self._named_militias(text)
+        named = [x for x in self._named_groups(text)
                  if not any(not s.generic and x.start < f.end and f.start < x.end for s, f in found)]
         # "pro-Houthi fighters", "Shabaab militants": the generic word right after an organisation's name is its people
         kept: list[tuple[ActorSpec, ActorMention]] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .actors import default_actor_book
 from .lexicon import HURT_IN_ACTION
 
 # (event_type, sub_event_type, pattern). Order matters: the first rule that matches a sentence wins,
@@ -20,17 +21,32 @@ RULES: list[tuple[str, str, str]] = [
     ("Strategic developments", "Non-violent transfer of territory",
      r"without (?:a )?(?:fight|fighting|resistance)|handed over (?:the )?(?:city|district|province|control)|"
      r"surrendered (?:the )?(?:city|district)|(?:abandoned|withdrew from|evacuated|vacated) (?:\w+ ){0,3}"
-     r"(?:base|bases|posts?|check ?points?|outposts?|district|headquarters)"),
+     r"(?:base|bases|posts?|check ?points?|outposts?|district|headquarters)|"
+     # a side that left a place to the other: "after Kurdish YPG forces pulled out", "have withdrawn from Gofgadud area"
+     r"(?:withdr[ae]wn?|withdraw(?:ing)?|pulled out|pulling out|retreated|vacated|abandoned) (?:from |of )?(?:the |a |an |"
+     r"their |its )?(?:[\w'-]+ ){0,3}?(?:bases?|posts?|check ?points?|outposts?|districts?|headquarters|towns?|city|"
+     r"villages?|areas?|regions?|castle|positions|territory|bastion|strongholds?)\b|"
+     r"(?:after|following) (?:the )?(?:[\w-]+ ){0,3}(?:forces|troops|fighters|army|soldiers) (?:had )?(?:withdr[ae]wn?|"
+     r"pulled out|retreated|left)\b|(?:withdrawal|pull-?out) of (?:\w+ ){0,3}(?:forces|troops|fighters)|"
+     r"(?:not encountered|without encountering|met no|faced no) (?:any )?resistance|handover of|handed (?:\w+ ){0,4}over to|"
+     r"evacuation (?:deal|agreement)"),
     ("Battles", "Government regains territory",
      r"(?:retook|recaptured|retaken|regained(?: control)?|took back|liberated|cleared (?:\w+ ){0,3}of (?:the )?"
-     r"(?:Taliban|militants|insurgents|rebels|jihadists|Al[- ]Shabaa?b|Islamic State|terrorists))"),
+     r"(?:Taliban|militants|insurgents|rebels|jihadists|Al[- ]Shabaa?b|Islamic State|terrorists))|"
+     # the state drove an armed group out: "freed several villages from IS", "pushed al-Shabab out of fresh areas"
+     r"(?:recovered|wrested(?: back)?) (?:full )?control|freed (?:\w+ ){0,3}(?:villages?|towns?|areas?|cities|city|"
+     r"districts?|neighbou?rhoods?|regions?) from|(?:drove|driven|pushed|expelled|ousted|flushed|purg(?:ed|ing)) "
+     r"(?:[\w-]+ ){0,5}?(?:out of|from (?:the |their )?(?:newly captured|strongholds?|areas?|positions?))|"
+     r"(?:were|was|been) (?:pushed|driven) (?:back|out)"),
     ("Battles", "Non-state actor overtakes territory",
      r"(?:fell|fallen|falling|fall) (?:in)?to (?:the )?(?:Taliban|militants|insurgents|extremists|rebels|jihadists|"
      r"Al[- ]Shabaa?b|Islamic State|Houthis?)|"
-     r"(?:captured|seized|overran|overrun|conquered|took control of|taken control of|stormed and seized)"
-     r"(?: [\w-]+){0,4} (?:city|cities|capital|capitals|district centres?|district centers?|districts?|province|"
+     r"(?:captured|seized|overran|overrun|conquered|took (?:full )?control (?:by force )?of|taken (?:full )?control of|"
+     r"stormed and seized|established control over)"
+     r"(?: [\w'()-]+){0,4} (?:city|cities|capital|capitals|district centres?|district centers?|districts?|province|"
      r"provincial capitals?|headquarters|government buildings|governor's (?:office|compound)|territory|"
-     r"check ?points?|posts?|outposts?|bases?|villages?|towns?)|"
+     r"check ?points?|posts?|outposts?|bases?|villages?|towns?|neighbou?rhoods?|ports?|camps?|hills?|hill posts?|"
+     r"areas?|regions?|airports?|air ?bases?|oil ?fields?|strongholds?|islands?|positions|enclaves?)|"
      r"(?:stormed|taken|took|entered)(?: [\w-]+){0,2} (?:city|cities|capitals?|provincial capitals?|headquarters|"
      r"government buildings|governor's (?:office|compound))|"
      r"under (?:the )?Taliban(?:'s)? control|(?:had|have|has) fallen|"
@@ -38,7 +54,9 @@ RULES: list[tuple[str, str, str]] = [
      r"(?:conquered|overran|overtook|overtaken|overrun|seized control of|took over)"),
     ("Explosions/Remote violence", "Chemical weapon",
      r"chemical (?:weapons?|attacks?|agents?|munitions?|bombs?)|sarin|chlorine (?:gas|bombs?|barrels?|attacks?)|"
-     r"mustard gas|nerve (?:agent|gas)|poison(?:ous)? gas (?:attack|shells?|bombs?)|toxic gas (?:attack|shells?|bombs?)"),
+     r"(?:sulfur |sulphur )?mustard(?: gas)?(?= (?:attack|gas|shells?|bombs?|agents?|in|on|against))|nerve (?:agent|gas)|"
+     r"(?:poison(?:ous)?|toxic) (?:gas(?:es)?|chemicals?)(?! leak)|"
+     r"(?:filled|loaded|stuffed|laced|armed) with (?:\w+ ){0,3}?(?:chlorine|poison\w*|toxic|chemicals?)"),
     ("Explosions/Remote violence", "Suicide bomb",
      r"suicide (?:bomb(?:er|ing)?s?|attack(?:er)?s?|car bomb|blast|vest|bomber)|(?:self|him|her)self up"),
     ("Strategic developments", "Disrupted weapons use",
@@ -77,8 +95,14 @@ RULES: list[tuple[str, str, str]] = [
     ("Violence against civilians", "Abduction/forced disappearance",
      r"abduct(?:ed|ion|s|ing)?|kidnapp?(?:ed|ing|ings)?|taken hostage|took (?:\w+ ){0,3}hostages?|"
      r"forcibly disappeared|forced disappearance|went missing after (?:being )?(?:taken|seized)"),
+    # a ceasefire, a prisoner exchange or a surrender ends fighting the same sentence may name: the agreement is the event
+    ("Strategic developments", "Agreement",
+     r"(?:reached|signed|struck|agreed|brokered|concluded|accepted) (?:on |to )?(?:an? |the )?(?:\w+ ){0,3}?(?:agreement|"
+     r"deal|ceasefire|cease-fire|truce|accord|pact)|exchang(?:ed|ing|e) (?:\w+ ){0,3}?prisoners|prisoner (?:swap|exchange)|"
+     r"exchange (?:\w+ )?of prisoners|(?:ceasefire|cease-fire|truce|peace|evacuation) (?:agreement|deal|accord)|"
+     r"(?:have|has|had) surrendered|surrendered to|peace (?:talks|negotiations) (?:started|began|resumed|opened)"),
     ("Battles", "Armed clash",
-     r"clash(?:es|ed)?|fighting|fought|fights?|battles?|firefights?|gunfights?|offensive|ambush(?:ed|es)?|"
+     r"clash(?:es|ed)?|fighting|fought|fights?\b|battles?|firefights?|gunfights?|offensive|ambush(?:ed|es)?|"
      r"attack(?:ed|s|ing)?|stormed|besieg(?:ing|ed)|exchange of fire|exchanged fire|engaged|skirmish(?:es)?|"
      r"advanc(?:ed|es|ing)|raids?|raided|operations?|repelled|repulsed|fended off|snipers?|opened fire|"
      r"fired (?:on|at|upon)|gunfire|shot|shooting|encounter|counter-?attack|shootout|gun battle"),
@@ -167,7 +191,9 @@ _CROWD = re.compile(r"\b(?:protest(?:ed|ers?|ors?|s|ing)?|demonstrat(?:ion|ions|
                     r"sit-?ins?|marchers|marched|took to the streets|strikers|(?:went|were|are) on strike|"
                     r"(?:blocked|blockaded|cut off|closed|occupied|padlocked) (?:\w+ ){0,3}?(?:roads?|highways?|streets?|"
                     r"avenues?|boulevards?|bridges?|entrances?|access|offices?|toll booths?)\b[^.;]{0,80}?\b(?:to )?"
-                    r"(?:demand\w*|protest\w*|denounc\w+|reject\w*|against|ask\w*|call\w* for|claim\w*)|"
+                    r"(?:demand\w*|protest\w*|denounc\w+|reject\w*|against|ask\w*|call\w* for|claim\w*|in response to|"
+                    r"condemn\w*|critici[sz]\w*)|(?:people|residents|youths?|crowds?) (?:\w+ ){0,4}?burn(?:ed|t|ing) "
+                    r"(?:\w+ ){0,2}?(?:tyres|tires)|"
                     r"(?:gathered|assembled|rallied) (?:\w+ ){0,4}?(?:to )?(?:demand|protest|denounce|call for))\b",
                     re.IGNORECASE)
 _FORCE = r"(?:police|policem[ae]n|security forces|soldiers|troops|army|forces|officers|gendarmes|guards|militia\w*|" \
@@ -175,9 +201,12 @@ _FORCE = r"(?:police|policem[ae]n|security forces|soldiers|troops|army|forces|of
 _EXCESSIVE = re.compile(r"\b(?:opened fire|open fire|live (?:ammunition|rounds|bullets|fire)|shot (?:dead|and killed)|"
                         r"fired (?:live |real )?(?:bullets|rounds|shots)? ?(?:on|at|into)|(?:killing|killed|shot|shooting)\b"
                         r"(?:[^.;]{0,40}\b(?:protesters?|demonstrators?|people|civilians))|gunfire|beat(?:en|ing)? "
-                        r"(?:\w+ ){0,2}(?:protesters?|demonstrators?)|crackdown)", re.IGNORECASE)
-_RIOTING = re.compile(r"\b(?:burn(?:ed|t|ing)? (?:\w+ ){0,2}(?:tyres|tires|vehicles?|cars?|buildings?|offices?|police)|"
-                      r"threw (?:\w+ ){0,2}(?:stones|rocks|bricks|bottles|molotov\w*|petrol bombs|projectiles)|"
+                        r"(?:\w+ ){0,2}(?:protesters?|demonstrators?)|crackdown|excessive force)", re.IGNORECASE)
+_RIOTING = re.compile(r"\b(?:burn(?:ed|t|ing)? (?:\w+ ){0,2}(?:tyres|tires|vehicles?|cars?|buildings?|offices?|police|"
+                      r"materials?|garbage|rubbish|trash|barricades?|branches)|"
+                      r"threw (?:\w+ ){0,2}(?:stones|rocks|bricks|bottles|molotov\w*|petrol bombs|projectiles|objects|"
+                      r"fireworks|fences?|debris)|(?:stones|rocks|bricks|bottles|projectiles|objects|fireworks) (?:were|was) "
+                      r"(?:thrown|hurled)|hurled (?:\w+ ){0,2}(?:projectiles|objects|bottles|bricks)|"
                       r"stone-?pelting|pelted|hurled (?:\w+ ){0,2}(?:stones|rocks)|set (?:\w+ ){0,3}(?:on )?fire|"
                       r"set (?:\w+ ){0,3}ablaze|torched|vandali[sz]\w*|looted|looting|smashed|clash(?:ed|es)? with|"
                       r"attacked (?:\w+ ){0,2}(?:police|officers|security|soldiers|a police|the police)|stormed|"
@@ -212,7 +241,9 @@ def _demonstration(sentence: str) -> tuple[str, str] | None:
     if re.search(r"\briot(?:s|ers|ing|ed)?\b", sentence, re.IGNORECASE) and not _FORCE_NEAR.search(sentence):
         return "Riots", "Violent demonstration"
     force = _FORCE_NEAR.search(sentence) is not None
-    crowd_fires = re.search(r"\b(?:protesters?|demonstrators?|rioters?|crowds?) (?:\w+ ){0,2}(?:opened fire|shot|killed)",
+    # the crowd's own shooting, not shots it took ("protesters were killed")
+    crowd_fires = re.search(r"\b(?:protesters?|demonstrators?|rioters?|crowds?) (?:(?!(?:were|was|been|being|are|is)\b)"
+                            r"\w+ ){0,2}(?:opened fire|shot|killed)",
                             sentence, re.IGNORECASE)
     if not crowd_fires and (force and (_EXCESSIVE.search(sentence) or _CROWD_VICTIMS.search(sentence)) or
                             _SUPPRESSED.search(sentence) and _PASSIVE_INTERVENTION.search(sentence) or
@@ -319,6 +350,13 @@ def not_an_event(sentence: str, sub_event_type: str | None) -> bool:
     return bool(_NON_EVENT.search(sentence)) and not _POLITICAL.search(sentence)
 
 
+def _state_took(sentence: str, at: int) -> bool:
+    """Whether the side that took the territory (the last actor named before the verb) is a state's forces: "Syrian
+    government forces captured five villages" is the government regaining territory, as ACLED codes it."""
+    found = default_actor_book().find(sentence[:at])
+    return bool(found) and found[-1].side in ("state", "foreign")
+
+
 def classify(sentence: str) -> Trigger | None:
     found = seizure(sentence)
     if found is not None and not attribution(sentence, found.start()):
@@ -329,12 +367,17 @@ def classify(sentence: str) -> Trigger | None:
         m = rx.search(sentence)
         if not m:
             continue
+        # a crowd that protests against a curfew, or throws projectiles, is the demonstration
+        thrown = sub == "Shelling/artillery/missile attack" and m.group(0).lower().startswith("projectile") or \
+            sub == "Change to group/activity"
         if demo is not None and (etype in ("Battles", "Violence against civilians", "Protests", "Riots") or
-                                 sub in ("Arrests", "Looting/property destruction", "Grenade")):
+                                 sub in ("Arrests", "Looting/property destruction", "Grenade") or thrown):
             # a crowd's sentence: the police firing on it, or its stones, are the demonstration's sub-type
             return Trigger(demo[0], demo[1], m.start(), m.end(), m.group(0), _RANK[demo[1]])
         if sub == "Non-state actor overtakes territory" and _DENIAL.search(sentence[:m.start()]):
             continue  # "denied the Taliban had captured the city": a disputed claim, not a takeover
+        if sub == "Non-state actor overtakes territory" and _state_took(sentence, m.start()):
+            etype, sub = "Battles", "Government regains territory"
         if etype == "Explosions/Remote violence" and sub not in ("Air/drone strike", "Chemical weapon") and \
                 (_NOT_AN_ATTACK.search(sentence[max(0, m.start() - 80):m.start()]) or
                  _SEIZED_AFTER.match(sentence, m.end())):
@@ -362,7 +405,10 @@ def classify(sentence: str) -> Trigger | None:
 
 _PERSON = (r"(?:man|men|woman|women|person|persons|people|civilians?|victims?|drivers?|family|families|boys?|girls?|"
            r"child|children|teenagers?|youths?|residents?|workers?|merchants?|businessm[ae]n|couple|passengers?|"
-           r"farmers?|villagers?|shopkeepers?|vendors?|worshippers|students?|teachers?|journalists?|relatives?)")
+           r"farmers?|villagers?|shopkeepers?|vendors?|worshippers|students?|teachers?|journalists?|relatives?|"
+           # where unarmed people are: "gunmen opened fire on a teahouse", "armed men attacked two villages"
+           r"population|villages?|hotels?|mosques?|churches|church|teahouses?|caf[eé]s?|restaurants?|markets?|"
+           r"schools?|hospitals?|(?:commercial |passenger )?planes?|bus|buses|shops?|stores?|homes?|houses?)")
 _PERSON_TARGET = re.compile(
     r"\b(?:attack(?:ed|ing)|shot|shooting|kill(?:ed|ing)|stabb(?:ed|ing)|beat(?:en|ing)?|target(?:ed|ing)|against|"
     r"murder(?:ed|ing)|execut(?:ed|ing)|opened fire (?:on|at)|fired (?:on|at))\s+(?:\w+\s+){0,3}?" + _PERSON + r"\b"

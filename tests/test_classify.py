@@ -147,3 +147,12 @@ def test_who_retook_a_place_and_forces_that_moved(sentence, sub):
 def test_looting_and_rioters(sentence, sub):
     trig = classify(sentence)
     assert trig is not None and trig.sub_event_type == sub, trig
+
+
+@pytest.mark.parametrize("sentence", [
+    "A demonstrator throws a fence into a fire during a protest against police action.",
+    "Anti-government protesters pull down concrete walls leading to the parliament during a demonstration.",
+])
+def test_a_crowd_that_throws_or_pulls_down_riots(sentence):
+    trig = classify(sentence)
+    assert trig is not None and trig.sub_event_type == "Violent demonstration", trig

@@ -218,13 +218,13 @@ _EXCESSIVE = re.compile(r"\b(?:opened fire|open fire|live (?:ammunition|rounds|b
                         r"(?:\w+ ){0,2}(?:protesters?|demonstrators?)|crackdown|excessive force)", re.IGNORECASE)
 _RIOTING = re.compile(r"\b(?:burn(?:ed|t|ing)? (?:\w+ ){0,2}(?:tyres|tires|vehicles?|cars?|buildings?|offices?|police|"
                       r"materials?|garbage|rubbish|trash|barricades?|branches)|"
-                      r"threw (?:\w+ ){0,2}(?:stones|rocks|bricks|bottles|molotov\w*|petrol bombs|projectiles|objects|"
+                      r"thr(?:ew|ows?|owing) (?:\w+ ){0,2}(?:stones|rocks|bricks|bottles|molotov\w*|petrol bombs|projectiles|objects|"
                       r"fireworks|fences?|debris)|(?:stones|rocks|bricks|bottles|projectiles|objects|fireworks) (?:were|was) "
                       r"(?:thrown|hurled)|hurled (?:\w+ ){0,2}(?:projectiles|objects|bottles|bricks)|"
                       r"stone-?pelting|pelted|hurled (?:\w+ ){0,2}(?:stones|rocks)|set (?:\w+ ){0,3}(?:on )?fire|"
                       r"set (?:\w+ ){0,3}ablaze|torched|vandali[sz]\w*|looted|looting|smashed|clash(?:ed|es)? with|"
                       r"attacked (?:\w+ ){0,2}(?:police|officers|security|soldiers|a police|the police)|stormed|"
-                      r"molotov\w*|petrol bombs?|violent (?:protests?|demonstrations?)|turned violent|riot(?:s|ers|ing|ed)?)",
+                      r"(?:pull(?:ed|ing)?|tore|tear(?:ing)?) down|broke into|breach(?:ed|ing)|molotov\w*|petrol bombs?|violent (?:protests?|demonstrations?)|turned violent|riot(?:s|ers|ing|ed)?)",
                       re.IGNORECASE)
 _INTERVENTION = re.compile(r"\b(?:dispers(?:ed|e|ing|al)|tear ?gas|teargas|rubber (?:bullets|rounds)|water cannons?|"
                            r"pepper spray|baton\w*|broke up|break up|arrested|detained|removed|cleared|smoke grenades|"

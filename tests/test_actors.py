@@ -71,8 +71,9 @@ def test_an_organisation_s_name_and_the_generic_word_for_its_people_are_one_ment
     book = default_actor_book()
     [m] = book.find("12 pro-Houthi fighters were killed")
     assert (m.name, m.surface) == ("Military Forces of Yemen (2016-) Supreme Political Council", "pro-Houthi fighters")
-    # a force of its own stays: Houthi police are police
-    assert "Police Forces of {country}" in [m.name for m in book.find("Houthi police arrested 3 protesters")]
+    # a force of its own stays: Houthi police are police (the Houthis' own, as ACLED names them)
+    assert "Police Forces of Yemen (2016-) Supreme Political Council" in \
+        [m.name for m in book.find("Houthi police arrested 3 protesters")]
     assert [m.name for m in book.find("pro-Hadi and affiliated forces attacked")] == ["Military Forces of Yemen (2012-)"]
     assert "Military Forces of Yemen (2012-)" not in [m.name for m in book.find("pro-government militants")]
 
@@ -90,3 +91,14 @@ def test_children_and_women_are_civilians():
     book = default_actor_book()
     assert [book.resolve(m.name, "YE") for m in book.find("injuring a child and two women")] == \
         ["Civilians (Yemen)", "Civilians (Yemen)"]
+
+
+@pytest.mark.parametrize("text,name", [
+    # a named state's security services are its police, not its army
+    ("Houthi security forces carried out an arrest campaign in Sanaa.", "Police Forces of Yemen (2016-) Supreme Political Council"),
+    ("Members of the pro-Hadi Special Security forces opened fire on a car.", "Police Forces of Yemen (2012-) Special Security Forces"),
+    ("Pro-Houthi forces fired machine guns at the factory.", "Military Forces of Yemen (2016-) Supreme Political Council"),
+])
+def test_security_services_are_police(text, name):
+    found = default_actor_book().find(text)
+    assert found and found[0].name == name, found

@@ -113,3 +113,46 @@ def test_what_a_crowd_did_or_suffered(sentence, sub):
 def test_fighters_alone_are_no_fighting():
     assert classify("The group has shifted its fighters to the northern provinces.") is None
     assert classify("Army commanders say they pushed extremists back from the suburbs.") is None
+
+
+@pytest.mark.parametrize("sentence,sub", [
+    # an armed group that retook a place overtakes territory; the state that retook one regains it
+    ("Al Shabaab militants recaptured the coastal town hours after it was seized by government troops.",
+     "Non-state actor overtakes territory"),
+    ("Rebel fighters retook a strategic town from government forces on Thursday.", "Non-state actor overtakes territory"),
+    ("Afghan forces retook the district centre from the militants.", "Government regains territory"),
+    # forces moved, formed or reinforced with nobody hurt: a change to group activity, not the offensive it prepares
+    ("The army has dispatched hundreds of soldiers and vehicles to the border ahead of an offensive.",
+     "Change to group/activity"),
+    ("A senior rebel commander has defected with his fighters amid the operation.", "Change to group/activity"),
+    ("The group is mobilizing its members for attacking the district.", "Change to group/activity"),
+    # ... but the same movement with people killed is the fighting
+    ("Troops dispatched to the town clashed with rebels, and five soldiers were killed.", "Armed clash"),
+    # a post, a checkpoint or barracks set up, whatever counts it
+    ("The army has set up its 11th observation point in the province.", "Headquarters or base established"),
+    ("Foreign troops have established a military checkpoint near the city.", "Headquarters or base established"),
+])
+def test_who_retook_a_place_and_forces_that_moved(sentence, sub):
+    trig = classify(sentence)
+    assert trig is not None and trig.sub_event_type == sub, trig
+
+
+@pytest.mark.parametrize("sentence,sub", [
+    # shops looted after an attack, nobody hurt: the looting is the event
+    ("Hoodlums attacked the residents and looted many houses and shops in the area.", "Looting/property destruction"),
+    ("Gunmen attacked the village and looted shops, killing two traders.", "Armed clash"),
+    # rioters are a crowd, whoever they clash with
+    ("Rioters clashed with police along the peace line on Wednesday.", "Violent demonstration"),
+])
+def test_looting_and_rioters(sentence, sub):
+    trig = classify(sentence)
+    assert trig is not None and trig.sub_event_type == sub, trig
+
+
+@pytest.mark.parametrize("sentence", [
+    "A demonstrator throws a fence into a fire during a protest against police action.",
+    "Anti-government protesters pull down concrete walls leading to the parliament during a demonstration.",
+])
+def test_a_crowd_that_throws_or_pulls_down_riots(sentence):
+    trig = classify(sentence)
+    assert trig is not None and trig.sub_event_type == "Violent demonstration", trig

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 from .actors import default_actor_book
 from .lexicon import HURT_IN_ACTION
+from .non_events import attribution, not_an_event
+
+__all__ = ["Trigger", "attribution", "classify", "not_an_event", "one_sided", "reciprocal", "seizure"]
 
 # (event_type, sub_event_type, pattern). Order matters: the first rule that matches a sentence wins,
 # so territory changes and specific weapons come before the generic "fighting".
@@ -101,6 +104,16 @@ RULES: list[tuple[str, str, str]] = [
      r"deal|ceasefire|cease-fire|truce|accord|pact)|exchang(?:ed|ing|e) (?:\w+ ){0,3}?prisoners|prisoner (?:swap|exchange)|"
      r"exchange (?:\w+ )?of prisoners|(?:ceasefire|cease-fire|truce|peace|evacuation) (?:agreement|deal|accord)|"
      r"(?:have|has|had) surrendered|surrendered to|peace (?:talks|negotiations) (?:started|began|resumed|opened)"),
+    # forces moved, formed, reinforced or defecting, with nobody hurt (``classify`` drops it when someone is): the
+    # movement is the event, not the "offensive" or "attack" it prepares
+    ("Strategic developments", "Change to group/activity",
+     r"(?:mobili[sz](?:ing|ed|es)|dispatch(?:ed|ing)|forwarded|(?:is|are|was|were) moving|redeploy\w*|"
+     r"(?:has|have|had) (?:sent|deployed)) (?:[\w,-]+ ){0,4}?(?:troops|forces|fighters|soldiers|members|men|units|"
+     r"reinforcements|convoys?)\b|defected|(?:were|was|have been|has been|had been|have|has) (?:\w+ )?formed\b|"
+     r"fortify(?:ing)? (?:their|its) positions|reinforced (?:their|its) (?:presence|positions|air defen[cs]es?|"
+     r"defen[cs]es?|deployment)"),
+    # property looted or plundered with nobody hurt (``classify`` drops it when someone is): the looting is the event
+    ("Strategic developments", "Looting/property destruction", r"loot(?:ed|ing)|plunder(?:ed|ing)|ransack(?:ed|ing)"),
     ("Battles", "Armed clash",
      r"clash(?:es|ed)?|fighting|fought|fights?\b|battles?|firefights?|gunfights?|offensive|ambush(?:ed|es)?|"
      r"attack(?:ed|s|ing)?|stormed|besieg(?:ing|ed)|exchange of fire|exchanged fire|engaged|skirmish(?:es)?|"
@@ -119,9 +132,10 @@ RULES: list[tuple[str, str, str]] = [
      r"negotiations)|ceasefire|cease-fire|truce|prisoner (?:swap|exchange)|in exchange for the release|"
      r"reconciliation (?:meeting|conference|talks)|peace (?:meeting|deal)"),
     ("Strategic developments", "Headquarters or base established",
-     r"(?:established|set up|setting up|establishing|built|erected) (?:a |an |its |their |two |three |several |"
-     r"new |\d+ )*(?:new )?(?:military )?(?:bases?|camps?|headquarters|outposts?|military posts?|"
-     r"observation posts?|(?:military )?points?|garrisons?)\b|(?:point|base|post) was established"),
+     r"(?:established|set up|setting up|establishing|built|erected|created|opened) (?:today |a |an |its |their |the |"
+     r"(?:\w+ )?number of |total of |(?:\w+th|first|second|third|\d+(?:st|nd|rd|th)?|two|three|several|new|"
+     r"military|observation|relief) )*(?:bases?|camps?|headquarters|outposts?|posts?|check ?points?|points?|"
+     r"garrisons?|barracks)\b|(?:point|base|post|camps?|bases|posts) (?:was|were|have been|has been) established"),
     ("Strategic developments", "Change to group/activity",
      r"movement of forces|(?:were|was|been) (?:seen|spotted|observed|reported) (?:\w+ ){0,2}(?:moving|gathering|"
      r"regrouping|operating|patrolling|massing|mobili[sz]ing|heading|arriving|deploying|stationed|conducting)|"
@@ -187,7 +201,7 @@ _KILLED = HURT_IN_ACTION  # the lexicon's: one casualty vocabulary
 
 # -- demonstrations: what happened to (or was done by) the crowd decides the sub-type ----------------
 
-_CROWD = re.compile(r"\b(?:protest(?:ed|ers?|ors?|s|ing)?|demonstrat(?:ion|ions|ors?|ed|ing)|rall(?:y|ies|ied)|"
+_CROWD = re.compile(r"\b(?:protest(?:ed|ers?|ors?|s|ing)?|riot(?:ers?|ed|ing)|riots\b|demonstrat(?:ion|ions|ors?|ed|ing)|rall(?:y|ies|ied)|"
                     r"sit-?ins?|marchers|marched|took to the streets|strikers|(?:went|were|are) on strike|"
                     r"(?:blocked|blockaded|cut off|closed|occupied|padlocked) (?:\w+ ){0,3}?(?:roads?|highways?|streets?|"
                     r"avenues?|boulevards?|bridges?|entrances?|access|offices?|toll booths?)\b[^.;]{0,80}?\b(?:to )?"
@@ -204,13 +218,13 @@ _EXCESSIVE = re.compile(r"\b(?:opened fire|open fire|live (?:ammunition|rounds|b
                         r"(?:\w+ ){0,2}(?:protesters?|demonstrators?)|crackdown|excessive force)", re.IGNORECASE)
 _RIOTING = re.compile(r"\b(?:burn(?:ed|t|ing)? (?:\w+ ){0,2}(?:tyres|tires|vehicles?|cars?|buildings?|offices?|police|"
                       r"materials?|garbage|rubbish|trash|barricades?|branches)|"
-                      r"threw (?:\w+ ){0,2}(?:stones|rocks|bricks|bottles|molotov\w*|petrol bombs|projectiles|objects|"
+                      r"thr(?:ew|ows?|owing) (?:\w+ ){0,2}(?:stones|rocks|bricks|bottles|molotov\w*|petrol bombs|projectiles|objects|"
                       r"fireworks|fences?|debris)|(?:stones|rocks|bricks|bottles|projectiles|objects|fireworks) (?:were|was) "
                       r"(?:thrown|hurled)|hurled (?:\w+ ){0,2}(?:projectiles|objects|bottles|bricks)|"
                       r"stone-?pelting|pelted|hurled (?:\w+ ){0,2}(?:stones|rocks)|set (?:\w+ ){0,3}(?:on )?fire|"
                       r"set (?:\w+ ){0,3}ablaze|torched|vandali[sz]\w*|looted|looting|smashed|clash(?:ed|es)? with|"
                       r"attacked (?:\w+ ){0,2}(?:police|officers|security|soldiers|a police|the police)|stormed|"
-                      r"molotov\w*|petrol bombs?|violent (?:protests?|demonstrations?)|turned violent|riot(?:s|ers|ing|ed)?)",
+                      r"(?:pull(?:ed|ing)?|tore|tear(?:ing)?) down|broke into|breach(?:ed|ing)|molotov\w*|petrol bombs?|violent (?:protests?|demonstrations?)|turned violent|riot(?:s|ers|ing|ed)?)",
                       re.IGNORECASE)
 _INTERVENTION = re.compile(r"\b(?:dispers(?:ed|e|ing|al)|tear ?gas|teargas|rubber (?:bullets|rounds)|water cannons?|"
                            r"pepper spray|baton\w*|broke up|break up|arrested|detained|removed|cleared|smoke grenades|"
@@ -284,77 +298,23 @@ def seizure(sentence: str) -> re.Match[str] | None:
     return m
 
 
-# -- what ACLED does not code ----------------------------------------------------------------------
-
-_NON_EVENT = re.compile(
-    r"\b(?:earthquakes?|quakes?|tremors?|floods?|flooding|flash floods|landslides?|mudslides?|cyclones?|hurricanes?|"
-    r"typhoons?|tornado(?:es)?|storms?|torrential rains?|heavy rains?|downpours?|droughts?|wildfires?|forest fires?|"
-    r"bushfires?|avalanches?|tsunamis?|volcan\w+|heat ?waves?|lightning|monsoon|"
-    r"accidents?|accidental(?:ly)?|crash(?:ed|es)?|collisions?|collided|derail\w*|capsi[sz]ed|sank|ran aground|"
-    r"(?:building|bridge|mine|roof|wall) collapse[ds]?|collapsed|gas (?:leak\w*|explosion|cylinder)|leakage|boilers?|"
-    r"short[- ]circuit|electrical fault|stampede|fire broke out|caught fire|drowned|drowning|food poisoning|"
-    r"poisoning|toxins?|consum(?:ed|ing)|contaminated|overdose|"
-    r"(?:chemical|power|industrial|fertili[sz]er|gas|oil|nuclear|treatment|cement|steel|iron|petrochemical) "
-    r"(?:plants?|works|factory|facility)|factory|factories|warehouse|refinery|furnace|pipeline|fireworks|"
-    r"(?:gas|oil|fuel) (?:tanks?|tankers?|containers?|station)|cooking gas|cylinders?|firefighters|blaze|"
-    r"chemicals|solvents|combustible|ammonium nitrate|"
-    r"covid(?:-19)?|coronavirus|cases|outbreaks?|cholera|ebola|measles|epidemics?|pandemics?|infections?|infected|"
-    r"virus|vaccin\w+|heart attack|cardiac|natural causes|illness|disease|"
-    r"football|soccer|cricket|rugby|tennis|basketball|tournament|league|championship|World Cup|Olympic\w*|"
-    r"goals?|striker|midfielder|coach|matches|semi-?finals?|quarter-?finals?|wicket\w*|innings)\b",
-    re.IGNORECASE)
-# what makes a sentence about a disaster or crime still political violence
-_POLITICAL = re.compile(
-    r"\b(?:militants?|insurgents?|rebels?|jihadists?|terror\w*|Taliban|Shabaa?b|Islamic State|ISIS|ISIL|Daesh|"
-    r"Boko Haram|Houthis?|gunm[ae]n|armed (?:men|groups?)|militia\w*|air ?strikes?|shell(?:ing|ed)|suicide|"
-    r"bomb(?:er|ers|ing|ings)|IEDs?|explosive devices?|insurgency|protest\w*|demonstrat\w+|riot\w*|"
-    r"assassinat\w+|cartels?|opened fire|shot dead|gunfire|sabotage)\b", re.IGNORECASE)
-# ordinary crime: arrests for it are not political
-_CRIME = re.compile(r"\b(?:smuggl\w+|traffick\w+|drugs?|narcotics?|cocaine|heroin|fraud\w*|corruption|embezzl\w+|"
-                    r"brib\w+|theft|thie(?:f|ves)|robber(?:y|ies|s)?|burglar\w*|stolen|poach\w+|counterfeit\w*|"
-                    r"illegal(?:ly)? (?:immigra\w+|migra\w+|fishing|mining|logging|crossing)|migrants|tried to flee|"
-                    r"scam\w*|money laundering|tax evasion|speeding|drunk)\b", re.IGNORECASE)
-_ARMED_ACTOR = re.compile(r"\b(?:militants?|insurgents?|rebels?|jihadists?|terror\w*|Taliban|Shabaa?b|Islamic State|"
-                          r"ISIS|ISIL|Daesh|Boko Haram|Houthis?|extremists?|protest\w*|demonstrat\w+|activists?|"
-                          r"journalists?|opposition|dissidents?|separatists?|spies|espionage|coup|IEDs?|explosives|"
-                          r"weapons|gang members|cartel)\b", re.IGNORECASE)
-# weak triggers: words that report violence only with a political context around them
-_WEAK = {"Remote explosive/landmine/IED", "Armed clash", "Looting/property destruction", "Attack"}
-
-
-# a claim or denial of who did it: the sentence is about the attribution, not a report of the event
-_ATTRIBUTION = re.compile(r"\b(?:claim(?:ed|s|ing)? responsibility|(?:was|were|is|are) (?:not )?responsible|"
-                          r"den(?:y|ied|ies|ying) (?:\w+ ){0,4}?(?:responsib\w+|involvement|involved|its|their|that|"
-                          r"carrying)|rejected (?:the )?(?:accusations?|allegations?|claims?|reports?)|"
-                          r"accus(?:ed|ing|ation) \w+ (?:\w+ ){0,3}?of|blamed|holding \w+ (?:\w+ ){0,3}?responsible)\b",
-                          re.IGNORECASE)
-# diplomacy: sanctions, expulsions, summits and appeals that name violence without reporting it
-_DIPLOMACY = re.compile(r"\b(?:sanctions?|diplomats?|expel(?:s|led|ling)?|expulsions?|embass(?:y|ies)|ambassadors?|"
-                        r"foreign minist\w+|summit|urged?|urges|pledge[sd]?|condemn\w*|resolutions?|nuclear tests?)\b",
-                        re.IGNORECASE)
-
-
-def attribution(sentence: str, at: int) -> bool:
-    """Whether the trigger at ``at`` is the object of a claim or denial of responsibility, or of diplomacy."""
-    head = sentence[:at]
-    return bool(_ATTRIBUTION.search(head) or (_DIPLOMACY.search(sentence) and not _POLITICAL.search(sentence)))
-
-
-def not_an_event(sentence: str, sub_event_type: str | None) -> bool:
-    """A sentence about a disaster, accident, disease or sport, or an arrest for ordinary crime: ACLED codes none
-    of these. A sentence that names an armed or political actor, or a specific weapon, is kept."""
-    if sub_event_type == "Arrests":
-        return bool(_CRIME.search(sentence)) and not _ARMED_ACTOR.search(sentence)
-    if sub_event_type is not None and sub_event_type not in _WEAK:
-        return False
-    return bool(_NON_EVENT.search(sentence)) and not _POLITICAL.search(sentence)
-
-
 def _state_took(sentence: str, at: int) -> bool:
     """Whether the side that took the territory (the last actor named before the verb) is a state's forces: "Syrian
     government forces captured five villages" is the government regaining territory, as ACLED codes it."""
     found = default_actor_book().find(sentence[:at])
     return bool(found) and found[-1].side in ("state", "foreign")
+
+
+_RETAKE = re.compile(r"(?:retook|recaptured|regained|took back|wrested)\b", re.IGNORECASE)
+
+
+def _nonstate_took(sentence: str, m: re.Match[str]) -> bool:
+    """Whether an armed group, not the state, is the subject that retook a place ("al-Shabab militants recaptured
+    the village from government forces"): ACLED codes that as the non-state actor overtaking territory."""
+    if not _RETAKE.match(m.group(0)):
+        return False
+    found = default_actor_book().find(sentence[:m.start()])
+    return bool(found) and found[-1].side not in ("state", "foreign")
 
 
 def classify(sentence: str) -> Trigger | None:
@@ -378,6 +338,11 @@ def classify(sentence: str) -> Trigger | None:
             continue  # "denied the Taliban had captured the city": a disputed claim, not a takeover
         if sub == "Non-state actor overtakes territory" and _state_took(sentence, m.start()):
             etype, sub = "Battles", "Government regains territory"
+        elif sub == "Government regains territory" and _nonstate_took(sentence, m):
+            etype, sub = "Battles", "Non-state actor overtakes territory"
+        if sub in ("Change to group/activity", "Looting/property destruction") and rank < _RANK["Armed clash"] and \
+                _KILLED.search(sentence):
+            continue
         if etype == "Explosions/Remote violence" and sub not in ("Air/drone strike", "Chemical weapon") and \
                 (_NOT_AN_ATTACK.search(sentence[max(0, m.start() - 80):m.start()]) or
                  _SEIZED_AFTER.match(sentence, m.end())):

@@ -339,3 +339,22 @@ async def test_the_next_cycle_starts_when_a_feed_is_due_not_after_a_fixed_tick(k
     await svc.aclose()
     assert len(cycles) == 3 and all(polled == len(_feeds(site)) for _, polled in cycles)
     assert cycles[-1][0] - cycles[0][0] < 4.0  # a fixed 5 s tick between cycles: 10 s
+
+
+async def test_a_page_too_short_to_be_an_article_is_counted_not_warned(kafka_settings, caplog):
+    import logging
+
+    with FixtureSite() as site:
+        item = f"<item><title>a</title><link>{site.base_url}/short.html</link><description>lead</description></item>"
+        body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{item}</channel></rss>'
+        site.routes["/short.xml"] = lambda h: send(h, 200, body.encode(), "application/rss+xml")
+        site.routes["/short.html"] = lambda h: send(h, 200, b"<html><body><p>Too short.</p></body></html>",
+                                                    "text/html")
+        settings = _settings(site)
+        svc, registry = _service(settings, [Feed(id="short", url=f"{site.base_url}/short.xml", outlet="S")])
+        with caplog.at_level(logging.WARNING, logger="services.ingest"):
+            stats = await svc.run_cycle(force=True)
+        await svc.aclose()
+    assert stats.stories_published == 1 and stats.feed_text_fallbacks == 1
+    assert registry.get_sample_value("wirewatch_ingest_extraction_failures_total", {"reason": "too_short"}) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

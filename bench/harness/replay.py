@@ -4,7 +4,8 @@ on a virtual clock, and an article page per item.
 Guarantees: an item is in its feed from the moment the virtual clock passes its publication time
 (``appeared_at`` says when that was in real time), newest first, at most ``window`` items per feed;
 its link points at this server, whose page carries the item's title and text as HTML, so ingest's
-fetch and trafilatura path runs. Everything is served from memory on 127.0.0.1.
+fetch and trafilatura path runs. Everything is served from memory on 127.0.0.1, over HTTP/1.1 with
+persistent connections (every response has a Content-Length), as real news sites serve.
 """
 
 from __future__ import annotations
@@ -154,6 +155,8 @@ class ReplayServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real news sites serve: a client reuses its connections
+
             def log_message(self, *_args) -> None:
                 pass
 

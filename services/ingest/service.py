@@ -311,7 +311,7 @@ class IngestService:
             log.warning("feed %s: article %s not fetched (%s); publishing the feed's text", feed.id, link, exc)
         except NoArticleText as exc:
             self.metrics.extraction_failures.labels(reason=exc.reason).inc()
-            log.warning("feed %s: no article text at %s (%s); publishing the feed's text", feed.id, link, exc)
+            log.debug("feed %s: no article text at %s (%s); publishing the feed's text", feed.id, link, exc)
         if source == "feed":
             text = summary
             language = detect_language(f"{title}. {summary}") or feed.language

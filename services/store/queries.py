@@ -115,9 +115,7 @@ def filter_conditions(q: EventQuery, conn: Connection, text_search: TextSearch,
         except search.BadSearch as exc:
             raise BadQuery(str(exc)) from exc
         where.append(found.sql)
-        params["fts"] = found.param
-        if found.index_param is not None:
-            params["fts_index"] = found.index_param
+        params.update(found.params())
         if found.windowed:
             params.update(klo=None, khi=None)
     _review_where(q, where, params)

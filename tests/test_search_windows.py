@@ -98,7 +98,6 @@ def test_the_plans_a_window_can_take_give_the_same_pages(database_url, monkeypat
     walk that leaves the rest of the range to one window (SQLite walks its windows either way)."""
     if plan == "whole words for GIN":
         monkeypatch.setattr(search, "PARTIAL_MATCH_RATIO", -1)
-        monkeypatch.setattr(search, "PREFIX_LETTERS", 0)  # the prefix a partial match, not a lexeme
     else:
         monkeypatch.setattr(search, "WINDOW_SCAN_EVENTS", 0.5)
     repo = EventRepository(database_url)

@@ -115,7 +115,9 @@ def filter_conditions(q: EventQuery, conn: Connection, text_search: TextSearch,
         except search.BadSearch as exc:
             raise BadQuery(str(exc)) from exc
         where.append(found.sql)
-        params.update(found.params())
+        params["fts"] = found.param
+        if found.index_param is not None:
+            params["fts_index"] = found.index_param
         if found.windowed:
             params.update(klo=None, khi=None)
     _review_where(q, where, params)

@@ -239,9 +239,6 @@ MIGRATIONS: list[Migration] = [
     # of a common word walks the newest matches and stops, instead of listing every match; the
     # index rebuilt from the rows already stored (PostgreSQL: nothing changes)
     search.MIGRATION_12,
-    # 13: PostgreSQL's tsvector holds the first 1-8 letters of every word as lexemes too
-    # (``search.MIGRATION_13``), so that the last word's prefix is an exact lexeme; SQLite: nothing
-    search.MIGRATION_13,
 ]
 
 

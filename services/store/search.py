@@ -106,31 +106,6 @@ MIGRATION_12 = {
     ],
     "postgresql": [],
 }
-# PostgreSQL from migration 13 on: the tsvector also holds every word's first 1 to ``PREFIX_LETTERS``
-# letters as a lexeme of their own, marked by ``PREFIX_MARK`` (no word has one: punctuation is a
-# space before the parser reads the text), as SQLite's ``prefix=`` indexes do, so that a word being
-# typed (``kund``) is one posting list the GIN index skips through (``'kund*'``), not a partial
-# match merging the list of every lexeme it starts (``protest:*`` 29 ms against 0.9 ms for
-# ``protest`` with a province, at 1M events)
-PREFIX_LETTERS = 8
-PREFIX_MARK = "*"
-_PG_VECTOR_FUNCTION = (
-    "CREATE OR REPLACE FUNCTION wirewatch_search_vector(document text) RETURNS tsvector "
-    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT v || array_to_tsvector(ARRAY("
-    f"SELECT DISTINCT left(l, n) || '{PREFIX_MARK}' FROM unnest(tsvector_to_array(v)) AS l, "
-    f"generate_series(1, {PREFIX_LETTERS}) AS n WHERE n <= length(l))) "
-    "FROM to_tsvector('simple', document) AS v $$")
-MIGRATION_13 = {
-    "sqlite": [],
-    "postgresql": [
-        _PG_VECTOR_FUNCTION,
-        "ALTER TABLE events DROP COLUMN search_vector",  # its GIN index with it
-        f"ALTER TABLE events ADD COLUMN search_vector tsvector "
-        f"GENERATED ALWAYS AS (wirewatch_search_vector({_PG_DOCUMENT})) STORED",
-        "CREATE INDEX events_search ON events USING gin (search_vector)",
-        "ANALYZE events",  # the lexemes' frequencies ``condition`` and the planner read
-    ],
-}
 # columns of ``events`` that are the index's, not the store's rows
 INDEX_COLUMNS = {"postgresql": {"search_vector"}, "sqlite": set()}
 
@@ -176,17 +151,6 @@ class TextCondition:
     param: str
     windowed: bool = False
     index_param: str | None = None  # PostgreSQL, windowed: the whole words the GIN index is asked for
-    prefix_param: str | None = None  # PostgreSQL: the last word's prefix lexeme (``:fts_prefix``, a tsquery)
-
-    def params(self) -> dict[str, str]:
-        """Every parameter the condition's SQL binds (``:fts``, and ``:fts_index``/``:fts_prefix``
-        when it has them)."""
-        out = {"fts": self.param}
-        if self.index_param is not None:
-            out["fts_index"] = self.index_param
-        if self.prefix_param is not None:
-            out["fts_prefix"] = self.prefix_param
-        return out
 
 
 # the filters whose value is also text the index holds: an event with admin1 = "Kandahar" has the
@@ -263,13 +227,6 @@ PG_WALK_WORDS = 3  # PostgreSQL walks date windows for a ``q`` of this many word
 PARTIAL_MATCH_RATIO = 20
 
 
-def indexed_prefix(word: str) -> bool:
-    """Whether PostgreSQL's tsvector holds ``word`` (a word of ``terms``) as a prefix lexeme
-    (``MIGRATION_13``): up to ``PREFIX_LETTERS`` letters, ASCII only, as PostgreSQL lower-cases
-    other scripts by its own rules (the word is then a partial match, ``word:*``, as before)."""
-    return word.isascii() and len(word) <= PREFIX_LETTERS
-
-
 def _shares(conn: Connection, whole: list[str], prefix: str) -> tuple[list[float], float]:
     """The share of events with each whole word, and with a lexeme starting with ``prefix``, as far
     as ``ANALYZE`` knows them: its most common lexemes' frequencies (a lexeme not among them
@@ -320,12 +277,6 @@ def condition(conn: Connection, q: str, fields: Mapping[str, str | None] | None 
         # the GIN index is asked for the whole words only, the prefix tested on the rows they find,
         # when the events with a lexeme starting with the prefix outnumber, by more than
         # ``PARTIAL_MATCH_RATIO``, those with the rarest whole word
-        if indexed_prefix(words[-1]):  # one exact lexeme more: no partial match to leave out
-            vector = "CAST(:fts_prefix AS tsquery)"
-            if len(words) > 1 or extra:
-                vector = f"(to_tsquery('simple', :fts) && {vector})"
-            return TextCondition(f"search_vector @@ {vector}", " & ".join(exact) or "",
-                                 windowed=windowed, prefix_param=f"'{words[-1]}{PREFIX_MARK}'")
         if not windowed or not exact or prefixed <= PARTIAL_MATCH_RATIO * min(whole):
             return TextCondition("search_vector @@ to_tsquery('simple', :fts)", query, windowed=windowed)
         # a common prefix is left out of what the GIN index is asked: a prefix (``:*``) is a partial

@@ -96,6 +96,17 @@ def test_territory_agreements_and_chemical_weapons(sentence, sub):
     assert trig is not None and trig.sub_event_type == sub, trig
 
 
+@pytest.mark.parametrize("sentence", [
+    # falling back to a place the side still holds hands nothing over
+    "Security forces withdrew to a base outside the district after running short of ammunition.",
+    "The soldiers retreated towards their positions near the airport.",
+    "Government troops pulled back into the city.",
+])
+def test_a_side_falling_back_to_its_own_base_is_no_handover(sentence):
+    trig = classify(sentence)
+    assert trig is None or trig.sub_event_type != "Non-violent transfer of territory", trig
+
+
 @pytest.mark.parametrize("sentence,sub", [
     # a crowd's thrown projectiles and burned tyres are a violent demonstration, not shelling
     ("Demonstrators threw rocks and other projectiles at the police line.", "Violent demonstration"),

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from services.common.contracts import Event, Evidence
 from services.extract.extractor import RuleExtractor, story_from_text
-from services.extract.lede import ARTICLE_SENTENCES, lede_event, lede_first, stated_toll
+from services.extract.lede import ARTICLE_SENTENCES, headline_apart, lede_event, lede_first, stated_toll
+from services.extract.sentences import split_sentences
 
 _BASE = RuleExtractor().extract(story_from_text("A bomb killed 5 people in Kabul on Sunday.",
                                                 datetime(2021, 8, 8, tzinfo=UTC)))[0]
@@ -69,3 +70,19 @@ def test_a_lede_sentence_shared_by_events_at_several_places_names_none_of_them()
     kandahar = kandahar.model_copy(update={"admin1": "Kandahar", "evidence": farah.evidence + [later.evidence[0]]})
     farah = farah.model_copy(update={"admin1": "Farah"})
     assert lede_event([farah, kandahar, later], _STARTS) is None
+
+
+def test_a_headline_glued_to_the_wire_dateline_is_a_sentence_of_its_own():
+    text = ("7 militants killed in blasts in AfghanistanKANDAHAR, Afghanistan, Oct. 3 (Xinhua) -- Seven Taliban "
+            "militants were killed in two explosions. Police confirmed it.")
+    parts = [text[s:e] for s, e in headline_apart(text, split_sentences(text))]
+    assert parts[:2] == ["7 militants killed in blasts in Afghanistan",
+                         "KANDAHAR, Afghanistan, Oct. 3 (Xinhua) -- Seven Taliban militants were killed in two explosions."]
+    [event] = RuleExtractor().extract(story_from_text(text, datetime(2020, 10, 4, 8, tzinfo=UTC)))
+    assert event.fatalities == 7
+
+
+def test_a_dateline_after_a_space_or_further_down_is_left_alone():
+    text = "KABUL, Afghanistan (Dec. 9) -- Forces detained 3 men. Later, in KANDAHAR, Afghanistan, Oct. 3 (AP) -- more."
+    spans = split_sentences(text)
+    assert headline_apart(text, spans) == spans

@@ -24,7 +24,7 @@ from .classify import Trigger, classify, one_sided, reciprocal
 from .dates import DATELINE, dateline_date, find_dates, is_background
 from .gazetteer import Gazetteer, Place, default_gazetteer
 from .grouping import UNKNOWN_PLACE, Draft, SentenceInfo, draft_date, group
-from .lede import lede_first
+from .lede import headline_apart, lede_first
 from .lexicon import CASUALTY_ONLY
 from .places import explicit_provinces, places_in
 from .sentences import split_sentences
@@ -130,7 +130,7 @@ class RuleExtractor:
         infos = []
         paragraph = 0
         last_end = 0
-        for s, e in split_sentences(text):
+        for s, e in headline_apart(text, split_sentences(text)):
             if "\n" in text[last_end:s]:
                 paragraph += 1
             last_end = e

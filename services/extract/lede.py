@@ -5,11 +5,15 @@ to context: earlier attacks recalled, reactions, other places. Confidence alone 
 dated, precisely placed attack from last April); the lede event is raised to the story's top confidence, so that it
 leads. Its toll is the one the lede states ("A wave of attacks across Iraq killed 107 people"): the figures further
 down detail it (11 in one town, 7 in another) or update it ("the death toll rose to"), and do not lower it.
-``lede_first`` depends only on its arguments.
+A page's headline often reaches the extractor glued to the wire dateline that opens the lede ("7 militants killed
+in blasts in AfghanistanKANDAHAR, Afghanistan, Oct. 3 (Xinhua) -- Seven Taliban militants were killed"):
+``headline_apart`` makes them two sentences, so that the headline's figure is one more report of the lede's, not
+a second group of dead. ``lede_first`` and ``headline_apart`` depend only on their arguments.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from services.common.contracts import Event
@@ -23,6 +27,23 @@ LEDE_SENTENCES = 3  # a headline glued to the dateline, the lede sentence, its f
 # better than a country and undated, does not lead; nor does one with no casualty figure ("the parents of the
 # bombing suspects were questioned"): the news of a violent event is whom it killed, hurt or took
 LEDE_FLOOR = 0.6
+
+
+# a wire dateline glued to the text before it (no space): an upper-case place, perhaps its country and a date, the
+# agency, and the dash that starts the story ("KANDAHAR, Afghanistan, Oct. 3 (Xinhua) --")
+_GLUED_DATELINE = re.compile(r"(?<=[a-z0-9.!?”\"')])(?=[A-Z][A-Z'.-]{2,}(?:\s[A-Z][A-Z'.-]+){0,3},\s[^\n]{0,60}?"
+                             r"(?:\((?:[A-Z][\w ]{1,24})\)\s*)?(?:--|—|–))")
+HEADLINE_CHARS = 300  # where a headline ends at the latest
+
+
+def headline_apart(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentence ``spans`` of ``text`` with a sentence that runs from a headline into the dateline glued to it cut in
+    two at the dateline (within the first ``HEADLINE_CHARS``); the others unchanged."""
+    m = _GLUED_DATELINE.search(text, 0, HEADLINE_CHARS)
+    if m is None:
+        return spans
+    cut = m.start()
+    return [part for s, e in spans for part in (((s, cut), (cut, e)) if s < cut < e else ((s, e),))]
 
 
 def lede_event(events: Sequence[Event], starts: Sequence[int]) -> Event | None:

@@ -222,3 +222,13 @@ def test_a_total_of_the_dead_is_at_least_the_figures_by_group_not_one_more_group
 def test_people_detained_in_hospital_are_patients_not_captives(book):
     assert _read(book, "Ninety six people were detained in hospital, and 24 others were treated.", "GB") == []
     assert [k for _, k, _ in _read(book, "Police detained 5 suspects near the hospital.", "GB")] == ["captured"]
+
+
+@pytest.mark.parametrize("sentence,expected", [
+    ("The ministry confirmed that a major general was killed by a roadside bomb.", [(MIL, "killed", 1)]),
+    ("A colonel and two soldiers were killed in the attack.", [(MIL, "killed", 1), (MIL, "killed", 2)]),
+    ("Taliban fighters killed a police captain.", [(POL, "killed", 1)]),
+    ("A major attack was reported, the attorney general said.", []),
+])
+def test_an_officer_counted_by_rank_is_a_soldier_unless_a_force_is_named(book, sentence, expected):
+    assert _read(book, sentence) == expected

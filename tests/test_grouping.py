@@ -60,3 +60,14 @@ def test_a_sentence_joins_a_draft_once():
     d.add(infos[0])
     d.add(infos[0])
     assert len(d.sentences) == 1
+
+
+def test_a_sentence_about_who_did_it_gives_its_figures_to_the_event_at_its_place():
+    text = ("A car bomb exploded at a police academy in Bogota on Thursday. "
+            "On Friday, Colombia blamed the ELN for the bombing in Bogota that killed 20 people.")
+    [event] = _events(text)
+    assert event.fatalities == 20 and len(event.evidence) == 2
+
+
+def test_a_sentence_about_who_did_it_drafts_no_event_of_its_own():
+    assert _events("On Friday, Colombia blamed the ELN for the bombing in Bogota that killed 20 people.") == []

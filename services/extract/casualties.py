@@ -308,7 +308,8 @@ def _kind(r: _Reading, fig: _Figure) -> tuple[str | None, bool]:
 
 def _owner(r: _Reading, fig: _Figure) -> str | None:
     """The group of people counted by role: a role listed with a figure shares its group ("the shadow governor and
-    8 commanders"); else whose people they are follows from who took or hit them."""
+    8 commanders"); an officer by rank with no group named is a soldier ("a colonel was killed"); else whose people
+    they are follows from who took or hit them."""
     if fig.group is not None:
         return fig.group
     q, sent, prev = fig.q, r.sent, r.prev
@@ -316,6 +317,8 @@ def _owner(r: _Reading, fig: _Figure) -> str | None:
         return prev.group
     before = r.mentions_before(q.start)
     subject = before[0].side if before else None
+    if r.soldiers is not None and rx.RANK_NEXT.match(sent, q.end):
+        return r.soldiers  # "a major general was killed": an officer, of the forces of the event's country
     if fig.kind != "captured" and subject not in _GOVERNMENT and r.civilians is not None and \
             rx.NEUTRAL_PERSON.match(sent, q.end):
         return r.civilians  # "two men were shot dead", "a person was killed by gunmen": people, not fighters

@@ -33,11 +33,15 @@ GROUP_GAP = re.compile(r"^[\s'‘’\"“]*(?:(?:more|other|additional|suspected
                        r"pro-government|security|heavily|weapons|key|top|targeted|former|known|wanted|cell|network|"
                        r"(?-i:[A-Z][a-z]+|[A-Z]{2,5}|[A-Z][a-z][A-Z])|\((?-i:[A-Z][A-Za-z]{1,5})\)|[a-z]+-[a-z]+)"
                        r"[\s'‘’\"“-]+){0,3}$")
+# officers by their rank ("a major general", "a colonel"); not "major", which is mostly an adjective
+_RANK = r"generals?|colonels?|lieutenants?|captains?|sergeants?|brigadiers?"
+# a figure counting officers by rank with no group named: the soldiers of the event's country
+RANK_NEXT = re.compile(r"[\s'‘’\"“]*(?:[\w-]+\s+){0,2}?(?:" + _RANK + r")\b", re.IGNORECASE)
 # people a press release names by their role rather than by their group: "the targeted individual", "a suspected
 # weapons facilitator", "two men", "one person of interest"
 _ROLE = (r"(?:sub-?commanders?|commanders?|leaders?|facilitators?|financiers?|governors?|advis[eo]rs?|deputy|deputies|"
          r"emplacers?|operatives?|members?|fighters?|individuals?|m[ae]n|persons?|detainees?|occupants|personnel|"
-         r"bombers?|planners?|experts?|chief|head|organi[sz]ers?|coordinators?|recruiters?|trainers?)")
+         r"bombers?|planners?|experts?|chief|head|organi[sz]ers?|coordinators?|recruiters?|trainers?|" + _RANK + ")")
 # what a figure with an actor's name may count that is not people: "3 Afghan military posts", "a NATO airstrike",
 # "a militant tunnel system", "2 Afghan Air Force strikes". Up to two modifiers may stand before the thing, but not a
 # word that ends the noun phrase ("5 policemen on patrol"); a thing followed by a person is a modifier of that person

@@ -24,6 +24,7 @@ from .classify import Trigger, classify, one_sided, reciprocal
 from .dates import DATELINE, dateline_date, find_dates, is_background
 from .gazetteer import Gazetteer, Place, default_gazetteer
 from .grouping import UNKNOWN_PLACE, Draft, SentenceInfo, draft_date, group
+from .lede import headline_apart, lede_first
 from .lexicon import CASUALTY_ONLY
 from .places import explicit_provinces, places_in
 from .sentences import split_sentences
@@ -129,7 +130,7 @@ class RuleExtractor:
         infos = []
         paragraph = 0
         last_end = 0
-        for s, e in split_sentences(text):
+        for s, e in headline_apart(text, split_sentences(text)):
             if "\n" in text[last_end:s]:
                 paragraph += 1
             last_end = e
@@ -184,7 +185,7 @@ class RuleExtractor:
         events = [self._event(story, d, reference, caveat_starts, shared, discards) for d in drafts.values()]
         events = _unhurt(_aside(events, ctx))
         events.sort(key=lambda e: (e.evidence[0].start if e.evidence else 0, e.event_id))
-        return events, discards
+        return lede_first(events, [i.start for i in infos]), discards
 
     def _country_focus(self, text: str, ctx: WorldContext | None) -> list[Place]:
         if not self.use_world:

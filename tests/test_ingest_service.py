@@ -307,6 +307,32 @@ async def test_a_chunk_of_a_feed_is_published_before_the_rest_of_its_pages_are_f
     assert len({s.story_id for s in _published(settings)}) == 3
 
 
+async def test_a_built_story_is_published_without_waiting_for_its_chunk_to_fill(kafka_settings, site):
+    import asyncio
+
+    settings = _settings(site, ingest_per_host_concurrency=1)  # the default chunk (16) holds the whole page
+    feed = next(f for f in _feeds(site) if f.id == "hindukush-herald")  # three articles
+    svc, _ = _service(settings, [feed])
+    real, article_fetches, seen_at_last = svc.fetcher.get, [], []
+
+    async def last_waits_for_the_first(url, *args, **kwargs):
+        if "feed.xml" not in url and "robots.txt" not in url:
+            article_fetches.append(url)
+            if len(article_fetches) == 3:  # the page's last article: the first two must be out by now
+                for _ in range(50):
+                    if svc.state.counts()["seen_urls"] >= 2:
+                        break
+                    await asyncio.sleep(0.1)
+                seen_at_last.append(svc.state.counts()["seen_urls"])
+        return await real(url, *args, **kwargs)
+
+    svc.fetcher.get = last_waits_for_the_first
+    stats = await svc.run_cycle(force=True)
+    await svc.aclose()
+    assert stats.stories_published == 3 and seen_at_last == [2]
+    assert len({s.story_id for s in _published(settings)}) == 3
+
+
 async def test_a_link_twice_in_one_page_is_fetched_once(kafka_settings):
     link = "http://{netloc}/a.html"
     with FixtureSite() as site:

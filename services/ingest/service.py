@@ -15,13 +15,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import feedparser
 
-from services.common.contracts import STORIES_TOPIC, Story
+from services.common.contracts import Story
 from services.common.kafka import Publisher
 from services.common.language import detect_language
 
@@ -31,30 +30,16 @@ from .feeds import Feed
 from .fetch import Fetcher, FetchError, HttpStatusError
 from .items import DUPLICATE, Candidate, NewItem, SkipKind, SkippedItem, entry_time, html_to_text, identify
 from .metrics import IngestMetrics
+from .publish import StoryPublisher
 from .robots import RobotsCache
 from .settings import IngestSettings
-from .state import FeedState, FeedValidators, IngestState, PollFailed, PollSucceeded, PublishedStory
+from .state import FeedState, FeedValidators, IngestState, PollFailed, PollSucceeded
+from .stats import CycleStats
 from .urls import story_id_for
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class CycleStats:
-    feeds_polled: int = 0
-    feeds_not_modified: int = 0
-    feeds_unchanged: int = 0
-    feeds_failed: int = 0
-    items_seen: int = 0
-    stories_published: int = 0
-    duplicates_dropped: int = 0
-    items_unusable: int = 0
-    near_duplicates: int = 0
-    feed_text_fallbacks: int = 0
-
-    def add(self, other: CycleStats) -> None:
-        for k, v in asdict(other).items():
-            setattr(self, k, getattr(self, k) + v)
+__all__ = ["CycleStats", "IngestService"]  # CycleStats lives in .stats; callers import it from here too
 
 
 class IngestService:
@@ -73,7 +58,7 @@ class IngestService:
         self.owner = f"{replica}#{uuid.uuid4().hex[:8]}"
         self._global = asyncio.Semaphore(settings.ingest_concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
-        self._publish_lock = asyncio.Lock()
+        self.stories = StoryPublisher(settings, publisher, state, metrics)
         self._stop: threading.Event | None = None  # set by ``run``: a stop leaves new items for later
         self.totals = CycleStats()
         state.sync_feeds(feeds)
@@ -260,17 +245,25 @@ class IngestService:
         return list(new.values())
 
     async def _build_and_publish(self, feed: Feed, items: list[NewItem], stats: CycleStats) -> tuple[bool, int]:
-        """Build the items' stories concurrently and publish them in feed order, ``ingest_publish_chunk``
-        at a time as soon as they are built (the first story of a page does not wait for its last page):
-        (every chunk acknowledged, stories built). After a failed publish the rest is cancelled and stays new."""
+        """Build the items' stories concurrently and publish them in feed order as soon as they are
+        built: each publish takes the next story in feed order (waiting for it) and every story after
+        it that is already built, at most ``ingest_publish_chunk``, so a story waits neither for its
+        page's last article nor for a chunk to fill, while a burst still goes out in few round trips.
+        Returns (every publish acknowledged, stories built). After a failed publish the rest is
+        cancelled and stays new."""
         tasks = [asyncio.ensure_future(self._build_story(feed, i.entry, i.link, i.canonical_url)) for i in items]
-        chunk, built = self.settings.ingest_publish_chunk, 0
+        chunk, built, start = self.settings.ingest_publish_chunk, 0, 0
         try:
-            for start in range(0, len(tasks), chunk):
-                stories = [c for c in await asyncio.gather(*tasks[start:start + chunk]) if c is not None]
+            while start < len(tasks):
+                await tasks[start]
+                end = start + 1
+                while end < len(tasks) and end - start < chunk and tasks[end].done():
+                    end += 1
+                stories = [c for c in (t.result() for t in tasks[start:end]) if c is not None]
+                start = end
                 built += len(stories)
                 stats.feed_text_fallbacks += sum(1 for c in stories if c.story.text_source == "feed")
-                if await self._dedup_and_publish(feed, stories, stats) is None:
+                if await self.stories.publish(feed, stories, stats) is None:
                     return False, built
             return True, built
         finally:
@@ -342,66 +335,6 @@ class IngestService:
         )
         return Candidate(story=story, guid_key=f"{feed.id}:{guid}" if guid else None,
                           fingerprint=dedup.fingerprint(body_for_hash, normalised))
-
-    async def _dedup_and_publish(self, feed: Feed, cands: list[Candidate], stats: CycleStats):
-        """Decide duplicate_of for each story and publish; serialised so that two feeds carrying the
-        same wire copy in one cycle see each other."""
-        if not cands:
-            return []
-        async with self._publish_lock:
-            batch_fps: list[tuple[str, dedup.Fingerprint]] = []
-            messages: list[tuple[str, bytes]] = []
-            batch_hashes: dict[str, str] = {}
-            records: list[PublishedStory] = []
-            for c in cands:
-                s = c.story
-                if any(r.story_id == s.story_id for r in records):
-                    stats.duplicates_dropped += 1  # the same link twice in one feed
-                    self.metrics.items.labels(feed=feed.id, result="duplicate").inc()
-                    continue
-                original = batch_hashes.get(s.content_hash) or await asyncio.to_thread(
-                    self.state.story_for_hash, s.content_hash)
-                if original and original != s.story_id:
-                    s.duplicate_of, s.similarity = original, 1.0
-                else:
-                    threshold = self.settings.ingest_near_duplicate_threshold
-                    matches = await asyncio.to_thread(self.state.near_duplicates, c.fingerprint, threshold)
-                    for sid, fp in batch_fps:  # this cycle's stories are not in the database yet
-                        sim = dedup.near_similarity(c.fingerprint, fp, threshold)
-                        if sim is not None:
-                            matches.append((sid, sim))
-                    matches = [m for m in matches if m[0] != s.story_id]
-                    if matches:
-                        s.duplicate_of, s.similarity = min(matches, key=lambda m: (-m[1], m[0]))
-                if s.duplicate_of:
-                    stats.near_duplicates += 1
-                    self.metrics.items.labels(feed=feed.id, result="near_duplicate").inc()
-                else:
-                    batch_fps.append((s.story_id, c.fingerprint))
-                    batch_hashes[s.content_hash] = s.story_id
-                    self.metrics.items.labels(feed=feed.id, result="new").inc()
-                messages.append((s.story_id, s.to_bytes()))
-                records.append(PublishedStory(canonical_url=s.canonical_url, story_id=s.story_id,
-                                              content_hash=s.content_hash, fingerprint=c.fingerprint,
-                                              guid_key=c.guid_key, duplicate_of=s.duplicate_of))
-            t0 = time.monotonic()
-            try:
-                # send and wait for the acknowledgements off the event loop: a broker that is away
-                # makes send() block for metadata, and that must not stall every other feed
-                await asyncio.to_thread(self._send_all, messages)
-            except Exception as exc:
-                self.metrics.publish_failures.inc(len(records))
-                log.error("feed %s: publishing %d stories failed: %s", feed.id, len(records), exc)
-                return None
-            self.metrics.publish_duration.observe(time.monotonic() - t0)
-            await asyncio.to_thread(self.state.record_published, records)
-            stats.stories_published += len(records)
-            return records
-
-    def _send_all(self, messages: list[tuple[str, bytes]]) -> None:
-        for key, value in messages:
-            self.publisher.send(STORIES_TOPIC, key, value)
-        self.publisher.flush()
 
     def _succeeded(self, feed: Feed, st: FeedState | None, res, *, changed: bool, new_url: str | None = None,
                    body_hash: str | None = None, ttl_s: float | None = None) -> None:

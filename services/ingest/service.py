@@ -77,19 +77,32 @@ class IngestService:
 
         Feeds are claimed in batches, so that replicas started together share the work, and a
         replica that dies mid-cycle strands at most one batch until its leases expire."""
-        started = time.monotonic()
-        lease_s = self.settings.ingest_total_timeout_s * 4 + 60
         remaining = list(self.feeds)
         stats = CycleStats()
         while remaining:
-            claimed = await asyncio.to_thread(self.state.claim_due, self.owner, lease_s,
-                                              self.settings.ingest_claim_batch, None, remaining, force)
+            claimed = await self._claim(remaining, self.settings.ingest_claim_batch, force)
             if not claimed:
                 break
             done = set(claimed)
             remaining = [f for f in remaining if f not in done]
-            for r in await asyncio.gather(*(self._poll_guarded(self.feeds[f]) for f in claimed)):
-                stats.add(r)
+            stats.add(await self._poll_batch(claimed))
+        return stats
+
+    async def _claim(self, feed_ids: list[str], limit: int, force: bool = False) -> list[str]:
+        lease_s = self.settings.ingest_total_timeout_s * 4 + 60
+        return await asyncio.to_thread(self.state.claim_due, self.owner, lease_s, limit, None, feed_ids, force)
+
+    async def _poll_batch(self, claimed: list[str]) -> CycleStats:
+        """Poll the feeds claimed together, concurrently; their summed counts, added to ``totals``."""
+        started = time.monotonic()
+        polls = [asyncio.ensure_future(self._poll_guarded(self.feeds[f])) for f in claimed]
+        await asyncio.gather(*polls)
+        return self._cycle_done(started, polls)
+
+    def _cycle_done(self, started: float, polls: list[asyncio.Task]) -> CycleStats:
+        stats = CycleStats()
+        for poll in polls:
+            stats.add(poll.result())
         self.totals.add(stats)
         self.metrics.cycle_duration.observe(time.monotonic() - started)
         self._refresh_parked_gauge()
@@ -97,22 +110,48 @@ class IngestService:
 
     async def run(self, stop: threading.Event, tick_s: float = 1.0,
                   on_cycle: Callable[[CycleStats], None] | None = None) -> None:
-        """Run cycles until ``stop`` is set; a stop between cycles is seen within 0.1 s, and one during
-        a cycle within one article fetch: the items not yet fetched are left for the next start.
+        """Poll feeds until ``stop`` is set, each as soon as it is due and not being polled already.
 
-        Between cycles it waits until the earliest feed no lease holds is due (``schedule.idle_s``):
-        a cycle that outlasted the poll interval is followed at once, not after a fixed tick."""
+        The feeds claimed together are one cycle, reported to ``on_cycle`` when all of them are
+        done; but each feed is polled on its own, so a feed done and due again is claimed at once,
+        while another feed is still fetching a burst of articles: no feed's poll waits for another's.
+        At most ``ingest_claim_batch`` feeds are in flight in one replica (replicas still share the
+        work). A stop is seen within 0.1 s between polls and within one article fetch during one:
+        the items not yet fetched are left for the next start; ``run`` returns once every poll in
+        flight ended. Between claims it waits until the earliest feed no lease holds is due
+        (``schedule.idle_s``), or a poll ends."""
         self._stop = stop
-        while not stop.is_set():
-            if self.health:
-                self.health.beat("ingest")
-            stats = await self.run_cycle()
-            if on_cycle is not None:
-                on_cycle(stats)
-            due = await asyncio.to_thread(self.state.next_due_at, list(self.feeds), time.time())
-            deadline = time.monotonic() + schedule.idle_s(due, time.time(), tick_s)
-            while not stop.is_set() and time.monotonic() < deadline:
-                await asyncio.sleep(min(0.1, tick_s))
+        polling: dict[str, asyncio.Task] = {}  # feed id -> its poll in flight
+        cycles: list[tuple[float, list[asyncio.Task]]] = []  # (started, polls) of each cycle not yet reported
+        try:
+            while not stop.is_set():
+                if self.health:
+                    self.health.beat("ingest")
+                polling = {f: t for f, t in polling.items() if not t.done()}
+                for cycle in [c for c in cycles if all(t.done() for t in c[1])]:
+                    cycles.remove(cycle)
+                    stats = self._cycle_done(*cycle)
+                    if on_cycle is not None:
+                        on_cycle(stats)
+                idle = [f for f in self.feeds if f not in polling]
+                room = self.settings.ingest_claim_batch - len(polling)
+                claimed = await self._claim(idle, room) if idle and room > 0 else []
+                if claimed:
+                    polls = [asyncio.ensure_future(self._poll_guarded(self.feeds[f])) for f in claimed]
+                    polling.update(zip(claimed, polls, strict=True))
+                    cycles.append((time.monotonic(), polls))
+                # with no room, the next claim waits for a poll to end (below), not for a feed to be due
+                due = await asyncio.to_thread(self.state.next_due_at, idle, time.time()) if room > len(claimed) else None
+                deadline = time.monotonic() + schedule.idle_s(due, time.time(), tick_s)
+                while not stop.is_set() and time.monotonic() < deadline and not any(t.done() for t in polling.values()):
+                    await asyncio.sleep(min(0.05, tick_s))
+        finally:
+            await asyncio.gather(*polling.values(), return_exceptions=True)
+            for cycle in cycles:
+                if all(not t.cancelled() and t.exception() is None for t in cycle[1]):
+                    stats = self._cycle_done(*cycle)
+                    if on_cycle is not None:
+                        on_cycle(stats)
 
     def _refresh_parked_gauge(self) -> None:
         self.metrics.parked.set(sum(1 for f in self.state.all_feeds() if f.parked_reason and f.feed_id in self.feeds))
@@ -155,7 +194,7 @@ class IngestService:
             headers["If-None-Match"] = st.etag
         if st and st.last_modified:
             headers["If-Modified-Since"] = st.last_modified
-        t0 = time.monotonic()
+        started, t0 = time.time(), time.monotonic()
         try:
             res = await self._limited_get(url, self.settings.ingest_max_feed_bytes, headers, accept=(200, 304))
         except FetchError as exc:
@@ -173,14 +212,14 @@ class IngestService:
         if res.status == 304:
             self.metrics.polls.labels(feed=feed.id, outcome="not_modified").inc()
             stats.feeds_not_modified = 1
-            self._succeeded(feed, st, res, changed=False, new_url=new_url)
+            self._succeeded(feed, st, res, started, changed=False, new_url=new_url)
             return stats
         body_hash = hashlib.sha256(res.body).hexdigest()
         if st and st.body_hash == body_hash:
             # Many servers ignore validators; an identical body costs a hash, not a parse.
             self.metrics.polls.labels(feed=feed.id, outcome="unchanged").inc()
             stats.feeds_unchanged = 1
-            self._succeeded(feed, st, res, changed=False, new_url=new_url)
+            self._succeeded(feed, st, res, started, changed=False, new_url=new_url)
             return stats
 
         parsed = await asyncio.to_thread(feedparser.parse, res.body,
@@ -216,7 +255,7 @@ class IngestService:
         self.metrics.polls.labels(feed=feed.id, outcome="new" if stats.stories_published else "no_new_items").inc()
         ttl = parsed.get("feed", {}).get("ttl")
         ttl_s = float(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
-        self._succeeded(feed, st, res, changed=True, new_url=new_url, body_hash=body_hash, ttl_s=ttl_s)
+        self._succeeded(feed, st, res, started, changed=True, new_url=new_url, body_hash=body_hash, ttl_s=ttl_s)
         return stats
 
     async def _new_items(self, feed: Feed, entries: list, stats: CycleStats) -> list[NewItem]:
@@ -336,9 +375,12 @@ class IngestService:
         return Candidate(story=story, guid_key=f"{feed.id}:{guid}" if guid else None,
                           fingerprint=dedup.fingerprint(body_for_hash, normalised))
 
-    def _succeeded(self, feed: Feed, st: FeedState | None, res, *, changed: bool, new_url: str | None = None,
-                   body_hash: str | None = None, ttl_s: float | None = None) -> None:
-        """Schedule the next poll from how the feed behaved and the server's hints; give the lease back."""
+    def _succeeded(self, feed: Feed, st: FeedState | None, res, started: float, *, changed: bool,
+                   new_url: str | None = None, body_hash: str | None = None, ttl_s: float | None = None) -> None:
+        """Schedule the next poll from how the feed behaved and the server's hints, ``interval`` after
+        this poll ``started`` (so a poll that spent long fetching a burst of articles is followed at
+        once, not a whole interval later: items published meanwhile wait at most one interval, give
+        or take the jitter); give the lease back."""
         s = self.settings
         now = time.time()
         hint = schedule.max_age_s(res.headers.get("cache-control"))
@@ -353,7 +395,7 @@ class IngestService:
         if new_url:
             log.info("feed %s moved permanently to %s", feed.id, new_url)
         self.state.release(feed.id, self.owner, PollSucceeded(
-            polled_at=now, interval_s=interval, next_poll_at=now + schedule.jitter(interval),
+            polled_at=now, interval_s=interval, next_poll_at=started + schedule.jitter(interval),
             validators=validators, moved_to=new_url))
 
     def _failed(self, feed: Feed, st: FeedState | None, error: str, *, retry_after_s: float | None = None,

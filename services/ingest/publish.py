@@ -41,58 +41,67 @@ class StoryPublisher:
         """Decide duplicate_of for each story, publish them in order and wait for the broker's
         acknowledgement, then remember them as seen: the records, or None when the publish failed
         (nothing is remembered then). Serialised, so that two feeds carrying the same wire copy at
-        once see each other."""
+        once see each other. The whole step runs in one worker thread (its lookups, the sends and
+        the database write), off the event loop: a broker that is away makes send() block for
+        metadata, and that must not stall every other feed, nor cost a thread hop per lookup."""
         if not cands:
             return []
         async with self._lock:
-            batch_fps: list[tuple[str, dedup.Fingerprint]] = []
-            messages: list[tuple[str, bytes]] = []
-            batch_hashes: dict[str, str] = {}
-            records: list[PublishedStory] = []
-            for c in cands:
-                s = c.story
-                if any(r.story_id == s.story_id for r in records):
-                    stats.duplicates_dropped += 1  # the same link twice in one feed
-                    self.metrics.items.labels(feed=feed.id, result="duplicate").inc()
-                    continue
-                original = batch_hashes.get(s.content_hash) or await asyncio.to_thread(
-                    self.state.story_for_hash, s.content_hash)
-                if original and original != s.story_id:
-                    s.duplicate_of, s.similarity = original, 1.0
-                else:
-                    threshold = self.settings.ingest_near_duplicate_threshold
-                    matches = await asyncio.to_thread(self.state.near_duplicates, c.fingerprint, threshold)
-                    for sid, fp in batch_fps:  # this cycle's stories are not in the database yet
-                        sim = dedup.near_similarity(c.fingerprint, fp, threshold)
-                        if sim is not None:
-                            matches.append((sid, sim))
-                    matches = [m for m in matches if m[0] != s.story_id]
-                    if matches:
-                        s.duplicate_of, s.similarity = min(matches, key=lambda m: (-m[1], m[0]))
-                if s.duplicate_of:
-                    stats.near_duplicates += 1
-                    self.metrics.items.labels(feed=feed.id, result="near_duplicate").inc()
-                else:
-                    batch_fps.append((s.story_id, c.fingerprint))
-                    batch_hashes[s.content_hash] = s.story_id
-                    self.metrics.items.labels(feed=feed.id, result="new").inc()
-                messages.append((s.story_id, s.to_bytes()))
-                records.append(PublishedStory(canonical_url=s.canonical_url, story_id=s.story_id,
-                                              content_hash=s.content_hash, fingerprint=c.fingerprint,
-                                              guid_key=c.guid_key, duplicate_of=s.duplicate_of))
-            t0 = time.monotonic()
-            try:
-                # send and wait for the acknowledgements off the event loop: a broker that is away
-                # makes send() block for metadata, and that must not stall every other feed
-                await asyncio.to_thread(self._send_all, messages)
-            except Exception as exc:
-                self.metrics.publish_failures.inc(len(records))
-                log.error("feed %s: publishing %d stories failed: %s", feed.id, len(records), exc)
-                return None
-            self.metrics.publish_duration.observe(time.monotonic() - t0)
-            await asyncio.to_thread(self.state.record_published, records)
-            stats.stories_published += len(records)
-            return records
+            return await asyncio.to_thread(self._publish, feed, cands, stats)
+
+    def _publish(self, feed: Feed, cands: list[Candidate], stats: CycleStats) -> list[PublishedStory] | None:
+        messages: list[tuple[str, bytes]] = []
+        records = self._decide(feed, cands, stats, messages)
+        t0 = time.monotonic()
+        try:
+            self._send_all(messages)
+        except Exception as exc:
+            self.metrics.publish_failures.inc(len(records))
+            log.error("feed %s: publishing %d stories failed: %s", feed.id, len(records), exc)
+            return None
+        self.metrics.publish_duration.observe(time.monotonic() - t0)
+        self.state.record_published(records)
+        stats.stories_published += len(records)
+        return records
+
+    def _decide(self, feed: Feed, cands: list[Candidate], stats: CycleStats,
+                messages: list[tuple[str, bytes]]) -> list[PublishedStory]:
+        """Mark each story's duplicate_of (the same text, else the most similar near-duplicate, in the
+        database or earlier in ``cands``), append its message to ``messages``: its record."""
+        threshold = self.settings.ingest_near_duplicate_threshold
+        batch_fps: list[tuple[str, dedup.Fingerprint]] = []
+        batch_hashes: dict[str, str] = {}
+        records: list[PublishedStory] = []
+        for c in cands:
+            s = c.story
+            if any(r.story_id == s.story_id for r in records):
+                stats.duplicates_dropped += 1  # the same link twice in one feed
+                self.metrics.items.labels(feed=feed.id, result="duplicate").inc()
+                continue
+            original = batch_hashes.get(s.content_hash) or self.state.story_for_hash(s.content_hash)
+            if original and original != s.story_id:
+                s.duplicate_of, s.similarity = original, 1.0
+            else:
+                matches = self.state.near_duplicates(c.fingerprint, threshold)
+                for sid, fp in batch_fps:  # this call's stories are not in the database yet
+                    sim = dedup.near_similarity(c.fingerprint, fp, threshold)
+                    if sim is not None:
+                        matches.append((sid, sim))
+                matches = [m for m in matches if m[0] != s.story_id]
+                if matches:
+                    s.duplicate_of, s.similarity = min(matches, key=lambda m: (-m[1], m[0]))
+            if s.duplicate_of:
+                stats.near_duplicates += 1
+                self.metrics.items.labels(feed=feed.id, result="near_duplicate").inc()
+            else:
+                batch_fps.append((s.story_id, c.fingerprint))
+                batch_hashes[s.content_hash] = s.story_id
+                self.metrics.items.labels(feed=feed.id, result="new").inc()
+            messages.append((s.story_id, s.to_bytes()))
+            records.append(PublishedStory(canonical_url=s.canonical_url, story_id=s.story_id,
+                                          content_hash=s.content_hash, fingerprint=c.fingerprint,
+                                          guid_key=c.guid_key, duplicate_of=s.duplicate_of))
+        return records
 
     def _send_all(self, messages: list[tuple[str, bytes]]) -> None:
         for key, value in messages:

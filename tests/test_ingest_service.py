@@ -333,6 +333,39 @@ async def test_a_built_story_is_published_without_waiting_for_its_chunk_to_fill(
     assert len({s.story_id for s in _published(settings)}) == 3
 
 
+async def test_feedparser_reads_only_the_items_not_published_before(kafka_settings, monkeypatch):
+    parsed_entries: list[int] = []
+    real_parse = ingest_service.feedparser.parse
+
+    def counting_parse(*args, **kwargs):
+        out = real_parse(*args, **kwargs)
+        parsed_entries.append(len(out.entries))
+        return out
+
+    monkeypatch.setattr(ingest_service.feedparser, "parse", counting_parse)
+    with FixtureSite() as site:
+        items = [f"<item><title>story {n}</title><link>{site.base_url}/a{n}.html</link>"
+                 f"<description>text {n}</description></item>" for n in range(3)]
+        shown = {"n": 2}
+
+        def feed(h):
+            body = "".join(reversed(items[:shown["n"]]))  # newest first
+            send(h, 200, f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{body}</channel></rss>'
+                 .encode(), "application/rss+xml")
+
+        site.routes["/grow.xml"] = feed
+        settings = _settings(site)
+        svc, registry = _service(settings, [Feed(id="grow", url=f"{site.base_url}/grow.xml", outlet="G")])
+        first = await svc.run_cycle(force=True)
+        shown["n"] = 3
+        second = await svc.run_cycle(force=True)
+        await svc.aclose()
+    assert parsed_entries == [2, 1]  # the second parse saw only the new item
+    assert (first.stories_published, second.stories_published) == (2, 1)
+    assert (second.items_seen, second.duplicates_dropped) == (3, 2)  # counted as before: seen, and duplicates
+    assert registry.get_sample_value("wirewatch_ingest_items_total", {"feed": "grow", "result": "duplicate"}) == 2
+
+
 async def test_a_link_twice_in_one_page_is_fetched_once(kafka_settings):
     link = "http://{netloc}/a.html"
     with FixtureSite() as site:

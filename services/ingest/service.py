@@ -30,6 +30,7 @@ from .feeds import Feed
 from .fetch import Fetcher, FetchError, HttpStatusError
 from .items import DUPLICATE, Candidate, NewItem, SkipKind, SkippedItem, entry_time, html_to_text, identify
 from .metrics import IngestMetrics
+from .prescan import prescan
 from .publish import StoryPublisher
 from .robots import RobotsCache
 from .settings import IngestSettings
@@ -222,8 +223,9 @@ class IngestService:
             self._succeeded(feed, st, res, started, changed=False, new_url=new_url)
             return stats
 
-        parsed = await asyncio.to_thread(feedparser.parse, res.body,
-                                         response_headers={"content-type": res.headers.get("content-type", "")})
+        body, ctype = await self._without_published(feed, url, res.body, stats), res.headers.get("content-type", "")
+        parsed = await asyncio.to_thread(feedparser.parse, body, response_headers={
+            "content-type": ctype if body is res.body else "application/rss+xml; charset=utf-8"})
         entries = parsed.get("entries") or []
         if parsed.get("bozo"):
             reason = type(parsed.get("bozo_exception")).__name__
@@ -257,6 +259,21 @@ class IngestService:
         ttl_s = float(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
         self._succeeded(feed, st, res, started, changed=True, new_url=new_url, body_hash=body_hash, ttl_s=ttl_s)
         return stats
+
+    async def _without_published(self, feed: Feed, url: str, body: bytes, stats: CycleStats) -> bytes:
+        """The feed body without the RSS items whose link was published before (counted as the
+        duplicates they are), so that feedparser reads only the rest; the body itself when
+        ``prescan`` cannot say (not plain RSS 2.0) or nothing is left out."""
+        scan = await asyncio.to_thread(prescan, body, url, self.settings.ingest_max_items_per_feed)
+        if scan is None:
+            return body
+        canon = scan.canonical_links()
+        seen_urls, _ = await asyncio.to_thread(self.state.seen_many, list(canon.values()), [])
+        drop = {i for i, c in canon.items() if c in seen_urls}
+        stats.items_seen += len(drop)
+        stats.duplicates_dropped += len(drop)
+        self.metrics.items.labels(feed=feed.id, result=SkipKind.DUPLICATE.value).inc(len(drop))
+        return await asyncio.to_thread(scan.without, drop) if drop or scan.total > len(scan.items) else body
 
     async def _new_items(self, feed: Feed, entries: list, stats: CycleStats) -> list[NewItem]:
         """The entries not published before, in feed order, each link once (the page's seen lookups in

@@ -75,3 +75,36 @@ def test_a_story_published_before_is_marked_a_duplicate_of_it(tmp_path):
     asyncio.run(pub.publish(FEED, [_candidate("copy", TEXT)], CycleStats()))
     copy = Story.from_bytes(fake.sent[-1][2])
     assert (copy.duplicate_of, copy.similarity) == ("a", 1.0)
+
+
+def test_a_callable_takes_its_stories_only_once_it_holds_its_turn(tmp_path):
+    import threading
+    import time
+
+    class SlowPublisher(FakePublisher):
+        def flush(self) -> int:
+            time.sleep(0.3)  # the broker slow to acknowledge the first feed's stories
+            return super().flush()
+
+    pub, _ = _publisher(tmp_path, SlowPublisher())
+    taken_at: list[float] = []
+    first_done = threading.Event()
+
+    def take():
+        taken_at.append(time.monotonic())
+        return [_candidate("late", "A different story about flooding in the north of the country.")]
+
+    async def both():
+        async def first():
+            await pub.publish(FEED, [_candidate("a", TEXT)], CycleStats())
+            first_done.set()
+
+        a = asyncio.ensure_future(first())
+        await asyncio.sleep(0.05)  # the first holds the turn now
+        called_before = bool(taken_at)
+        records = await pub.publish(FEED, take, CycleStats())
+        await a
+        return called_before, records
+
+    called_before, records = asyncio.run(both())
+    assert not called_before and len(taken_at) == 1 and [r.story_id for r in records or []] == ["late"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from services.common.contracts import STORIES_TOPIC
 from services.common.kafka import Publisher
@@ -37,17 +38,21 @@ class StoryPublisher:
         self.metrics = metrics
         self._lock = asyncio.Lock()
 
-    async def publish(self, feed: Feed, cands: list[Candidate], stats: CycleStats) -> list[PublishedStory] | None:
+    async def publish(self, feed: Feed, cands: list[Candidate] | Callable[[], list[Candidate]],
+                      stats: CycleStats) -> list[PublishedStory] | None:
         """Decide duplicate_of for each story, publish them in order and wait for the broker's
         acknowledgement, then remember them as seen: the records, or None when the publish failed
         (nothing is remembered then). Serialised, so that two feeds carrying the same wire copy at
-        once see each other. The whole step runs in one worker thread (its lookups, the sends and
-        the database write), off the event loop: a broker that is away makes send() block for
-        metadata, and that must not stall every other feed, nor cost a thread hop per lookup."""
-        if not cands:
-            return []
+        once see each other; ``cands`` may be a callable, called once this call holds its turn, so
+        that the stories built while it waited go out with it (one round trip, not one each). The
+        whole step runs in one worker thread (its lookups, the sends and the database write), off
+        the event loop: a broker that is away makes send() block for metadata, and that must not
+        stall every other feed, nor cost a thread hop per lookup."""
         async with self._lock:
-            return await asyncio.to_thread(self._publish, feed, cands, stats)
+            taken = cands() if callable(cands) else cands
+            if not taken:
+                return []
+            return await asyncio.to_thread(self._publish, feed, taken, stats)
 
     def _publish(self, feed: Feed, cands: list[Candidate], stats: CycleStats) -> list[PublishedStory] | None:
         messages: list[tuple[str, bytes]] = []

@@ -302,24 +302,29 @@ class IngestService:
 
     async def _build_and_publish(self, feed: Feed, items: list[NewItem], stats: CycleStats) -> tuple[bool, int]:
         """Build the items' stories concurrently and publish them in feed order as soon as they are
-        built: each publish takes the next story in feed order (waiting for it) and every story after
-        it that is already built, at most ``ingest_publish_chunk``, so a story waits neither for its
-        page's last article nor for a chunk to fill, while a burst still goes out in few round trips.
-        Returns (every publish acknowledged, stories built). After a failed publish the rest is
-        cancelled and stays new."""
+        built: each publish, once it holds its turn, takes the next story in feed order and every
+        story after it already built, at most ``ingest_publish_chunk``, so a story waits neither for
+        its page's last article nor for a chunk to fill, while stories built during a wait for the
+        broker go out together. Returns (every publish acknowledged, stories built). After a failed
+        publish the rest is cancelled and stays new."""
         tasks = [asyncio.ensure_future(self._build_story(feed, i.entry, i.link, i.canonical_url)) for i in items]
         chunk, built, start = self.settings.ingest_publish_chunk, 0, 0
+
+        def take() -> list[Candidate]:
+            nonlocal start, built
+            end = start + 1
+            while end < len(tasks) and end - start < chunk and tasks[end].done():
+                end += 1
+            stories = [c for c in (t.result() for t in tasks[start:end]) if c is not None]
+            start = end
+            built += len(stories)
+            stats.feed_text_fallbacks += sum(1 for c in stories if c.story.text_source == "feed")
+            return stories
+
         try:
             while start < len(tasks):
                 await tasks[start]
-                end = start + 1
-                while end < len(tasks) and end - start < chunk and tasks[end].done():
-                    end += 1
-                stories = [c for c in (t.result() for t in tasks[start:end]) if c is not None]
-                start = end
-                built += len(stories)
-                stats.feed_text_fallbacks += sum(1 for c in stories if c.story.text_source == "feed")
-                if await self.stories.publish(feed, stories, stats) is None:
+                if await self.stories.publish(feed, take, stats) is None:
                     return False, built
             return True, built
         finally:

@@ -10,7 +10,9 @@ ingest first seeing an item in its feed to its event first stored; quantiles fro
 Prometheus's histogram_quantile), and as a cross-check the harness's own measure from an item
 appearing in its feed (the real moment the virtual clock passes its publication time, so it also
 holds the wait for the next poll) to its report being visible in the store's database (sampled
-every 0.25 s); CPU seconds and peak RSS per service from /proc, and each service's RSS at the end
+every 0.25 s), and where it goes, stage by stage (``bench/harness/stages.py``: the poll wait, the
+article fetch and text, the chunk and publish, extract, store and visibility, from the stories' own
+timestamps and the records' producer timestamps); CPU seconds and peak RSS per service from /proc, and each service's RSS at the end
 of each fifth of the year (five cycles of the same processes: memory must stay flat).
 """
 
@@ -32,7 +34,8 @@ from bench.harness.digest import end_offsets  # noqa: E402
 from bench.harness.pipeline import SERVICES, Pipeline, RunConfig, RunStuck  # noqa: E402
 from bench.harness.quantiles import histogram_quantile, read_histogram  # noqa: E402
 from bench.harness.replay import load_items  # noqa: E402
-from services.common.contracts import STORIES_TOPIC  # noqa: E402
+from bench.harness.stages import STAGES, quantile, read_records, stage_latencies, story_moments  # noqa: E402
+from services.common.contracts import EVENTS_TOPIC, STORIES_TOPIC  # noqa: E402
 from services.ingest.urls import canonical_url, story_id_for  # noqa: E402
 
 LATENCY_METRIC = "wirewatch_end_to_end_latency_seconds"
@@ -70,11 +73,16 @@ class Visibility:
         self._thread.join(timeout=10)
 
 
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+_pct = quantile
+
+
+def print_stages(stages: dict[str, list[float]]) -> None:
+    """One line per stage: how many stories reached both ends, and the stage's p50/p95/p99/max."""
+    print(f"{'stage (harness, per story)':<38} {'stories':>8} {'p50 s':>6} {'p95 s':>6} {'p99 s':>6} {'max s':>6}")
+    for label, start, end in STAGES:
+        values = stages[label]
+        print(f"{f'{label} ({start}->{end})':<38} {len(values):>8} {quantile(values, .5):>6.2f} "
+              f"{quantile(values, .95):>6.2f} {quantile(values, .99):>6.2f} {max(values, default=float('nan')):>6.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear measurement script
@@ -114,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear me
         stories = end_offsets(p.broker.bootstrap, STORIES_TOPIC)
         by_story = {story_id_for(canonical_url(p.replay.page_url(i))): i for i in items}
         latencies = [t - p.replay.appeared_at(by_story[s]) for s, t in seen.first_seen.values() if s in by_story]
+        stored: dict[str, float] = {}
+        for story_id, t in seen.first_seen.values():
+            stored[story_id] = min(stored.get(story_id, t), t)
+        stages = stage_latencies(
+            story_moments(read_records(p.broker.bootstrap, STORIES_TOPIC), read_records(p.broker.bootstrap, EVENTS_TOPIC)),
+            {s: p.replay.appeared_at(i) for s, i in by_story.items()}, stored)
         codes = p.stop_services(30.0)
     print(f"items {len(items)} replayed in {args.duration:.0f}s of feed time, poll {args.poll:.0f}s, "
           f"{args.database}; done in {elapsed:.0f}s")
@@ -129,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear me
           f"from ingest first seeing the item; seen p50/p95/p99: the harness's cross-check over {len(latencies)} "
           f"reports, from the item appearing in its feed (median "
           f"{statistics.median(latencies) if latencies else 0:.2f}s)")
+    print_stages(stages)
     print(f"{'service':<8} {'cpu s':>7} {'peak MB':>8} " + " ".join(f"{f'rss@{k}/5':>8}" for k in range(1, 6))
           + f" {'restarts':>8} {'exit':>5}")
     for name in SERVICES:

@@ -307,6 +307,65 @@ async def test_a_chunk_of_a_feed_is_published_before_the_rest_of_its_pages_are_f
     assert len({s.story_id for s in _published(settings)}) == 3
 
 
+async def test_a_built_story_is_published_without_waiting_for_its_chunk_to_fill(kafka_settings, site):
+    import asyncio
+
+    settings = _settings(site, ingest_per_host_concurrency=1)  # the default chunk (16) holds the whole page
+    feed = next(f for f in _feeds(site) if f.id == "hindukush-herald")  # three articles
+    svc, _ = _service(settings, [feed])
+    real, article_fetches, seen_at_last = svc.fetcher.get, [], []
+
+    async def last_waits_for_the_first(url, *args, **kwargs):
+        if "feed.xml" not in url and "robots.txt" not in url:
+            article_fetches.append(url)
+            if len(article_fetches) == 3:  # the page's last article: the first two must be out by now
+                for _ in range(50):
+                    if svc.state.counts()["seen_urls"] >= 2:
+                        break
+                    await asyncio.sleep(0.1)
+                seen_at_last.append(svc.state.counts()["seen_urls"])
+        return await real(url, *args, **kwargs)
+
+    svc.fetcher.get = last_waits_for_the_first
+    stats = await svc.run_cycle(force=True)
+    await svc.aclose()
+    assert stats.stories_published == 3 and seen_at_last == [2]
+    assert len({s.story_id for s in _published(settings)}) == 3
+
+
+async def test_feedparser_reads_only_the_items_not_published_before(kafka_settings, monkeypatch):
+    parsed_entries: list[int] = []
+    real_parse = ingest_service.feedparser.parse
+
+    def counting_parse(*args, **kwargs):
+        out = real_parse(*args, **kwargs)
+        parsed_entries.append(len(out.entries))
+        return out
+
+    monkeypatch.setattr(ingest_service.feedparser, "parse", counting_parse)
+    with FixtureSite() as site:
+        items = [f"<item><title>story {n}</title><link>{site.base_url}/a{n}.html</link>"
+                 f"<description>text {n}</description></item>" for n in range(3)]
+        shown = {"n": 2}
+
+        def feed(h):
+            body = "".join(reversed(items[:shown["n"]]))  # newest first
+            send(h, 200, f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{body}</channel></rss>'
+                 .encode(), "application/rss+xml")
+
+        site.routes["/grow.xml"] = feed
+        settings = _settings(site)
+        svc, registry = _service(settings, [Feed(id="grow", url=f"{site.base_url}/grow.xml", outlet="G")])
+        first = await svc.run_cycle(force=True)
+        shown["n"] = 3
+        second = await svc.run_cycle(force=True)
+        await svc.aclose()
+    assert parsed_entries == [2, 1]  # the second parse saw only the new item
+    assert (first.stories_published, second.stories_published) == (2, 1)
+    assert (second.items_seen, second.duplicates_dropped) == (3, 2)  # counted as before: seen, and duplicates
+    assert registry.get_sample_value("wirewatch_ingest_items_total", {"feed": "grow", "result": "duplicate"}) == 2
+
+
 async def test_a_link_twice_in_one_page_is_fetched_once(kafka_settings):
     link = "http://{netloc}/a.html"
     with FixtureSite() as site:
@@ -332,13 +391,43 @@ async def test_the_next_cycle_starts_when_a_feed_is_due_not_after_a_fixed_tick(k
 
     def on_cycle(stats) -> None:
         cycles.append((time.monotonic(), stats.feeds_polled))
-        if len(cycles) >= 3:
+        if sum(polled for _, polled in cycles) >= 3 * len(_feeds(site)):
             stop.set()
 
+    t0 = time.monotonic()
     await svc.run(stop, tick_s=5.0, on_cycle=on_cycle)
     await svc.aclose()
-    assert len(cycles) == 3 and all(polled == len(_feeds(site)) for _, polled in cycles)
-    assert cycles[-1][0] - cycles[0][0] < 4.0  # a fixed 5 s tick between cycles: 10 s
+    assert max(polled for _, polled in cycles) == len(_feeds(site))  # the first claim takes every feed: one cycle
+    assert sum(polled for _, polled in cycles) >= 3 * len(_feeds(site))
+    assert cycles[-1][0] - t0 < 4.0  # a fixed 5 s tick between cycles: 10 s
+
+
+async def test_a_feed_is_polled_again_while_another_is_still_fetching_its_articles(kafka_settings, site):
+    import asyncio
+    import threading
+
+    settings = _settings(site, ingest_poll_interval_s=0.2, ingest_min_interval_s=0.2, ingest_max_interval_s=0.2)
+    feeds = _feeds(site)
+    slow_feed = next(f for f in feeds if f.id == "hindukush-herald")
+    svc, registry = _service(settings, feeds)
+    stop, real = threading.Event(), svc.fetcher.get
+    slow_article = asyncio.Event()
+
+    async def one_slow_article(url, *args, **kwargs):
+        if "hindukush" in url and "feed.xml" not in url and "robots.txt" not in url and not slow_article.is_set():
+            slow_article.set()
+            await asyncio.sleep(3.0)  # one feed's article takes 3 s: the other feeds' polls go on meanwhile
+            stop.set()
+        return await real(url, *args, **kwargs)
+
+    svc.fetcher.get = one_slow_article
+    await svc.run(stop, tick_s=0.2)
+    await svc.aclose()
+    polls = {f.id: sum(registry.get_sample_value("wirewatch_ingest_polls_total", {"feed": f.id, "outcome": o}) or 0
+                       for o in ("new", "no_new_items", "unchanged", "not_modified")) for f in feeds}
+    assert slow_article.is_set() and polls[slow_feed.id] == 1
+    # every 0.2 s for 3 s; waiting for the slow feed's cycle, each other feed is polled once
+    assert all(n >= 5 for f, n in polls.items() if f != slow_feed.id), polls
 
 
 async def test_a_page_too_short_to_be_an_article_is_counted_not_warned(kafka_settings, caplog):

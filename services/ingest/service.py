@@ -15,13 +15,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import feedparser
 
-from services.common.contracts import STORIES_TOPIC, Story
+from services.common.contracts import Story
 from services.common.kafka import Publisher
 from services.common.language import detect_language
 
@@ -31,30 +30,17 @@ from .feeds import Feed
 from .fetch import Fetcher, FetchError, HttpStatusError
 from .items import DUPLICATE, Candidate, NewItem, SkipKind, SkippedItem, entry_time, html_to_text, identify
 from .metrics import IngestMetrics
+from .prescan import prescan
+from .publish import StoryPublisher
 from .robots import RobotsCache
 from .settings import IngestSettings
-from .state import FeedState, FeedValidators, IngestState, PollFailed, PollSucceeded, PublishedStory
+from .state import FeedState, FeedValidators, IngestState, PollFailed, PollSucceeded
+from .stats import CycleStats
 from .urls import story_id_for
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class CycleStats:
-    feeds_polled: int = 0
-    feeds_not_modified: int = 0
-    feeds_unchanged: int = 0
-    feeds_failed: int = 0
-    items_seen: int = 0
-    stories_published: int = 0
-    duplicates_dropped: int = 0
-    items_unusable: int = 0
-    near_duplicates: int = 0
-    feed_text_fallbacks: int = 0
-
-    def add(self, other: CycleStats) -> None:
-        for k, v in asdict(other).items():
-            setattr(self, k, getattr(self, k) + v)
+__all__ = ["CycleStats", "IngestService"]  # CycleStats lives in .stats; callers import it from here too
 
 
 class IngestService:
@@ -73,7 +59,7 @@ class IngestService:
         self.owner = f"{replica}#{uuid.uuid4().hex[:8]}"
         self._global = asyncio.Semaphore(settings.ingest_concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
-        self._publish_lock = asyncio.Lock()
+        self.stories = StoryPublisher(settings, publisher, state, metrics)
         self._stop: threading.Event | None = None  # set by ``run``: a stop leaves new items for later
         self.totals = CycleStats()
         state.sync_feeds(feeds)
@@ -92,19 +78,32 @@ class IngestService:
 
         Feeds are claimed in batches, so that replicas started together share the work, and a
         replica that dies mid-cycle strands at most one batch until its leases expire."""
-        started = time.monotonic()
-        lease_s = self.settings.ingest_total_timeout_s * 4 + 60
         remaining = list(self.feeds)
         stats = CycleStats()
         while remaining:
-            claimed = await asyncio.to_thread(self.state.claim_due, self.owner, lease_s,
-                                              self.settings.ingest_claim_batch, None, remaining, force)
+            claimed = await self._claim(remaining, self.settings.ingest_claim_batch, force)
             if not claimed:
                 break
             done = set(claimed)
             remaining = [f for f in remaining if f not in done]
-            for r in await asyncio.gather(*(self._poll_guarded(self.feeds[f]) for f in claimed)):
-                stats.add(r)
+            stats.add(await self._poll_batch(claimed))
+        return stats
+
+    async def _claim(self, feed_ids: list[str], limit: int, force: bool = False) -> list[str]:
+        lease_s = self.settings.ingest_total_timeout_s * 4 + 60
+        return await asyncio.to_thread(self.state.claim_due, self.owner, lease_s, limit, None, feed_ids, force)
+
+    async def _poll_batch(self, claimed: list[str]) -> CycleStats:
+        """Poll the feeds claimed together, concurrently; their summed counts, added to ``totals``."""
+        started = time.monotonic()
+        polls = [asyncio.ensure_future(self._poll_guarded(self.feeds[f])) for f in claimed]
+        await asyncio.gather(*polls)
+        return self._cycle_done(started, polls)
+
+    def _cycle_done(self, started: float, polls: list[asyncio.Task]) -> CycleStats:
+        stats = CycleStats()
+        for poll in polls:
+            stats.add(poll.result())
         self.totals.add(stats)
         self.metrics.cycle_duration.observe(time.monotonic() - started)
         self._refresh_parked_gauge()
@@ -112,22 +111,48 @@ class IngestService:
 
     async def run(self, stop: threading.Event, tick_s: float = 1.0,
                   on_cycle: Callable[[CycleStats], None] | None = None) -> None:
-        """Run cycles until ``stop`` is set; a stop between cycles is seen within 0.1 s, and one during
-        a cycle within one article fetch: the items not yet fetched are left for the next start.
+        """Poll feeds until ``stop`` is set, each as soon as it is due and not being polled already.
 
-        Between cycles it waits until the earliest feed no lease holds is due (``schedule.idle_s``):
-        a cycle that outlasted the poll interval is followed at once, not after a fixed tick."""
+        The feeds claimed together are one cycle, reported to ``on_cycle`` when all of them are
+        done; but each feed is polled on its own, so a feed done and due again is claimed at once,
+        while another feed is still fetching a burst of articles: no feed's poll waits for another's.
+        At most ``ingest_claim_batch`` feeds are in flight in one replica (replicas still share the
+        work). A stop is seen within 0.1 s between polls and within one article fetch during one:
+        the items not yet fetched are left for the next start; ``run`` returns once every poll in
+        flight ended. Between claims it waits until the earliest feed no lease holds is due
+        (``schedule.idle_s``), or a poll ends."""
         self._stop = stop
-        while not stop.is_set():
-            if self.health:
-                self.health.beat("ingest")
-            stats = await self.run_cycle()
-            if on_cycle is not None:
-                on_cycle(stats)
-            due = await asyncio.to_thread(self.state.next_due_at, list(self.feeds), time.time())
-            deadline = time.monotonic() + schedule.idle_s(due, time.time(), tick_s)
-            while not stop.is_set() and time.monotonic() < deadline:
-                await asyncio.sleep(min(0.1, tick_s))
+        polling: dict[str, asyncio.Task] = {}  # feed id -> its poll in flight
+        cycles: list[tuple[float, list[asyncio.Task]]] = []  # (started, polls) of each cycle not yet reported
+        try:
+            while not stop.is_set():
+                if self.health:
+                    self.health.beat("ingest")
+                polling = {f: t for f, t in polling.items() if not t.done()}
+                for cycle in [c for c in cycles if all(t.done() for t in c[1])]:
+                    cycles.remove(cycle)
+                    stats = self._cycle_done(*cycle)
+                    if on_cycle is not None:
+                        on_cycle(stats)
+                idle = [f for f in self.feeds if f not in polling]
+                room = self.settings.ingest_claim_batch - len(polling)
+                claimed = await self._claim(idle, room) if idle and room > 0 else []
+                if claimed:
+                    polls = [asyncio.ensure_future(self._poll_guarded(self.feeds[f])) for f in claimed]
+                    polling.update(zip(claimed, polls, strict=True))
+                    cycles.append((time.monotonic(), polls))
+                # with no room, the next claim waits for a poll to end (below), not for a feed to be due
+                due = await asyncio.to_thread(self.state.next_due_at, idle, time.time()) if room > len(claimed) else None
+                deadline = time.monotonic() + schedule.idle_s(due, time.time(), tick_s)
+                while not stop.is_set() and time.monotonic() < deadline and not any(t.done() for t in polling.values()):
+                    await asyncio.sleep(min(0.05, tick_s))
+        finally:
+            await asyncio.gather(*polling.values(), return_exceptions=True)
+            for cycle in cycles:
+                if all(not t.cancelled() and t.exception() is None for t in cycle[1]):
+                    stats = self._cycle_done(*cycle)
+                    if on_cycle is not None:
+                        on_cycle(stats)
 
     def _refresh_parked_gauge(self) -> None:
         self.metrics.parked.set(sum(1 for f in self.state.all_feeds() if f.parked_reason and f.feed_id in self.feeds))
@@ -170,7 +195,7 @@ class IngestService:
             headers["If-None-Match"] = st.etag
         if st and st.last_modified:
             headers["If-Modified-Since"] = st.last_modified
-        t0 = time.monotonic()
+        started, t0 = time.time(), time.monotonic()
         try:
             res = await self._limited_get(url, self.settings.ingest_max_feed_bytes, headers, accept=(200, 304))
         except FetchError as exc:
@@ -188,18 +213,19 @@ class IngestService:
         if res.status == 304:
             self.metrics.polls.labels(feed=feed.id, outcome="not_modified").inc()
             stats.feeds_not_modified = 1
-            self._succeeded(feed, st, res, changed=False, new_url=new_url)
+            self._succeeded(feed, st, res, started, changed=False, new_url=new_url)
             return stats
         body_hash = hashlib.sha256(res.body).hexdigest()
         if st and st.body_hash == body_hash:
             # Many servers ignore validators; an identical body costs a hash, not a parse.
             self.metrics.polls.labels(feed=feed.id, outcome="unchanged").inc()
             stats.feeds_unchanged = 1
-            self._succeeded(feed, st, res, changed=False, new_url=new_url)
+            self._succeeded(feed, st, res, started, changed=False, new_url=new_url)
             return stats
 
-        parsed = await asyncio.to_thread(feedparser.parse, res.body,
-                                         response_headers={"content-type": res.headers.get("content-type", "")})
+        body, ctype = await self._without_published(feed, url, res.body, stats), res.headers.get("content-type", "")
+        parsed = await asyncio.to_thread(feedparser.parse, body, response_headers={
+            "content-type": ctype if body is res.body else "application/rss+xml; charset=utf-8"})
         entries = parsed.get("entries") or []
         if parsed.get("bozo"):
             reason = type(parsed.get("bozo_exception")).__name__
@@ -231,8 +257,23 @@ class IngestService:
         self.metrics.polls.labels(feed=feed.id, outcome="new" if stats.stories_published else "no_new_items").inc()
         ttl = parsed.get("feed", {}).get("ttl")
         ttl_s = float(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
-        self._succeeded(feed, st, res, changed=True, new_url=new_url, body_hash=body_hash, ttl_s=ttl_s)
+        self._succeeded(feed, st, res, started, changed=True, new_url=new_url, body_hash=body_hash, ttl_s=ttl_s)
         return stats
+
+    async def _without_published(self, feed: Feed, url: str, body: bytes, stats: CycleStats) -> bytes:
+        """The feed body without the RSS items whose link was published before (counted as the
+        duplicates they are), so that feedparser reads only the rest; the body itself when
+        ``prescan`` cannot say (not plain RSS 2.0) or nothing is left out."""
+        scan = await asyncio.to_thread(prescan, body, url, self.settings.ingest_max_items_per_feed)
+        if scan is None:
+            return body
+        canon = scan.canonical_links()
+        seen_urls, _ = await asyncio.to_thread(self.state.seen_many, list(canon.values()), [])
+        drop = {i for i, c in canon.items() if c in seen_urls}
+        stats.items_seen += len(drop)
+        stats.duplicates_dropped += len(drop)
+        self.metrics.items.labels(feed=feed.id, result=SkipKind.DUPLICATE.value).inc(len(drop))
+        return await asyncio.to_thread(scan.without, drop) if drop or scan.total > len(scan.items) else body
 
     async def _new_items(self, feed: Feed, entries: list, stats: CycleStats) -> list[NewItem]:
         """The entries not published before, in feed order, each link once (the page's seen lookups in
@@ -260,17 +301,30 @@ class IngestService:
         return list(new.values())
 
     async def _build_and_publish(self, feed: Feed, items: list[NewItem], stats: CycleStats) -> tuple[bool, int]:
-        """Build the items' stories concurrently and publish them in feed order, ``ingest_publish_chunk``
-        at a time as soon as they are built (the first story of a page does not wait for its last page):
-        (every chunk acknowledged, stories built). After a failed publish the rest is cancelled and stays new."""
+        """Build the items' stories concurrently and publish them in feed order as soon as they are
+        built: each publish, once it holds its turn, takes the next story in feed order and every
+        story after it already built, at most ``ingest_publish_chunk``, so a story waits neither for
+        its page's last article nor for a chunk to fill, while stories built during a wait for the
+        broker go out together. Returns (every publish acknowledged, stories built). After a failed
+        publish the rest is cancelled and stays new."""
         tasks = [asyncio.ensure_future(self._build_story(feed, i.entry, i.link, i.canonical_url)) for i in items]
-        chunk, built = self.settings.ingest_publish_chunk, 0
+        chunk, built, start = self.settings.ingest_publish_chunk, 0, 0
+
+        def take() -> list[Candidate]:
+            nonlocal start, built
+            end = start + 1
+            while end < len(tasks) and end - start < chunk and tasks[end].done():
+                end += 1
+            stories = [c for c in (t.result() for t in tasks[start:end]) if c is not None]
+            start = end
+            built += len(stories)
+            stats.feed_text_fallbacks += sum(1 for c in stories if c.story.text_source == "feed")
+            return stories
+
         try:
-            for start in range(0, len(tasks), chunk):
-                stories = [c for c in await asyncio.gather(*tasks[start:start + chunk]) if c is not None]
-                built += len(stories)
-                stats.feed_text_fallbacks += sum(1 for c in stories if c.story.text_source == "feed")
-                if await self._dedup_and_publish(feed, stories, stats) is None:
+            while start < len(tasks):
+                await tasks[start]
+                if await self.stories.publish(feed, take, stats) is None:
                     return False, built
             return True, built
         finally:
@@ -343,69 +397,12 @@ class IngestService:
         return Candidate(story=story, guid_key=f"{feed.id}:{guid}" if guid else None,
                           fingerprint=dedup.fingerprint(body_for_hash, normalised))
 
-    async def _dedup_and_publish(self, feed: Feed, cands: list[Candidate], stats: CycleStats):
-        """Decide duplicate_of for each story and publish; serialised so that two feeds carrying the
-        same wire copy in one cycle see each other."""
-        if not cands:
-            return []
-        async with self._publish_lock:
-            batch_fps: list[tuple[str, dedup.Fingerprint]] = []
-            messages: list[tuple[str, bytes]] = []
-            batch_hashes: dict[str, str] = {}
-            records: list[PublishedStory] = []
-            for c in cands:
-                s = c.story
-                if any(r.story_id == s.story_id for r in records):
-                    stats.duplicates_dropped += 1  # the same link twice in one feed
-                    self.metrics.items.labels(feed=feed.id, result="duplicate").inc()
-                    continue
-                original = batch_hashes.get(s.content_hash) or await asyncio.to_thread(
-                    self.state.story_for_hash, s.content_hash)
-                if original and original != s.story_id:
-                    s.duplicate_of, s.similarity = original, 1.0
-                else:
-                    threshold = self.settings.ingest_near_duplicate_threshold
-                    matches = await asyncio.to_thread(self.state.near_duplicates, c.fingerprint, threshold)
-                    for sid, fp in batch_fps:  # this cycle's stories are not in the database yet
-                        sim = dedup.near_similarity(c.fingerprint, fp, threshold)
-                        if sim is not None:
-                            matches.append((sid, sim))
-                    matches = [m for m in matches if m[0] != s.story_id]
-                    if matches:
-                        s.duplicate_of, s.similarity = min(matches, key=lambda m: (-m[1], m[0]))
-                if s.duplicate_of:
-                    stats.near_duplicates += 1
-                    self.metrics.items.labels(feed=feed.id, result="near_duplicate").inc()
-                else:
-                    batch_fps.append((s.story_id, c.fingerprint))
-                    batch_hashes[s.content_hash] = s.story_id
-                    self.metrics.items.labels(feed=feed.id, result="new").inc()
-                messages.append((s.story_id, s.to_bytes()))
-                records.append(PublishedStory(canonical_url=s.canonical_url, story_id=s.story_id,
-                                              content_hash=s.content_hash, fingerprint=c.fingerprint,
-                                              guid_key=c.guid_key, duplicate_of=s.duplicate_of))
-            t0 = time.monotonic()
-            try:
-                # send and wait for the acknowledgements off the event loop: a broker that is away
-                # makes send() block for metadata, and that must not stall every other feed
-                await asyncio.to_thread(self._send_all, messages)
-            except Exception as exc:
-                self.metrics.publish_failures.inc(len(records))
-                log.error("feed %s: publishing %d stories failed: %s", feed.id, len(records), exc)
-                return None
-            self.metrics.publish_duration.observe(time.monotonic() - t0)
-            await asyncio.to_thread(self.state.record_published, records)
-            stats.stories_published += len(records)
-            return records
-
-    def _send_all(self, messages: list[tuple[str, bytes]]) -> None:
-        for key, value in messages:
-            self.publisher.send(STORIES_TOPIC, key, value)
-        self.publisher.flush()
-
-    def _succeeded(self, feed: Feed, st: FeedState | None, res, *, changed: bool, new_url: str | None = None,
-                   body_hash: str | None = None, ttl_s: float | None = None) -> None:
-        """Schedule the next poll from how the feed behaved and the server's hints; give the lease back."""
+    def _succeeded(self, feed: Feed, st: FeedState | None, res, started: float, *, changed: bool,
+                   new_url: str | None = None, body_hash: str | None = None, ttl_s: float | None = None) -> None:
+        """Schedule the next poll from how the feed behaved and the server's hints, ``interval`` after
+        this poll ``started`` (so a poll that spent long fetching a burst of articles is followed at
+        once, not a whole interval later: items published meanwhile wait at most one interval, give
+        or take the jitter); give the lease back."""
         s = self.settings
         now = time.time()
         hint = schedule.max_age_s(res.headers.get("cache-control"))
@@ -420,7 +417,7 @@ class IngestService:
         if new_url:
             log.info("feed %s moved permanently to %s", feed.id, new_url)
         self.state.release(feed.id, self.owner, PollSucceeded(
-            polled_at=now, interval_s=interval, next_poll_at=now + schedule.jitter(interval),
+            polled_at=now, interval_s=interval, next_poll_at=started + schedule.jitter(interval),
             validators=validators, moved_to=new_url))
 
     def _failed(self, feed: Feed, st: FeedState | None, error: str, *, retry_after_s: float | None = None,

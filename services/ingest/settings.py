@@ -50,7 +50,8 @@ class IngestSettings(CommonSettings):
     )
     ingest_max_items_per_feed: int = Field(200, description="Entries taken from one feed per poll")
     ingest_publish_chunk: int = Field(
-        16, ge=1, description="New stories of one feed published and acknowledged together, in feed order: "
+        16, ge=1, description="Most new stories of one feed published and acknowledged together, in feed "
+                              "order: each publish takes the next story and those after it already built, so "
                               "the first go out while the rest of the page is still being fetched"
     )
 

@@ -196,6 +196,12 @@ def test_a_name_in_an_address_is_not_a_place(world, street):
     assert [(p.name, p.admin1) for p in places] == [("Tijuana", _admin1(world, "Baja California", "MX"))]
 
 
+@pytest.mark.parametrize("kind", ["Avenue", "Street", "Hospital"])
+def test_a_name_before_a_street_or_building_word_is_not_a_place(world, kind):
+    places = _places(f"The body was found near Benito Juarez {kind} in Tijuana.", world)
+    assert [(p.name, p.admin1) for p in places] == [("Tijuana", _admin1(world, "Baja California", "MX"))]
+
+
 def test_a_name_in_a_neighbourhood_s_name_is_not_a_place(world):
     places = _places("The body was found in Colonia Benito Juarez in Tijuana.", world)
     assert [p.name for p in places] == ["Tijuana"]

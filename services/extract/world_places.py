@@ -40,7 +40,8 @@ DATELINE_PLACE = re.compile(r"^\s*([A-Z][A-Z'’. -]{2,40}(?:,\s+[A-Z][\w'’. -
 # a name in an address is a street's or a neighbourhood's, not a place of its own: "Colonia Benito Juarez"
 _ADDRESS_BEFORE = re.compile(r"\b(?:Colonia|Col\.|Calle|Avenida|Av\.|Barrio|Fraccionamiento|Boulevard|Blvd\.?|"
                              r"Rue|Via|Plaza|Jalan|Street|Avenue|Road)\s+(?:de\s+(?:la\s+|los\s+|las\s+)?|del\s+)?$")
-_ADDRESS_AFTER = re.compile(r"^\s+(?:Street|St\.|Avenue|Ave\.|Road|Rd\.|Boulevard|Highway|Hospital|University|"
+# called as ``.match(sentence, end)``: anchored at ``end`` by ``match`` itself (a "^" would only match at 0)
+_ADDRESS_AFTER = re.compile(r"\s+(?:Street|St\.|Avenue|Ave\.|Road|Rd\.|Boulevard|Highway|Hospital|University|"
                             r"School|Airport|Stadium|Hotel|Mosque|Church|Square|Bridge|Prison)\b")
 _IN_PAREN = re.compile(r"\w[\w'’.-]*\s*\((?:[^()]{0,60},\s*)?$")
 _ADDRESS_TAIL = re.compile(r"\b(?:in|near|at|outside)\s+(?-i:[A-Z][\w'’.-]*)(?:\s+(?:de|del|la|las|los|el|al)?\s*"

@@ -88,6 +88,27 @@ def test_world_regions_and_institutions_are_no_places(world):
     assert _places(story, world) == []
 
 
+def test_a_country_named_before_what_it_qualifies_does_not_name_the_story_s_country(world):
+    assert story_context("A Saudi-led coalition struck Marib and Saudi planes flew over.", world).named == frozenset()
+    assert story_context("Planes struck Marib in Yemen.", world).named == {"YE"}
+
+
+def test_a_name_written_as_a_division_votes_for_its_divisions_not_a_larger_namesake_town(world):
+    # Al Bayda: a governorate of Yemen and a larger city of Libya
+    for text in ("Airstrikes hit Al Bayda governorate.", "Airstrikes hit Qaniyah (As Sawdiyah, Al Bayda)."):
+        places = _places(text, world)
+        assert [(p.kind, p.country) for p in places] == [("province", "YE")], text
+    assert [p.country for p in _places("Protesters gathered in Al Bayda city.", world)] == ["LY"]
+
+
+@pytest.mark.parametrize("text", ["Air raids were reported on Al Jawf border governorate in northern Yemen.",
+                                  "Air raids were reported on Al Jawf governorate in Yemen."])
+def test_a_country_after_a_division_word_qualifies_the_division(world, text):
+    ctx = story_context(text, world, frozenset({"SA", "YE"}))  # Saudi Arabia has an Al Jawf province too
+    places = [p for p in world_places(text, world, ctx) if p.kind != "country"]
+    assert [(p.kind, p.country) for p in places] == [("province", "YE")]
+
+
 def test_a_story_with_no_place_has_no_leading_country(world):
     ctx = story_context("Nothing happened today.", world)
     assert ctx == WorldContext() and ctx.leading is None

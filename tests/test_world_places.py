@@ -109,6 +109,25 @@ def test_a_country_after_a_division_word_qualifies_the_division(world, text):
     assert [(p.kind, p.country) for p in places] == [("province", "YE")]
 
 
+@pytest.mark.parametrize("text,cc,name", [
+    ("Gunmen attacked a village in Edo State, Nigeria.", "NG", "Edo"),  # too short for the index alone
+    ("Militants attacked Xyzq village (Gao) in Mali.", "ML", "Gao"),  # last in a parenthesis
+    ("Gunmen attacked a village in Edo province, Nigeria.", "NG", "Edo"),
+    ("Militants attacked a convoy in the Centre-Nord region of Burkina Faso.", "BF", "Centre-Nord"),
+    ("Gunmen killed farmers in Niger State, Nigeria.", "NG", "Niger"),  # a country's name before a division word
+])
+def test_a_name_the_index_does_not_take_alone_is_a_division_when_written_as_one(world, text, cc, name):
+    ctx = story_context(text, world)
+    places = [p for p in world_places(text, world, ctx) if p.kind != "country"]
+    assert [(p.kind, p.country, p.admin1) for p in places] == [("province", cc, _admin1(world, name, cc))]
+    assert "NE" not in ctx.named or "Niger State" not in text
+
+
+def test_a_short_name_is_no_division_without_a_division_word_or_outside_the_named_countries(world):
+    assert [p.kind for p in _places("Gunmen attacked Edo on Monday in Nigeria.", world)] == ["country"]
+    assert _places("Gunmen attacked a village in Edo province.", world) == []  # no country named
+
+
 def test_a_story_with_no_place_has_no_leading_country(world):
     ctx = story_context("Nothing happened today.", world)
     assert ctx == WorldContext() and ctx.leading is None

@@ -158,7 +158,8 @@ def story_context(text: str, world: WorldGazetteer, demonym_countries: set[str] 
     in still names it): the story is about where the coalition struck."""
     found = world.find(text)  # once: the countries named and the vote of the other names both read it
     as_place = {cands[0].place.country for m, cands in found if cands[0].place.kind == "country" and
-                not m.surface.isupper() and not _ATTRIBUTIVE.match(text, m.end)}
+                not m.surface.isupper() and not _ATTRIBUTIVE.match(text, m.end) and
+                not _DIVISION_AFTER.match(text[m.end:m.end + 40])}
     named = as_place | set(demonym_countries)
     if dateline:
         named |= {cands[0].place.country for _m, cands in world.find(dateline.title())
@@ -278,34 +279,70 @@ def _choose(m: Mention[WorldPlace], cands: list[WorldPlace], sentence: str, divi
     return best, WEAK if weak else NONE
 
 
+# a division whose name the index does not take alone, as too short ("Edo", "Imo", "Gao", "Lac") or a word of
+# prose ("Centre", "Sahel", "North-West"): taken only before a division word, or last in a parenthesis ("(Menaka,
+# Gao)"), and only as a province of a country the story names
+_BARE_DIVISION = re.compile(r"\b((?-i:[A-Z][a-z]+(?:-[A-Z][a-z]+)?))(?:\s+(?:state|region|province|governorate|"
+                            r"department|prefecture)\b)|[(,]\s*((?-i:[A-Z][a-z]+(?:-[A-Z][a-z]+)?))\)",
+                            re.IGNORECASE)
+
+
+def _bare_divisions(sentence: str, world: WorldGazetteer, ctx: WorldContext,
+                    taken: list[Mention[WorldPlace]]) -> list[tuple[int, Place]]:
+    """The provinces of names the index does not find written as divisions ("Edo State", "Gao region",
+    "Centre-Nord region", "(Menaka, Gao)") where no found name is, looked up in the countries the story names,
+    the best-scored first; (position, province)."""
+    countries = sorted({*ctx.named, *([ctx.leading] if ctx.leading else [])}, key=lambda cc: (-ctx.score(cc), cc))
+    out = []
+    for m in _BARE_DIVISION.finditer(sentence):
+        g = 1 if m.group(1) else 2
+        if any(t.start <= m.start(g) < t.end for t in taken):
+            continue
+        found = next((p for cc in countries if (p := world.province(cc, m.group(g))) is not None), None)
+        if found is not None:
+            out.append((m.start(g), found))
+    return out
+
+
+def _as_division(sentence: str, m: Mention[WorldPlace], cands: list[WorldPlace]) -> list[WorldPlace]:
+    """A country's name before a division word is a division's of that name ("Niger State" is Nigeria's)."""
+    if not _DIVISION_AFTER.match(sentence[m.end:m.end + 40]):
+        return []
+    return [w for w in cands if w.place.kind == "province"]
+
+
 def world_places(sentence: str, world: WorldGazetteer, ctx: WorldContext) -> list[Place]:
-    """Places of the world gazetteer in a sentence, each once, qualifiers folded into the place they qualify."""
-    mentions = [(m, c) for m, c in world.find(sentence)
+    """Places of the world gazetteer in a sentence, each once, in the order they are written, qualifiers folded
+    into the place they qualify."""
+    every = world.find(sentence)
+    mentions = [(m, c) for m, c in every
                 if not m.surface.isupper() and not _LANGUAGE.match(sentence, m.end) and
                 not (c[0].place.kind == "country" and _ATTRIBUTIVE.match(sentence, m.end)) and
                 not _in_address(sentence, m.start) and not (c[0].place.kind != "country" and in_person_name(sentence, m)) and
                 not (c[0].place.kind != "country" and _ADDRESS_AFTER.match(sentence, m.end))]
-    places: list[Place] = []
-    strong: list[Place] = []
+    short = _bare_divisions(sentence, world, ctx, [m for m, _c in every])
+    found: list[tuple[int, Place]] = list(short)
+    strong: list[Place] = [p for _at, p in short]
     skip: set[int] = set()
     for i, (m, cands) in enumerate(mentions):
         if i in skip:
             continue
         if cands[0].place.kind == "country":
-            places.append(cands[0].place)
-            continue
+            cands = _as_division(sentence, m, cands)
+            if not cands:
+                found.append((m.start, mentions[i][1][0].place))
+                continue
         used, divisions, cc = _qualifier_pool(sentence, mentions, i, world)
         chosen = _choose(m, cands, sentence, divisions, cc, ctx)
-        if chosen is None:
+        if chosen is None or not chosen[1]:
             continue
         best, strength = chosen
-        if not strength:
-            continue
-        places.append(best.place)
+        found.append((m.start, best.place))
         if strength == STRONG:
             strong.append(best.place)
         if any(_inside(best, [d]) for d in divisions):
             skip |= used  # "Qandala (Bari)": Bari names where Qandala is, not a second place
+    places = [p for _at, p in sorted(found, key=lambda f: f[0])]
     # a place the sentence qualifies ("Pesqueria, Nuevo Leon") outranks one taken on the story's word alone
     keep = [p for p in places if p.kind == "country" or p in strong] if strong else places
     return [p for k, p in enumerate(keep) if p not in keep[:k]]

@@ -103,6 +103,8 @@ def test_find_returns_mentions_with_their_candidates():
     ("MX", ["Michoacan", "Michoacán de Ocampo"]),
     ("YE", ["Taizz", "Ta'izz", "Tāʻizz"]),
     ("CD", ["Nord-Kivu", "North Kivu"]),
+    ("YE", ["Socotra", "Suqutra", "Arkhabīl Suquţrá"]),  # alternate names from data/division_names.yaml
+    ("ML", ["Timbuktu", "Tombouctou"]),
 ])
 def test_resolve_admin1_gives_one_province_for_all_its_names(cc, names):
     w = default_world()

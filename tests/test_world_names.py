@@ -9,6 +9,7 @@ from services.extract.world_names import (
     acled_country_name,
     clean,
     country_surfaces,
+    division_aliases,
     english_name,
     latin,
     norm,
@@ -61,3 +62,9 @@ def test_a_country_is_found_by_its_plain_names_not_its_abbreviations():
     out = country_surfaces(row, None, "Democratic Republic of the Congo")
     assert {"DR Congo", "Zaire", "Democratic Republic of Congo"} <= out
     assert "D.R.C." not in out and "Congo (DRC)" not in out
+
+
+def test_division_aliases_are_read_by_iso_code_from_the_data_file():
+    aliases = division_aliases()
+    assert "Socotra" in aliases["YE-SU"] and "Distrito Federal" in aliases["MX-CMX"]
+    assert all(code[:2].isupper() and "-" in code and names for code, names in aliases.items())

@@ -88,6 +88,46 @@ def test_world_regions_and_institutions_are_no_places(world):
     assert _places(story, world) == []
 
 
+def test_a_country_named_before_what_it_qualifies_does_not_name_the_story_s_country(world):
+    assert story_context("A Saudi-led coalition struck Marib and Saudi planes flew over.", world).named == frozenset()
+    assert story_context("Planes struck Marib in Yemen.", world).named == {"YE"}
+
+
+def test_a_name_written_as_a_division_votes_for_its_divisions_not_a_larger_namesake_town(world):
+    # Al Bayda: a governorate of Yemen and a larger city of Libya
+    for text in ("Airstrikes hit Al Bayda governorate.", "Airstrikes hit Qaniyah (As Sawdiyah, Al Bayda)."):
+        places = _places(text, world)
+        assert [(p.kind, p.country) for p in places] == [("province", "YE")], text
+    assert [p.country for p in _places("Protesters gathered in Al Bayda city.", world)] == ["LY"]
+
+
+@pytest.mark.parametrize("text", ["Air raids were reported on Al Jawf border governorate in northern Yemen.",
+                                  "Air raids were reported on Al Jawf governorate in Yemen."])
+def test_a_country_after_a_division_word_qualifies_the_division(world, text):
+    ctx = story_context(text, world, frozenset({"SA", "YE"}))  # Saudi Arabia has an Al Jawf province too
+    places = [p for p in world_places(text, world, ctx) if p.kind != "country"]
+    assert [(p.kind, p.country) for p in places] == [("province", "YE")]
+
+
+@pytest.mark.parametrize("text,cc,name", [
+    ("Gunmen attacked a village in Edo State, Nigeria.", "NG", "Edo"),  # too short for the index alone
+    ("Militants attacked Xyzq village (Gao) in Mali.", "ML", "Gao"),  # last in a parenthesis
+    ("Gunmen attacked a village in Edo province, Nigeria.", "NG", "Edo"),
+    ("Militants attacked a convoy in the Centre-Nord region of Burkina Faso.", "BF", "Centre-Nord"),
+    ("Gunmen killed farmers in Niger State, Nigeria.", "NG", "Niger"),  # a country's name before a division word
+])
+def test_a_name_the_index_does_not_take_alone_is_a_division_when_written_as_one(world, text, cc, name):
+    ctx = story_context(text, world)
+    places = [p for p in world_places(text, world, ctx) if p.kind != "country"]
+    assert [(p.kind, p.country, p.admin1) for p in places] == [("province", cc, _admin1(world, name, cc))]
+    assert "NE" not in ctx.named or "Niger State" not in text
+
+
+def test_a_short_name_is_no_division_without_a_division_word_or_outside_the_named_countries(world):
+    assert [p.kind for p in _places("Gunmen attacked Edo on Monday in Nigeria.", world)] == ["country"]
+    assert _places("Gunmen attacked a village in Edo province.", world) == []  # no country named
+
+
 def test_a_story_with_no_place_has_no_leading_country(world):
     ctx = story_context("Nothing happened today.", world)
     assert ctx == WorldContext() and ctx.leading is None
@@ -193,6 +233,12 @@ def test_a_bare_province_name_is_the_province(world):
 @pytest.mark.parametrize("street", ["Calle", "Avenida"])
 def test_a_name_in_an_address_is_not_a_place(world, street):
     places = _places(f"The body was found on {street} Benito Juarez in Tijuana.", world)
+    assert [(p.name, p.admin1) for p in places] == [("Tijuana", _admin1(world, "Baja California", "MX"))]
+
+
+@pytest.mark.parametrize("kind", ["Avenue", "Street", "Hospital"])
+def test_a_name_before_a_street_or_building_word_is_not_a_place(world, kind):
+    places = _places(f"The body was found near Benito Juarez {kind} in Tijuana.", world)
     assert [(p.name, p.admin1) for p in places] == [("Tijuana", _admin1(world, "Baja California", "MX"))]
 
 

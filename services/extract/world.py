@@ -359,7 +359,8 @@ def _fingerprint() -> str:
         except metadata.PackageNotFoundError:
             versions.append(f"{pkg}=?")
     code = hashlib.sha256(Path(world_index.__file__).read_bytes() + Path(world_names.__file__).read_bytes() +
-                          world_index.COUNTRY_NAMES_FILE.read_bytes()).hexdigest()
+                          world_index.COUNTRY_NAMES_FILE.read_bytes() +
+                          world_index.DIVISION_NAMES_FILE.read_bytes()).hexdigest()
     return hashlib.sha256(f"{versions}|{sys.version_info[:2]}|{code}".encode()).hexdigest()[:16]
 
 

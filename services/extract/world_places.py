@@ -23,9 +23,14 @@ from dataclasses import dataclass, field
 from .gazetteer import Mention, Place
 from .not_places import not_places
 from .world import BIG_CITY, WorldGazetteer, WorldPlace
+from .world_names import norm
 
 _LANGUAGE = re.compile(r"[\s-]*(?:speaking|speakers?|language|dialect)\b", re.IGNORECASE)
-_DIVISION_AFTER = re.compile(r"^\s*(?:province|provinces|provincial|state|governorate|region|oblast|department|"
+# a division word may follow one word saying which part or kind of division it is ("Al Jawf border governorate")
+_DIVISION_ADJ = r"(?:border|coastal|northern|southern|eastern|western|central|north|south|east|west|rural|restive|" \
+                r"neighbou?ring|frontline|mountainous|desert|oil-rich|southeastern|southwestern|northeastern|" \
+                r"northwestern)"
+_DIVISION_AFTER = re.compile(rf"^\s*(?:{_DIVISION_ADJ}\s+)?(?:province|provinces|provincial|state|governorate|region|oblast|department|"
                              r"county|prefecture|district|municipality|division|emirate|canton|parish|raion|"
                              r"woreda|zone|LGA|local government area)\b", re.IGNORECASE)
 _DIVISION_BEFORE = re.compile(r"\b(?:province|state|governorate|region|department|county|district|municipality)"
@@ -40,7 +45,8 @@ DATELINE_PLACE = re.compile(r"^\s*([A-Z][A-Z'’. -]{2,40}(?:,\s+[A-Z][\w'’. -
 # a name in an address is a street's or a neighbourhood's, not a place of its own: "Colonia Benito Juarez"
 _ADDRESS_BEFORE = re.compile(r"\b(?:Colonia|Col\.|Calle|Avenida|Av\.|Barrio|Fraccionamiento|Boulevard|Blvd\.?|"
                              r"Rue|Via|Plaza|Jalan|Street|Avenue|Road)\s+(?:de\s+(?:la\s+|los\s+|las\s+)?|del\s+)?$")
-_ADDRESS_AFTER = re.compile(r"^\s+(?:Street|St\.|Avenue|Ave\.|Road|Rd\.|Boulevard|Highway|Hospital|University|"
+# called as ``.match(sentence, end)``: anchored at ``end`` by ``match`` itself (a "^" would only match at 0)
+_ADDRESS_AFTER = re.compile(r"\s+(?:Street|St\.|Avenue|Ave\.|Road|Rd\.|Boulevard|Highway|Hospital|University|"
                             r"School|Airport|Stadium|Hotel|Mosque|Church|Square|Bridge|Prison)\b")
 _IN_PAREN = re.compile(r"\w[\w'’.-]*\s*\((?:[^()]{0,60},\s*)?$")
 _ADDRESS_TAIL = re.compile(r"\b(?:in|near|at|outside)\s+(?-i:[A-Z][\w'’.-]*)(?:\s+(?:de|del|la|las|los|el|al)?\s*"
@@ -111,7 +117,10 @@ def _votes(cands: list[WorldPlace]) -> dict[str, float]:
     return {cc: (p + _VOTE_FLOOR) / total for cc, p in people.items()}
 
 
-_COUNTRY_AFTER = re.compile(r"^\s*(?:,|\bin\b)\s*")
+# "Mosul, Iraq", "Peshawar in Pakistan", "Al Jawf governorate in northern Yemen": the country right after a place
+_COUNTRY_AFTER = re.compile(rf"^\s*(?:(?:{_DIVISION_ADJ}\s+)?(?:province|governorate|state|region|district|"
+                            r"department|oblast|county)\s+)?(?:,|\bin\b)\s*(?:the\s+)?"
+                            rf"(?:{_DIVISION_ADJ}\s+(?:part\s+of\s+)?)?", re.IGNORECASE)
 _COUNTRY_BEFORE = re.compile(r"(\w+)['’]s?\s*(?:\w+\s+)?$")
 _PAREN = re.compile(r"^\s*(?:(?:village|town|city|district|area|region)\s*)?\(([^()]{2,80})\)")
 # what may join a place to the division it lies in: "Marka district of Lower Shabelle", "Jowhar, Middle Shabelle"
@@ -121,10 +130,12 @@ _IN_DIVISION = re.compile(r"^(?:\s+(?:district|village|town|city|area|municipali
 
 @dataclass(frozen=True)
 class WorldContext:
-    """What a whole story says about where it is: the countries it names, and the weight its names give each."""
+    """What a whole story says about where it is: the countries it names, the weight its names give each, and
+    how often each name (by its key) voted."""
 
     named: frozenset[str] = frozenset()
     weight: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    counts: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
 
     def score(self, cc: str) -> float:
         return (10.0 if cc in self.named else 0.0) + self.weight.get(cc, 0.0)
@@ -140,22 +151,42 @@ class WorldContext:
 
 def story_context(text: str, world: WorldGazetteer, demonym_countries: set[str] | frozenset[str] = frozenset(),
                   dateline: str | None = None) -> WorldContext:
-    """The countries a story names (as countries, by demonym, or in its dateline), and a vote of its other names:
+    """The countries a story names (as countries, by demonym, or in its dateline), and a vote of its names:
     each name gives its countries one vote, split by the people of its largest place in each (``_votes``); a
-    name that is part of a person's (``in_person_name``) does not vote."""
+    name that is part of a person's (``in_person_name``) does not vote. A country named only before what it
+    qualifies ("a Saudi-led coalition", "Saudi planes") is not named by its own name here (a demonym passed
+    in still names it): the story is about where the coalition struck."""
     found = world.find(text)  # once: the countries named and the vote of the other names both read it
-    named = {cands[0].place.country for m, cands in found
-             if cands[0].place.kind == "country" and not m.surface.isupper()} | set(demonym_countries)
+    as_place = {cands[0].place.country for m, cands in found if cands[0].place.kind == "country" and
+                not m.surface.isupper() and not _ATTRIBUTIVE.match(text, m.end) and
+                not _DIVISION_AFTER.match(text[m.end:m.end + 40])}
+    named = as_place | set(demonym_countries)
     if dateline:
         named |= {cands[0].place.country for _m, cands in world.find(dateline.title())
                   if len({c.place.country for c in cands}) == 1}
     weight: dict[str, float] = {}
+    counts: dict[str, int] = {}
     for m, cands in found:
         if m.surface.isupper() or cands[0].place.kind == "country" or in_person_name(text, m):
             continue
         for cc, v in _votes(cands).items():
             weight[cc] = weight.get(cc, 0.0) + v
-    return WorldContext(frozenset(named), weight)
+        counts[norm(m.surface)] = counts.get(norm(m.surface), 0) + 1
+    return WorldContext(frozenset(named), weight, counts)
+
+
+def _written_as_division(m: Mention[WorldPlace], cands: list[WorldPlace], ctx: WorldContext) -> dict[str, float]:
+    """What a name written as a division ("Al Bayda governorate", "(As Sawdiyah, Al Bayda)") changes in the
+    story's score: its own votes are cast for its divisions only, not for its namesake towns (Yemen's Al
+    Bayda governorate, not the larger Libyan city)."""
+    n = ctx.counts.get(norm(m.surface), 0)
+    divisions = [w for w in cands if w.place.kind in ("province", "district")]
+    if not n or not divisions or len(divisions) == len(cands):
+        return {}
+    shift = {cc: -n * v for cc, v in _votes(cands).items()}
+    for cc, v in _votes(divisions).items():
+        shift[cc] = shift.get(cc, 0.0) + n * v
+    return shift
 
 
 def _qualifier_pool(sentence: str, mentions: list[tuple[Mention[WorldPlace], list[WorldPlace]]], i: int,
@@ -229,13 +260,15 @@ def _choose(m: Mention[WorldPlace], cands: list[WorldPlace], sentence: str, divi
         return None  # "Benito Juarez, Nuevo Leon" with no Benito Juarez there: the province says where, not a namesake
     if not pool:
         return None
+    shift = _written_as_division(m, cands, ctx) if division else {}
 
     def rank(w: WorldPlace) -> tuple:
         kind = w.place.kind
         kind_rank = {"province": 0, "district": 1, "place": 2}.get(kind, 3) if division else \
             {"place": 0, "district": 1, "province": 2}.get(kind, 3) if town else \
             {"place": 0, "district": 1, "province": 1}.get(kind, 3)
-        return (-ctx.score(w.place.country), kind_rank, -w.population, w.place.name)
+        return (-(ctx.score(w.place.country) + shift.get(w.place.country, 0.0)), kind_rank, -w.population,
+                w.place.name)
 
     best = min(pool, key=rank)
     if cc is not None or (divisions and bool(inside)) or division:
@@ -246,34 +279,70 @@ def _choose(m: Mention[WorldPlace], cands: list[WorldPlace], sentence: str, divi
     return best, WEAK if weak else NONE
 
 
+# a division whose name the index does not take alone, as too short ("Edo", "Imo", "Gao", "Lac") or a word of
+# prose ("Centre", "Sahel", "North-West"): taken only before a division word, or last in a parenthesis ("(Menaka,
+# Gao)"), and only as a province of a country the story names
+_BARE_DIVISION = re.compile(r"\b((?-i:[A-Z][a-z]+(?:-[A-Z][a-z]+)?))(?:\s+(?:state|region|province|governorate|"
+                            r"department|prefecture)\b)|[(,]\s*((?-i:[A-Z][a-z]+(?:-[A-Z][a-z]+)?))\)",
+                            re.IGNORECASE)
+
+
+def _bare_divisions(sentence: str, world: WorldGazetteer, ctx: WorldContext,
+                    taken: list[Mention[WorldPlace]]) -> list[tuple[int, Place]]:
+    """The provinces of names the index does not find written as divisions ("Edo State", "Gao region",
+    "Centre-Nord region", "(Menaka, Gao)") where no found name is, looked up in the countries the story names,
+    the best-scored first; (position, province)."""
+    countries = sorted({*ctx.named, *([ctx.leading] if ctx.leading else [])}, key=lambda cc: (-ctx.score(cc), cc))
+    out = []
+    for m in _BARE_DIVISION.finditer(sentence):
+        g = 1 if m.group(1) else 2
+        if any(t.start <= m.start(g) < t.end for t in taken):
+            continue
+        found = next((p for cc in countries if (p := world.province(cc, m.group(g))) is not None), None)
+        if found is not None:
+            out.append((m.start(g), found))
+    return out
+
+
+def _as_division(sentence: str, m: Mention[WorldPlace], cands: list[WorldPlace]) -> list[WorldPlace]:
+    """A country's name before a division word is a division's of that name ("Niger State" is Nigeria's)."""
+    if not _DIVISION_AFTER.match(sentence[m.end:m.end + 40]):
+        return []
+    return [w for w in cands if w.place.kind == "province"]
+
+
 def world_places(sentence: str, world: WorldGazetteer, ctx: WorldContext) -> list[Place]:
-    """Places of the world gazetteer in a sentence, each once, qualifiers folded into the place they qualify."""
-    mentions = [(m, c) for m, c in world.find(sentence)
+    """Places of the world gazetteer in a sentence, each once, in the order they are written, qualifiers folded
+    into the place they qualify."""
+    every = world.find(sentence)
+    mentions = [(m, c) for m, c in every
                 if not m.surface.isupper() and not _LANGUAGE.match(sentence, m.end) and
                 not (c[0].place.kind == "country" and _ATTRIBUTIVE.match(sentence, m.end)) and
                 not _in_address(sentence, m.start) and not (c[0].place.kind != "country" and in_person_name(sentence, m)) and
                 not (c[0].place.kind != "country" and _ADDRESS_AFTER.match(sentence, m.end))]
-    places: list[Place] = []
-    strong: list[Place] = []
+    short = _bare_divisions(sentence, world, ctx, [m for m, _c in every])
+    found: list[tuple[int, Place]] = list(short)
+    strong: list[Place] = [p for _at, p in short]
     skip: set[int] = set()
     for i, (m, cands) in enumerate(mentions):
         if i in skip:
             continue
         if cands[0].place.kind == "country":
-            places.append(cands[0].place)
-            continue
+            cands = _as_division(sentence, m, cands)
+            if not cands:
+                found.append((m.start, mentions[i][1][0].place))
+                continue
         used, divisions, cc = _qualifier_pool(sentence, mentions, i, world)
         chosen = _choose(m, cands, sentence, divisions, cc, ctx)
-        if chosen is None:
+        if chosen is None or not chosen[1]:
             continue
         best, strength = chosen
-        if not strength:
-            continue
-        places.append(best.place)
+        found.append((m.start, best.place))
         if strength == STRONG:
             strong.append(best.place)
         if any(_inside(best, [d]) for d in divisions):
             skip |= used  # "Qandala (Bari)": Bari names where Qandala is, not a second place
+    places = [p for _at, p in sorted(found, key=lambda f: f[0])]
     # a place the sentence qualifies ("Pesqueria, Nuevo Leon") outranks one taken on the story's word alone
     keep = [p for p in places if p.kind == "country" or p in strong] if strong else places
     return [p for k, p in enumerate(keep) if p not in keep[:k]]

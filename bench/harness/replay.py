@@ -22,6 +22,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from services.fixturesite import QuietServer
+
 ARCHIVE = Path(__file__).resolve().parents[3] / "shared" / "data" / "rss-archive" / "bbc-cnn-guardian-2021.jsonl.gz"
 OUTLETS = {"bbci": "BBC", "cnn": "CNN", "theguardian": "The Guardian"}
 _TAG = re.compile(r"<[^>]+>")
@@ -169,8 +171,7 @@ class ReplayServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = QuietServer(("127.0.0.1", self.port), Handler)  # a killed ingest's reset is no error
         threading.Thread(target=self._httpd.serve_forever, name="replay", daemon=True).start()
         return self
 

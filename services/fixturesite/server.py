@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import html
+import socket
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,10 +20,23 @@ from datetime import datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 DEMO_FILE = Path(__file__).with_name("demo") / "articles.yaml"
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A client that hangs up is no error: with keep-alive a handler waits for the next request, and a
+    client that goes away (ingest stopping, a process killed) resets the connection while it reads."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # reset, broken pipe, aborted
+            return
+        super().handle_error(request, client_address)
 
 
 @dataclass
@@ -171,8 +186,7 @@ class FixtureSite:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
+        self.server = QuietServer((host, port), Handler)
         self.thread: threading.Thread | None = None
 
     @property

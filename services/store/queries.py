@@ -171,20 +171,29 @@ def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descendi
     """Up to ``want`` rows of the page query ``sql`` (in the page's order), window by window from the
     page's start (``windows``): each window's rows follow the previous windows' in the page's order.
     A window is sized for the rows still wanted at the rate the windows before found them;
-    ``per_day``: about how many events a day the filters but ``q`` select (``search.plan_window``)."""
+    ``per_day``: about how many events a day the filters but ``q`` select (``search.by_bitmap``).
+    PostgreSQL walks each window's btree in the page's order until the matches prove sparse, then
+    reads the next windows through bitmaps (GIN and the window's btree range); none found by then:
+    the rest of the span in one."""
     rows: list = []
-    window, days, walked = None, windows.FIRST_DAYS, 0
+    window, days, walked, bitmap = None, windows.FIRST_DAYS, 0, False
     while (window := windows.following(span, window, days, descending)) is not None:
-        width = (window.last - window.first).days + 1
-        if search.plan_window(conn, per_day * width):  # the rest of the span in one window
-            window = windows.Window(span[0], window.last) if descending else windows.Window(window.first, span[1])
+        search.plan_window(conn, bitmap)
         p = {**params, **window.params(), "limit": want - len(rows)}
         p.update(search.window_keys(p["wlo"], p["whi"]))
         rows += conn.execute(sql, p).all()
-        walked += (window.last - window.first).days + 1
+        width = (window.last - window.first).days + 1
+        walked += width
         if len(rows) >= want:
             break
-        days = math.ceil((want - len(rows)) * walked / len(rows) * 1.5) if rows else width * windows.GROWTH
+        left = (window.first - span[0]).days if descending else (span[1] - window.last).days
+        bitmap = bitmap or search.by_bitmap(conn, len(rows), per_day * walked, per_day * left, want)
+        if rows:
+            days = math.ceil((want - len(rows)) * walked / len(rows) * 1.5)
+        else:
+            days = left if bitmap else width * windows.GROWTH
+        if per_day > 0 and not bitmap:  # PostgreSQL: a walked window of a bounded number of events
+            days = min(days, max(1, math.floor(search.WINDOW_SCAN_EVENTS / per_day)))
     return rows
 
 

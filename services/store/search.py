@@ -181,9 +181,17 @@ def window_keys(first: str, last: str) -> dict[str, int]:
     return {"klo": day_number(first) << ROWID_BITS, "khi": (day_number(last) << ROWID_BITS) | ROWID_MASK}
 
 
-# PostgreSQL: a date window of up to this many events is read through the date (or place) btree,
-# each event tested for the words; a larger one leaves the plan to the planner (GIN bitmaps)
+# PostgreSQL: a walked window holds up to about this many events (those the other filters select):
+# the planner plans a walk in the page's order, which stops at the page's end, only if it expects
+# enough matches; if not (``ab band``: 5 expected), it reads the whole window by any index
 WINDOW_SCAN_EVENTS = 5_000
+# PostgreSQL: a walk of date windows is judged once its windows have read about this many events
+# (those the other filters select): fewer, and finding no match says little about the rest
+SAMPLE_EVENTS = 500
+# a walk goes on only if it reads this many times fewer events than the GIN index would fetch: its
+# rate is measured on a few hundred events (6 matches in 548 for a word on one event in 200), and a
+# bitmap reads the table in its order, a walk in the page's
+WALK_BIAS = 2
 
 
 def events_per_day(conn: Connection, filters: list[str], params: Mapping[str, object]) -> float:
@@ -204,23 +212,33 @@ def events_per_day(conn: Connection, filters: list[str], params: Mapping[str, ob
     return max(float(plan[0]["Plan"]["Plan Rows"]), 0.0) / max(days, 1)
 
 
-def plan_window(conn: Connection, events: float) -> bool:
-    """Steer the plan of the next window's query (``events``: about how many events it spans), and
-    say whether the rest of the page's range should be one window (True: PostgreSQL, past
-    ``WINDOW_SCAN_EVENTS``). PostgreSQL's planner multiplies the words' frequencies as if
-    independent, so it expects few matches for words that occur together (an actor's name: 53
-    expected, 48,592 found) and reads every match through the GIN index before sorting; within a
-    window of few events, testing each event is bounded by the window instead. Past that, the
-    words are rare in the newest events and the planner has the rest (GIN bitmaps), in one query,
-    as a GIN scan costs the same whatever the window (a prefix: 40-60 ms at 1M events)."""
+def plan_window(conn: Connection, bitmap: bool) -> None:
+    """Steer the plan of the next window's query (PostgreSQL): a walked window (``bitmap`` False)
+    reads the date (or place) btree in the page's order, each event tested for the words, and stops
+    at the page's end; once the matches are known to be sparse (``by_bitmap``), a window is read
+    through bitmaps (the GIN index, ANDed with the window's btree range) and sorted. PostgreSQL's
+    planner multiplies the words' frequencies as if independent, so it expects few matches for
+    words that occur together (an actor's name: 53 expected, 48,592 found) and reads every match
+    through the GIN index; and it costs a btree walk as if most of its rows were cached, so it
+    walks the date index past 20,000 events for a word on one event in 200 (``kajaki``)."""
     if conn.dialect.name != "postgresql":
+        return
+    conn.exec_driver_sql(f"SET LOCAL enable_bitmapscan = {'on' if bitmap else 'off'}")
+    conn.exec_driver_sql(f"SET LOCAL enable_indexscan = {'off' if bitmap else 'on'}")
+
+
+def by_bitmap(conn: Connection, found: int, walked: float, rest: float, want: int) -> bool:
+    """Whether a walk's next windows should be read through bitmaps (PostgreSQL; SQLite walks
+    every window, as each is an FTS rowid range): ``found`` matches in the windows walked, which
+    held about ``walked`` events the other filters select, ``rest`` such events left, ``want``
+    rows wanted in all. At the rate walked so far, walking on reads ``(want - found) / rate``
+    events, and all the rest's matches number ``rate * rest``: walking goes on only if it reads
+    ``WALK_BIAS`` times fewer, once the windows walked held ``SAMPLE_EVENTS`` events or more."""
+    if conn.dialect.name != "postgresql" or walked < SAMPLE_EVENTS:  # too few events to tell a rate from
         return False
-    scan = events <= WINDOW_SCAN_EVENTS
-    conn.exec_driver_sql(f"SET LOCAL enable_bitmapscan = {'off' if scan else 'on'}")
-    return not scan
+    rate = found / max(walked, 1.0)
+    return rate * rate * rest < WALK_BIAS * (want - found)
 
-
-PG_WALK_WORDS = 3  # PostgreSQL walks date windows for a ``q`` of this many words or more
 
 # PostgreSQL: reading a posting list in a GIN partial match costs about this many times less per
 # event than reading an event from the table
@@ -256,11 +274,10 @@ def condition(conn: Connection, q: str, fields: Mapping[str, str | None] | None 
     words = terms(q)
     narrowing = _narrowing_words(fields or {})
     if conn.dialect.name == "postgresql":
-        # a walk only for several words (an actor's name), whose frequencies the planner multiplies
-        # as if independent: with one or two, its own plan was the faster one at 1M events (p95
-        # 94 ms against 150 ms walking every common word); and not for a word rarer than the most
-        # common lexemes: few matches, which the GIN index lists and the page sorts in one query
-        windowed = windowed and len(words) >= PG_WALK_WORDS
+        # a walk for words the planner cannot count (their frequencies multiplied as if
+        # independent: an actor's name; a word with a province), which the first windows measure
+        # (``by_bitmap``); not for a word rarer than the most common lexemes: few matches, which
+        # the GIN index lists and the page sorts in one query
         whole, prefixed = _shares(conn, words[:-1], words[-1]) if windowed else ([], 0.0)
         windowed = windowed and prefixed > 0 and all(whole)
         # the filters' words only in a walk, for the query of the range's rest, where the GIN index

@@ -118,6 +118,8 @@ def filter_conditions(q: EventQuery, conn: Connection, text_search: TextSearch,
         params["fts"] = found.param
         if found.index_param is not None:
             params["fts_index"] = found.index_param
+        if found.narrow_param is not None:
+            params["fts_narrow"] = found.narrow_param
         if found.windowed:
             params.update(klo=None, khi=None)
     _review_where(q, where, params)
@@ -180,6 +182,8 @@ def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descendi
     while (window := windows.following(span, window, days, descending)) is not None:
         search.plan_window(conn, bitmap)
         p = {**params, **window.params(), "limit": want - len(rows)}
+        if bitmap and rows and "fts_narrow" in params:  # a window sized by the rate (``search.condition``)
+            p["fts_index"] = params["fts_narrow"]
         p.update(search.window_keys(p["wlo"], p["whi"]))
         rows += conn.execute(sql, p).all()
         width = (window.last - window.first).days + 1

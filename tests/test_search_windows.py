@@ -117,13 +117,14 @@ def test_the_plans_a_window_can_take_give_the_same_pages(database_url, monkeypat
 def test_a_walk_turns_to_bitmaps_only_on_a_sample_of_sparse_matches(database_url):
     with make_engine(database_url).connect() as conn:
         postgres = conn.dialect.name == "postgresql"
-        # 1 match in 548 events, 1M left: walking on reads ~55,000 events, the GIN index ~1,800 matches
-        assert search.by_bitmap(conn, 1, 548, 1_000_000, 101) is postgres
-        assert search.by_bitmap(conn, 0, 548, 1_000_000, 101) is postgres
-        # 16 in 548: walking reads ~3,500 events, against ~29,000 matches
-        assert search.by_bitmap(conn, 16, 548, 1_000_000, 101) is False
+        # 6 matches in 548 events: walking on reads ~8,700 events, bitmaps ~100 blocks and a
+        # listing of 4,600 (a tenth of the cost)
+        assert search.by_bitmap(conn, 6, 548, 101, 4_600) is postgres
+        assert search.by_bitmap(conn, 0, 548, 101, 4_600) is postgres
+        # 27 in 548 (a common prefix): walking reads ~1,500, the listing of 53,000 costs more
+        assert search.by_bitmap(conn, 27, 548, 101, 53_000) is False
         # too few events walked to tell
-        assert search.by_bitmap(conn, 0, search.SAMPLE_EVENTS - 1, 1_000_000, 101) is False
+        assert search.by_bitmap(conn, 0, search.SAMPLE_EVENTS - 1, 101, 0) is False
 
 
 def test_windows_partition_the_days_in_the_pages_order():

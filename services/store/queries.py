@@ -119,7 +119,7 @@ def filter_conditions(q: EventQuery, conn: Connection, text_search: TextSearch,
         if found.index_param is not None:
             params["fts_index"] = found.index_param
         if found.narrow_param is not None:
-            params["fts_narrow"] = found.narrow_param
+            params.update(fts_narrow=found.narrow_param, fts_narrow_events=found.narrow_events)
         if found.windowed:
             params.update(klo=None, khi=None)
     _review_where(q, where, params)
@@ -191,7 +191,8 @@ def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descendi
         if len(rows) >= want:
             break
         left = (window.first - span[0]).days if descending else (span[1] - window.last).days
-        bitmap = bitmap or search.by_bitmap(conn, len(rows), per_day * walked, per_day * left, want)
+        bitmap = bitmap or search.by_bitmap(conn, len(rows), per_day * walked, want,
+                                            float(params.get("fts_narrow_events", 0.0)))
         if rows:
             days = math.ceil((want - len(rows)) * walked / len(rows) * 1.5)
         else:

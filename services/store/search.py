@@ -152,6 +152,7 @@ class TextCondition:
     windowed: bool = False
     index_param: str | None = None  # PostgreSQL, windowed: the words the GIN index is asked for (``:fts_index``)
     narrow_param: str | None = None  # PostgreSQL, windowed: the rarest word, for a window read through bitmaps
+    narrow_events: float = 0.0  # about how many events have it (``ANALYZE``'s frequency)
 
 
 # the filters whose value is also text the index holds: an event with admin1 = "Kandahar" has the
@@ -189,10 +190,10 @@ WINDOW_SCAN_EVENTS = 5_000
 # PostgreSQL: a walk of date windows is judged once its windows have read about this many events
 # (those the other filters select): fewer, and finding no match says little about the rest
 SAMPLE_EVENTS = 500
-# a walk goes on only if it reads this many times fewer events than the GIN index would fetch: its
-# rate is measured on a few hundred events (6 matches in 548 for a word on one event in 200), and a
-# bitmap reads the table in its order, a walk in the page's
-WALK_BIAS = 2
+# a GIN bitmap index scan costs about this many times less per event it lists than a walk per
+# event it reads (EXPLAIN ANALYZE at 1M events under load: 2-4 us per listed event, 20 us per
+# walked one)
+GIN_LISTING_RATIO = 10
 
 
 def events_per_day(conn: Connection, filters: list[str], params: Mapping[str, object]) -> float:
@@ -228,17 +229,19 @@ def plan_window(conn: Connection, bitmap: bool) -> None:
     conn.exec_driver_sql(f"SET LOCAL enable_indexscan = {'off' if bitmap else 'on'}")
 
 
-def by_bitmap(conn: Connection, found: int, walked: float, rest: float, want: int) -> bool:
+def by_bitmap(conn: Connection, found: int, walked: float, want: int, listed: float) -> bool:
     """Whether a walk's next windows should be read through bitmaps (PostgreSQL; SQLite walks
     every window, as each is an FTS rowid range): ``found`` matches in the windows walked, which
-    held about ``walked`` events the other filters select, ``rest`` such events left, ``want``
-    rows wanted in all. At the rate walked so far, walking on reads ``(want - found) / rate``
-    events, and all the rest's matches number ``rate * rest``: walking goes on only if it reads
-    ``WALK_BIAS`` times fewer, once the windows walked held ``SAMPLE_EVENTS`` events or more."""
-    if conn.dialect.name != "postgresql" or walked < SAMPLE_EVENTS:  # too few events to tell a rate from
+    held about ``walked`` events the other filters select; ``want`` rows wanted in all; ``listed``:
+    the events the GIN index lists for a bitmap window (``TextCondition.narrow_events``). At the
+    rate walked so far, walking on reads ``(want - found) * walked / found`` events; a bitmap
+    window about one block per match, and the GIN listing (``GIN_LISTING_RATIO``); the cheaper one
+    wins, once the windows walked held ``SAMPLE_EVENTS`` events or more (fewer tell no rate)."""
+    if conn.dialect.name != "postgresql" or walked < SAMPLE_EVENTS:
         return False
-    rate = found / max(walked, 1.0)
-    return rate * rate * rest < WALK_BIAS * (want - found)
+    if found == 0:
+        return True
+    return (want - found) * walked / found > (want - found) + listed / GIN_LISTING_RATIO
 
 
 # PostgreSQL: reading a posting list in a GIN partial match costs about this many times less per
@@ -301,20 +304,25 @@ def condition(conn: Connection, q: str, fields: Mapping[str, str | None] | None 
         # planner counts right (``ANALYZE``'s frequency of one lexeme) and so ANDs with the window's
         # btree range: for all the words it expects 1 match and reads every one in the table, the
         # window's date tested there (``nato north atlantic treaty organization``: 9,904 read for
-        # 200 in the window); the other words are tested on the rows found
-        terms_shares = [*zip(exact, whole, strict=True), (f"'{words[-1]}':*", prefixed)]
-        narrow = min(terms_shares, key=lambda t: t[1])[0]
+        # 200 in the window); the other words are tested on the rows found. Not a filter's word:
+        # the filter's own btree narrows to it already
+        terms_shares = [*((f"'{w}'", f) for w, f in zip(words[:-1], whole, strict=False)),
+                        (f"'{words[-1]}':*", prefixed)]
+        narrow, share = min(terms_shares, key=lambda t: t[1])
+        listed = share * float(conn.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE oid = 'events'::regclass").scalar_one())
         if not exact or prefixed <= PARTIAL_MATCH_RATIO * min(whole):
             return TextCondition("search_vector @@ to_tsquery('simple', :fts_index) "
                                  "AND ts_match_vq(search_vector, to_tsquery('simple', :fts))", query, windowed=True,
-                                 index_param=query, narrow_param=narrow)
+                                 index_param=query, narrow_param=narrow, narrow_events=listed)
         # a common prefix is left out of what the GIN index is asked: a prefix (``:*``) is a partial
         # match, which GIN answers by merging the posting list of every lexeme it covers (120-140 ms
         # for ``wounded:*`` at 1M events) where whole words skip through each other's lists; it is
         # tested on the rows found (``ts_match_vq``: the operator's function, which no index serves)
         return TextCondition("search_vector @@ to_tsquery('simple', :fts_index) "
                              "AND ts_match_vq(search_vector, to_tsquery('simple', :fts))", query, windowed=True,
-                             index_param=" & ".join(exact), narrow_param=narrow)
+                             index_param=" & ".join(exact), narrow_param=narrow,
+                             narrow_events=listed)
     # FTS5 strings in double quotes are plain tokens; juxtaposed strings are ANDed; a column filter
     # on a group of tokens requires each in one of those columns
     query = " ".join(f'"{w}"' for w in words) + "*"

@@ -147,7 +147,14 @@ def _review_where(q: EventQuery, where: list[str], params: dict) -> None:
         params.update(zip(names, wanted, strict=True))
 
 
-def _date_span(conn: Connection, q: EventQuery, direction: str, cursor_value) -> tuple[date, date] | None:
+def _store_dates(conn: Connection) -> tuple[str | None, str | None]:
+    """The first and last dates the store holds (None, None if it holds no events)."""
+    first, last = conn.execute(text("SELECT (SELECT MIN(event_date) FROM events), (SELECT MAX(event_date) FROM events)")).one()
+    return first, last
+
+
+def _date_span(conn: Connection, q: EventQuery, direction: str, cursor_value,
+               stored: tuple[str | None, str | None]) -> tuple[date, date] | None:
     """The days a page sorted by date can hold: the query's dates, narrowed by the cursor's, within
     those the store holds; None if it holds none (its dates are ISO days, as the contract has them)."""
     lo, hi = q.since, q.until
@@ -160,7 +167,7 @@ def _date_span(conn: Connection, q: EventQuery, direction: str, cursor_value) ->
         else:
             lo = max(lo, at) if lo else at
     if lo is None or hi is None:
-        first, last = conn.execute(text("SELECT (SELECT MIN(event_date) FROM events), (SELECT MAX(event_date) FROM events)")).one()
+        first, last = stored
         lo = lo or windows.parse_day(first)
         hi = hi or windows.parse_day(last)
     if lo is None or hi is None:  # no events, or dates that are not ISO days
@@ -178,9 +185,11 @@ def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descendi
     reads the next windows through bitmaps (GIN and the window's btree range); none found by then:
     the rest of the span in one."""
     rows: list = []
-    window, days, walked, bitmap = None, windows.FIRST_DAYS, 0, False
+    window, days, walked, bitmap, planned = None, windows.FIRST_DAYS, 0, False, None
     while (window := windows.following(span, window, days, descending)) is not None:
-        search.plan_window(conn, bitmap)
+        if bitmap != planned:  # one round trip per change of plan, not per window
+            search.plan_window(conn, bitmap)
+            planned = bitmap
         p = {**params, **window.params(), "limit": want - len(rows)}
         if bitmap and rows and "fts_narrow" in params:  # a window sized by the rate (``search.condition``)
             p["fts_index"] = params["fts_narrow"]
@@ -242,7 +251,8 @@ class EventReader:
             walk = bool(q.q) and column == "event_date" and windows.parse_day(value or "0001-01-01") is not None
             where, params = filter_conditions(q, conn, self.text_search, walk)
             # the page's days, asked only of a condition that walks them (a rare word's does not)
-            span = _date_span(conn, q, direction, value) if "klo" in params else None
+            stored = _store_dates(conn) if "klo" in params else (None, None)
+            span = _date_span(conn, q, direction, value, stored) if "klo" in params else None
             if "klo" in params and span is None:  # no events: the page is empty either way
                 return [], None
             if q.cursor:
@@ -259,7 +269,7 @@ class EventReader:
             sql += f" ORDER BY {column} {direction}, event_id ASC LIMIT :limit"
             if span is not None:
                 plain, plain_params = filter_conditions(replace(q, q=None, since=None, until=None), conn, self.text_search)
-                per_day = search.events_per_day(conn, plain, plain_params)
+                per_day = search.events_per_day(conn, plain, plain_params, stored)
                 rows = _walk(conn, text(sql), params, span, direction == "DESC", q.limit + 1, per_day)
             else:
                 rows = list(conn.execute(text(sql), {**params, "limit": q.limit + 1}).all())

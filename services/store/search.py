@@ -196,18 +196,18 @@ SAMPLE_EVENTS = 500
 GIN_LISTING_RATIO = 10
 
 
-def events_per_day(conn: Connection, filters: list[str], params: Mapping[str, object]) -> float:
+def events_per_day(conn: Connection, filters: list[str], params: Mapping[str, object],
+                   stored: tuple[str | None, str | None]) -> float:
     """About how many events the ``filters`` (SQL conditions, ANDed) select per day between the
-    store's first and last (PostgreSQL's planner estimate; SQLite: 0, as its windows are FTS rowid
-    ranges and need no plan)."""
+    store's first and last dates (``stored``, ISO) (PostgreSQL's planner estimate; SQLite: 0, as
+    its windows are FTS rowid ranges and need no plan)."""
     if conn.dialect.name != "postgresql":
         return 0.0
-    first, last = conn.exec_driver_sql(
-        "SELECT (SELECT MIN(event_date) FROM events), (SELECT MAX(event_date) FROM events)").one()
+    first, last = stored
     plan = conn.execute(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM events"
                              + (" WHERE " + " AND ".join(filters) if filters else "")), dict(params)).scalar_one()
     try:
-        days = day_number(last) - day_number(first) + 1
+        days = day_number(last or "") - day_number(first or "") + 1
     except (TypeError, ValueError):
         return 0.0
     plan = json.loads(plan) if isinstance(plan, str) else plan
@@ -225,8 +225,8 @@ def plan_window(conn: Connection, bitmap: bool) -> None:
     walks the date index past 20,000 events for a word on one event in 200 (``kajaki``)."""
     if conn.dialect.name != "postgresql":
         return
-    conn.exec_driver_sql(f"SET LOCAL enable_bitmapscan = {'on' if bitmap else 'off'}")
-    conn.exec_driver_sql(f"SET LOCAL enable_indexscan = {'off' if bitmap else 'on'}")
+    conn.exec_driver_sql("SELECT set_config('enable_bitmapscan', %(b)s, true), set_config('enable_indexscan', %(i)s, true)",
+                         {"b": "on" if bitmap else "off", "i": "off" if bitmap else "on"})
 
 
 def by_bitmap(conn: Connection, found: int, walked: float, want: int, listed: float) -> bool:
@@ -249,15 +249,23 @@ def by_bitmap(conn: Connection, found: int, walked: float, want: int, listed: fl
 PARTIAL_MATCH_RATIO = 20
 
 
-def _shares(conn: Connection, whole: list[str], prefix: str) -> tuple[list[float], float]:
+def _shares(conn: Connection, whole: list[str], prefix: str) -> tuple[list[float], float, float]:
     """The share of events with each whole word, and with a lexeme starting with ``prefix``, as far
     as ``ANALYZE`` knows them: its most common lexemes' frequencies (a lexeme not among them
-    counts as on none: it is rarer than all of them)."""
-    found: dict[str, float] = dict(conn.exec_driver_sql(
-        "SELECT e, f FROM pg_stats, unnest(most_common_elems::text::text[], most_common_elem_freqs) AS u(e, f) "
-        "WHERE schemaname = current_schema() AND tablename = 'events' AND attname = 'search_vector' "
-        "AND (starts_with(e, %(p)s) OR e = ANY(%(w)s))", {"p": prefix, "w": whole}).all())
-    return [found.get(w, 0.0) for w in whole], sum(f for e, f in found.items() if e.startswith(prefix))
+    counts as on none: it is rarer than all of them); and the table's rows by its statistics
+    (one round trip for all: it is paid on every page)."""
+    found: dict[str, float] = {}
+    rows = 0.0
+    for e, f, n in conn.exec_driver_sql(
+            "SELECT NULL, NULL, reltuples::float8 FROM pg_class WHERE oid = 'events'::regclass UNION ALL "
+            "SELECT e, f, NULL FROM pg_stats, unnest(most_common_elems::text::text[], most_common_elem_freqs) AS u(e, f) "
+            "WHERE schemaname = current_schema() AND tablename = 'events' AND attname = 'search_vector' "
+            "AND (starts_with(e, %(p)s) OR e = ANY(%(w)s))", {"p": prefix, "w": whole}).all():
+        if e is None:
+            rows = float(n or 0.0)
+        else:
+            found[e] = f
+    return [found.get(w, 0.0) for w in whole], sum(f for e, f in found.items() if e.startswith(prefix)), rows
 
 
 def condition(conn: Connection, q: str, fields: Mapping[str, str | None] | None = None,
@@ -282,19 +290,21 @@ def condition(conn: Connection, q: str, fields: Mapping[str, str | None] | None 
         # independent: an actor's name; a word with a province), which the first windows measure
         # (``by_bitmap``); not for a word rarer than the most common lexemes: few matches, which
         # the GIN index lists and the page sorts in one query
-        whole, prefixed = _shares(conn, words[:-1], words[-1]) if windowed else ([], 0.0)
+        filter_words = [w for ws in narrowing.values() for w in ws if w not in words]
+        shares, prefixed, rows = _shares(conn, words[:-1] + filter_words, words[-1]) if windowed else ([], 0.0, 0.0)
+        whole = shares[:len(words) - 1]
         windowed = windowed and prefixed > 0 and all(whole)
         # the filters' words only in a walk, for the query of the range's rest, where the GIN index
         # intersects them with the words (a word and a province that never go together: no match
         # read); in one query the planner would multiply their frequencies with the words' and
         # prefer the GIN index for a word and a province that often go together (``killed`` in
         # Bari), which walking the province's btree answers at once
-        extra = [w for ws in narrowing.values() for w in ws if w not in words] if windowed else []
+        extra = filter_words if windowed else []
         # lexemes quoted: no word can be read as an operator; the simple config only lower-cases
         query = " & ".join([f"'{w}'" for w in extra] + [f"'{w}'" for w in words]) + ":*"
         exact = [f"'{w}'" for w in extra + words[:-1]]
         if windowed and extra:  # the filters' words count as whole words here
-            whole += _shares(conn, extra, words[-1])[0]
+            whole = shares
         # the GIN index is asked for the whole words only, the prefix tested on the rows they find,
         # when the events with a lexeme starting with the prefix outnumber, by more than
         # ``PARTIAL_MATCH_RATIO``, those with the rarest whole word
@@ -309,8 +319,7 @@ def condition(conn: Connection, q: str, fields: Mapping[str, str | None] | None 
         terms_shares = [*((f"'{w}'", f) for w, f in zip(words[:-1], whole, strict=False)),
                         (f"'{words[-1]}':*", prefixed)]
         narrow, share = min(terms_shares, key=lambda t: t[1])
-        listed = share * float(conn.exec_driver_sql(
-            "SELECT reltuples FROM pg_class WHERE oid = 'events'::regclass").scalar_one())
+        listed = share * rows
         if not exact or prefixed <= PARTIAL_MATCH_RATIO * min(whole):
             return TextCondition("search_vector @@ to_tsquery('simple', :fts_index) "
                                  "AND ts_match_vq(search_vector, to_tsquery('simple', :fts))", query, windowed=True,

@@ -92,14 +92,14 @@ def test_cursor_pages_of_a_date_sorted_search_are_every_match_once_in_order(data
     repo.close()
 
 
-@pytest.mark.parametrize("plan", ["whole words for GIN", "the rest in one window"])
+@pytest.mark.parametrize("plan", ["whole words for GIN", "bitmap windows"])
 def test_the_plans_a_window_can_take_give_the_same_pages(database_url, monkeypatch, plan):
     """PostgreSQL: the GIN index asked for the whole words only, the prefix tested on the rows; a
-    walk that leaves the rest of the range to one window (SQLite walks its windows either way)."""
+    walk that goes on through bitmaps after its first window (SQLite walks its windows either way)."""
     if plan == "whole words for GIN":
         monkeypatch.setattr(search, "PARTIAL_MATCH_RATIO", -1)
     else:
-        monkeypatch.setattr(search, "WINDOW_SCAN_EVENTS", 0.5)
+        monkeypatch.setattr(search, "SAMPLE_EVENTS", 0)
     repo = EventRepository(database_url)
     _insert(repo.engine, ROWS)
     with repo.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -112,6 +112,19 @@ def test_the_plans_a_window_can_take_give_the_same_pages(database_url, monkeypat
             found = search.condition(conn, "report protest att", {}, windowed=True)
         assert "ts_match_vq" in found.sql and found.index_param == "'report' & 'protest'", found
     repo.close()
+
+
+def test_a_walk_turns_to_bitmaps_only_on_a_sample_of_sparse_matches(database_url):
+    with make_engine(database_url).connect() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        # 6 matches in 548 events: walking on reads ~8,700 events, bitmaps ~100 blocks and a
+        # listing of 4,600 (a tenth of the cost)
+        assert search.by_bitmap(conn, 6, 548, 101, 4_600) is postgres
+        assert search.by_bitmap(conn, 0, 548, 101, 4_600) is postgres
+        # 27 in 548 (a common prefix): walking reads ~1,500, the listing of 53,000 costs more
+        assert search.by_bitmap(conn, 27, 548, 101, 53_000) is False
+        # too few events walked to tell
+        assert search.by_bitmap(conn, 0, search.SAMPLE_EVENTS - 1, 101, 0) is False
 
 
 def test_windows_partition_the_days_in_the_pages_order():

@@ -118,6 +118,8 @@ def filter_conditions(q: EventQuery, conn: Connection, text_search: TextSearch,
         params["fts"] = found.param
         if found.index_param is not None:
             params["fts_index"] = found.index_param
+        if found.narrow_param is not None:
+            params.update(fts_narrow=found.narrow_param, fts_narrow_events=found.narrow_events)
         if found.windowed:
             params.update(klo=None, khi=None)
     _review_where(q, where, params)
@@ -145,7 +147,14 @@ def _review_where(q: EventQuery, where: list[str], params: dict) -> None:
         params.update(zip(names, wanted, strict=True))
 
 
-def _date_span(conn: Connection, q: EventQuery, direction: str, cursor_value) -> tuple[date, date] | None:
+def _store_dates(conn: Connection) -> tuple[str | None, str | None]:
+    """The first and last dates the store holds (None, None if it holds no events)."""
+    first, last = conn.execute(text("SELECT (SELECT MIN(event_date) FROM events), (SELECT MAX(event_date) FROM events)")).one()
+    return first, last
+
+
+def _date_span(conn: Connection, q: EventQuery, direction: str, cursor_value,
+               stored: tuple[str | None, str | None]) -> tuple[date, date] | None:
     """The days a page sorted by date can hold: the query's dates, narrowed by the cursor's, within
     those the store holds; None if it holds none (its dates are ISO days, as the contract has them)."""
     lo, hi = q.since, q.until
@@ -158,7 +167,7 @@ def _date_span(conn: Connection, q: EventQuery, direction: str, cursor_value) ->
         else:
             lo = max(lo, at) if lo else at
     if lo is None or hi is None:
-        first, last = conn.execute(text("SELECT (SELECT MIN(event_date) FROM events), (SELECT MAX(event_date) FROM events)")).one()
+        first, last = stored
         lo = lo or windows.parse_day(first)
         hi = hi or windows.parse_day(last)
     if lo is None or hi is None:  # no events, or dates that are not ISO days
@@ -171,20 +180,34 @@ def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descendi
     """Up to ``want`` rows of the page query ``sql`` (in the page's order), window by window from the
     page's start (``windows``): each window's rows follow the previous windows' in the page's order.
     A window is sized for the rows still wanted at the rate the windows before found them;
-    ``per_day``: about how many events a day the filters but ``q`` select (``search.plan_window``)."""
+    ``per_day``: about how many events a day the filters but ``q`` select (``search.by_bitmap``).
+    PostgreSQL walks each window's btree in the page's order until the matches prove sparse, then
+    reads the next windows through bitmaps (GIN and the window's btree range); none found by then:
+    the rest of the span in one."""
     rows: list = []
-    window, days, walked = None, windows.FIRST_DAYS, 0
+    window, days, walked, bitmap, planned = None, windows.FIRST_DAYS, 0, False, None
     while (window := windows.following(span, window, days, descending)) is not None:
-        width = (window.last - window.first).days + 1
-        if search.plan_window(conn, per_day * width):  # the rest of the span in one window
-            window = windows.Window(span[0], window.last) if descending else windows.Window(window.first, span[1])
+        if bitmap != planned:  # one round trip per change of plan, not per window
+            search.plan_window(conn, bitmap)
+            planned = bitmap
         p = {**params, **window.params(), "limit": want - len(rows)}
+        if bitmap and rows and "fts_narrow" in params:  # a window sized by the rate (``search.condition``)
+            p["fts_index"] = params["fts_narrow"]
         p.update(search.window_keys(p["wlo"], p["whi"]))
         rows += conn.execute(sql, p).all()
-        walked += (window.last - window.first).days + 1
+        width = (window.last - window.first).days + 1
+        walked += width
         if len(rows) >= want:
             break
-        days = math.ceil((want - len(rows)) * walked / len(rows) * 1.5) if rows else width * windows.GROWTH
+        left = (window.first - span[0]).days if descending else (span[1] - window.last).days
+        bitmap = bitmap or search.by_bitmap(conn, len(rows), per_day * walked, want,
+                                            float(params.get("fts_narrow_events", 0.0)))
+        if rows:
+            days = math.ceil((want - len(rows)) * walked / len(rows) * 1.5)
+        else:
+            days = left if bitmap else width * windows.GROWTH
+        if per_day > 0 and not bitmap:  # PostgreSQL: a walked window of a bounded number of events
+            days = min(days, max(1, math.floor(search.WINDOW_SCAN_EVENTS / per_day)))
     return rows
 
 
@@ -228,7 +251,8 @@ class EventReader:
             walk = bool(q.q) and column == "event_date" and windows.parse_day(value or "0001-01-01") is not None
             where, params = filter_conditions(q, conn, self.text_search, walk)
             # the page's days, asked only of a condition that walks them (a rare word's does not)
-            span = _date_span(conn, q, direction, value) if "klo" in params else None
+            stored = _store_dates(conn) if "klo" in params else (None, None)
+            span = _date_span(conn, q, direction, value, stored) if "klo" in params else None
             if "klo" in params and span is None:  # no events: the page is empty either way
                 return [], None
             if q.cursor:
@@ -245,7 +269,7 @@ class EventReader:
             sql += f" ORDER BY {column} {direction}, event_id ASC LIMIT :limit"
             if span is not None:
                 plain, plain_params = filter_conditions(replace(q, q=None, since=None, until=None), conn, self.text_search)
-                per_day = search.events_per_day(conn, plain, plain_params)
+                per_day = search.events_per_day(conn, plain, plain_params, stored)
                 rows = _walk(conn, text(sql), params, span, direction == "DESC", q.limit + 1, per_day)
             else:
                 rows = list(conn.execute(text(sql), {**params, "limit": q.limit + 1}).all())

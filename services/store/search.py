@@ -150,7 +150,9 @@ class TextCondition:
     sql: str
     param: str
     windowed: bool = False
-    index_param: str | None = None  # PostgreSQL, windowed: the whole words the GIN index is asked for
+    index_param: str | None = None  # PostgreSQL, windowed: the words the GIN index is asked for (``:fts_index``)
+    narrow_param: str | None = None  # PostgreSQL, windowed: the rarest word, for a window read through bitmaps
+    narrow_events: float = 0.0  # about how many events have it (``ANALYZE``'s frequency)
 
 
 # the filters whose value is also text the index holds: an event with admin1 = "Kandahar" has the
@@ -181,61 +183,92 @@ def window_keys(first: str, last: str) -> dict[str, int]:
     return {"klo": day_number(first) << ROWID_BITS, "khi": (day_number(last) << ROWID_BITS) | ROWID_MASK}
 
 
-# PostgreSQL: a date window of up to this many events is read through the date (or place) btree,
-# each event tested for the words; a larger one leaves the plan to the planner (GIN bitmaps)
+# PostgreSQL: a walked window holds up to about this many events (those the other filters select):
+# the planner plans a walk in the page's order, which stops at the page's end, only if it expects
+# enough matches; if not (``ab band``: 5 expected), it reads the whole window by any index
 WINDOW_SCAN_EVENTS = 5_000
+# PostgreSQL: a walk of date windows is judged once its windows have read about this many events
+# (those the other filters select): fewer, and finding no match says little about the rest
+SAMPLE_EVENTS = 500
+# a GIN bitmap index scan costs about this many times less per event it lists than a walk per
+# event it reads (EXPLAIN ANALYZE at 1M events under load: 2-4 us per listed event, 20 us per
+# walked one)
+GIN_LISTING_RATIO = 10
 
 
-def events_per_day(conn: Connection, filters: list[str], params: Mapping[str, object]) -> float:
+def events_per_day(conn: Connection, filters: list[str], params: Mapping[str, object],
+                   stored: tuple[str | None, str | None]) -> float:
     """About how many events the ``filters`` (SQL conditions, ANDed) select per day between the
-    store's first and last (PostgreSQL's planner estimate; SQLite: 0, as its windows are FTS rowid
-    ranges and need no plan)."""
+    store's first and last dates (``stored``, ISO) (PostgreSQL's planner estimate; SQLite: 0, as
+    its windows are FTS rowid ranges and need no plan)."""
     if conn.dialect.name != "postgresql":
         return 0.0
-    first, last = conn.exec_driver_sql(
-        "SELECT (SELECT MIN(event_date) FROM events), (SELECT MAX(event_date) FROM events)").one()
+    first, last = stored
     plan = conn.execute(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM events"
                              + (" WHERE " + " AND ".join(filters) if filters else "")), dict(params)).scalar_one()
     try:
-        days = day_number(last) - day_number(first) + 1
+        days = day_number(last or "") - day_number(first or "") + 1
     except (TypeError, ValueError):
         return 0.0
     plan = json.loads(plan) if isinstance(plan, str) else plan
     return max(float(plan[0]["Plan"]["Plan Rows"]), 0.0) / max(days, 1)
 
 
-def plan_window(conn: Connection, events: float) -> bool:
-    """Steer the plan of the next window's query (``events``: about how many events it spans), and
-    say whether the rest of the page's range should be one window (True: PostgreSQL, past
-    ``WINDOW_SCAN_EVENTS``). PostgreSQL's planner multiplies the words' frequencies as if
-    independent, so it expects few matches for words that occur together (an actor's name: 53
-    expected, 48,592 found) and reads every match through the GIN index before sorting; within a
-    window of few events, testing each event is bounded by the window instead. Past that, the
-    words are rare in the newest events and the planner has the rest (GIN bitmaps), in one query,
-    as a GIN scan costs the same whatever the window (a prefix: 40-60 ms at 1M events)."""
+def plan_window(conn: Connection, bitmap: bool) -> None:
+    """Steer the plan of the next window's query (PostgreSQL): a walked window (``bitmap`` False)
+    reads the date (or place) btree in the page's order, each event tested for the words, and stops
+    at the page's end; once the matches are known to be sparse (``by_bitmap``), a window is read
+    through bitmaps (the GIN index, ANDed with the window's btree range) and sorted. PostgreSQL's
+    planner multiplies the words' frequencies as if independent, so it expects few matches for
+    words that occur together (an actor's name: 53 expected, 48,592 found) and reads every match
+    through the GIN index; and it costs a btree walk as if most of its rows were cached, so it
+    walks the date index past 20,000 events for a word on one event in 200 (``kajaki``)."""
     if conn.dialect.name != "postgresql":
+        return
+    conn.exec_driver_sql("SELECT set_config('enable_bitmapscan', %(b)s, true), set_config('enable_indexscan', %(i)s, true)",
+                         {"b": "on" if bitmap else "off", "i": "off" if bitmap else "on"})
+
+
+def by_bitmap(conn: Connection, found: int, walked: float, want: int, listed: float) -> bool:
+    """Whether a walk's next windows should be read through bitmaps (PostgreSQL; SQLite walks
+    every window, as each is an FTS rowid range): ``found`` matches in the windows walked, which
+    held about ``walked`` events the other filters select; ``want`` rows wanted in all; ``listed``:
+    the events the GIN index lists for a bitmap window (``TextCondition.narrow_events``). At the
+    rate walked so far, walking on reads ``(want - found) * walked / found`` events; a bitmap
+    window about one block per match, and the GIN listing (``GIN_LISTING_RATIO``); the cheaper one
+    wins, once the windows walked held ``SAMPLE_EVENTS`` events or more (fewer tell no rate)."""
+    if conn.dialect.name != "postgresql" or walked < SAMPLE_EVENTS:
         return False
-    scan = events <= WINDOW_SCAN_EVENTS
-    conn.exec_driver_sql(f"SET LOCAL enable_bitmapscan = {'off' if scan else 'on'}")
-    return not scan
+    if found == 0:
+        return True
+    return (want - found) * walked / found > (want - found) + listed / GIN_LISTING_RATIO
 
 
-PG_WALK_WORDS = 3  # PostgreSQL walks date windows for a ``q`` of this many words or more
+# PostgreSQL: a word alone on at least this share of events is one query the planner plans
+DENSE_SHARE = 0.02
 
 # PostgreSQL: reading a posting list in a GIN partial match costs about this many times less per
 # event than reading an event from the table
 PARTIAL_MATCH_RATIO = 20
 
 
-def _shares(conn: Connection, whole: list[str], prefix: str) -> tuple[list[float], float]:
+def _shares(conn: Connection, whole: list[str], prefix: str) -> tuple[list[float], float, float]:
     """The share of events with each whole word, and with a lexeme starting with ``prefix``, as far
     as ``ANALYZE`` knows them: its most common lexemes' frequencies (a lexeme not among them
-    counts as on none: it is rarer than all of them)."""
-    found: dict[str, float] = dict(conn.exec_driver_sql(
-        "SELECT e, f FROM pg_stats, unnest(most_common_elems::text::text[], most_common_elem_freqs) AS u(e, f) "
-        "WHERE schemaname = current_schema() AND tablename = 'events' AND attname = 'search_vector' "
-        "AND (starts_with(e, %(p)s) OR e = ANY(%(w)s))", {"p": prefix, "w": whole}).all())
-    return [found.get(w, 0.0) for w in whole], sum(f for e, f in found.items() if e.startswith(prefix))
+    counts as on none: it is rarer than all of them); and the table's rows by its statistics
+    (one round trip for all: it is paid on every page)."""
+    found: dict[str, float] = {}
+    rows = 0.0
+    for e, f, n in conn.exec_driver_sql(
+            "SELECT NULL, NULL, reltuples::float8 FROM pg_class WHERE oid = 'events'::regclass UNION ALL "
+            "SELECT e, f, NULL FROM pg_stats, unnest(most_common_elems::text::text[], most_common_elem_freqs) AS u(e, f) "
+            "WHERE schemaname = current_schema() AND tablename = 'events' AND attname = 'search_vector' "
+            "AND (starts_with(e, %(p)s) OR e = ANY(%(w)s))", {"p": prefix, "w": whole}).all():
+        if e is None:
+            rows = float(n or 0.0)
+        else:
+            found[e] = f
+    return [found.get(w, 0.0) for w in whole], sum(f for e, f in found.items() if e.startswith(prefix)), rows
 
 
 def condition(conn: Connection, q: str, fields: Mapping[str, str | None] | None = None,
@@ -256,36 +289,56 @@ def condition(conn: Connection, q: str, fields: Mapping[str, str | None] | None 
     words = terms(q)
     narrowing = _narrowing_words(fields or {})
     if conn.dialect.name == "postgresql":
-        # a walk only for several words (an actor's name), whose frequencies the planner multiplies
-        # as if independent: with one or two, its own plan was the faster one at 1M events (p95
-        # 94 ms against 150 ms walking every common word); and not for a word rarer than the most
-        # common lexemes: few matches, which the GIN index lists and the page sorts in one query
-        windowed = windowed and len(words) >= PG_WALK_WORDS
-        whole, prefixed = _shares(conn, words[:-1], words[-1]) if windowed else ([], 0.0)
+        # a walk for words the planner cannot count (their frequencies multiplied as if
+        # independent: an actor's name; a word with a province), which the first windows measure
+        # (``by_bitmap``); not for a word rarer than the most common lexemes: few matches, which
+        # the GIN index lists and the page sorts in one query
+        filter_words = [w for ws in narrowing.values() for w in ws if w not in words]
+        shares, prefixed, rows = _shares(conn, words[:-1] + filter_words, words[-1]) if windowed else ([], 0.0, 0.0)
+        whole = shares[:len(words) - 1]
         windowed = windowed and prefixed > 0 and all(whole)
+        # one common word alone: the planner counts it right and walks the date index, reading
+        # fewer than 1 / ``DENSE_SHARE`` events per match (``clashes``, 4%: 2,500 either way); a walk
+        # would only add its round trips
+        windowed = windowed and not (len(words) == 1 and not filter_words and prefixed >= DENSE_SHARE)
         # the filters' words only in a walk, for the query of the range's rest, where the GIN index
         # intersects them with the words (a word and a province that never go together: no match
         # read); in one query the planner would multiply their frequencies with the words' and
         # prefer the GIN index for a word and a province that often go together (``killed`` in
         # Bari), which walking the province's btree answers at once
-        extra = [w for ws in narrowing.values() for w in ws if w not in words] if windowed else []
+        extra = filter_words if windowed else []
         # lexemes quoted: no word can be read as an operator; the simple config only lower-cases
         query = " & ".join([f"'{w}'" for w in extra] + [f"'{w}'" for w in words]) + ":*"
         exact = [f"'{w}'" for w in extra + words[:-1]]
         if windowed and extra:  # the filters' words count as whole words here
-            whole += _shares(conn, extra, words[-1])[0]
+            whole = shares
         # the GIN index is asked for the whole words only, the prefix tested on the rows they find,
         # when the events with a lexeme starting with the prefix outnumber, by more than
         # ``PARTIAL_MATCH_RATIO``, those with the rarest whole word
-        if not windowed or not exact or prefixed <= PARTIAL_MATCH_RATIO * min(whole):
-            return TextCondition("search_vector @@ to_tsquery('simple', :fts)", query, windowed=windowed)
+        if not windowed:
+            return TextCondition("search_vector @@ to_tsquery('simple', :fts)", query)
+        # a window read through bitmaps asks the GIN index for its rarest word only, which the
+        # planner counts right (``ANALYZE``'s frequency of one lexeme) and so ANDs with the window's
+        # btree range: for all the words it expects 1 match and reads every one in the table, the
+        # window's date tested there (``nato north atlantic treaty organization``: 9,904 read for
+        # 200 in the window); the other words are tested on the rows found. Not a filter's word:
+        # the filter's own btree narrows to it already
+        terms_shares = [*((f"'{w}'", f) for w, f in zip(words[:-1], whole, strict=False)),
+                        (f"'{words[-1]}':*", prefixed)]
+        narrow, share = min(terms_shares, key=lambda t: t[1])
+        listed = share * rows
+        if not exact or prefixed <= PARTIAL_MATCH_RATIO * min(whole):
+            return TextCondition("search_vector @@ to_tsquery('simple', :fts_index) "
+                                 "AND ts_match_vq(search_vector, to_tsquery('simple', :fts))", query, windowed=True,
+                                 index_param=query, narrow_param=narrow, narrow_events=listed)
         # a common prefix is left out of what the GIN index is asked: a prefix (``:*``) is a partial
         # match, which GIN answers by merging the posting list of every lexeme it covers (120-140 ms
         # for ``wounded:*`` at 1M events) where whole words skip through each other's lists; it is
         # tested on the rows found (``ts_match_vq``: the operator's function, which no index serves)
         return TextCondition("search_vector @@ to_tsquery('simple', :fts_index) "
                              "AND ts_match_vq(search_vector, to_tsquery('simple', :fts))", query, windowed=True,
-                             index_param=" & ".join(exact))
+                             index_param=" & ".join(exact), narrow_param=narrow,
+                             narrow_events=listed)
     # FTS5 strings in double quotes are plain tokens; juxtaposed strings are ANDed; a column filter
     # on a group of tokens requires each in one of those columns
     query = " ".join(f'"{w}"' for w in words) + "*"

@@ -281,26 +281,34 @@ async def test_a_stop_during_a_cycle_leaves_the_unfetched_items_for_the_next_sta
     assert len({s.story_id for s in _published(settings)}) == 7
 
 
-async def test_a_chunk_of_a_feed_is_published_before_the_rest_of_its_pages_are_fetched(kafka_settings, site):
+def _hold_the_third_article(svc, until_seen: int, tries: int) -> list[int]:
+    """Make the fetch of the feed's third article wait (0.1 s a try) until ``until_seen`` stories are
+    acknowledged; the list gets how many were when it went on."""
     import asyncio
 
-    settings = _settings(site, ingest_per_host_concurrency=1, ingest_publish_chunk=1)
-    feed = next(f for f in _feeds(site) if f.id == "hindukush-herald")  # three articles
-    svc, _ = _service(settings, [feed])
     real, article_fetches, seen_at_last = svc.fetcher.get, [], []
 
-    async def last_waits_for_the_first(url, *args, **kwargs):
+    async def third_waits(url, *args, **kwargs):
         if "feed.xml" not in url and "robots.txt" not in url:
             article_fetches.append(url)
-            if len(article_fetches) == 3:  # the page's last article: the first must be acknowledged by now
-                for _ in range(100):
-                    if svc.state.counts()["seen_urls"]:
+            if len(article_fetches) == 3:
+                for _ in range(tries):
+                    if svc.state.counts()["seen_urls"] >= until_seen:
                         break
                     await asyncio.sleep(0.1)
                 seen_at_last.append(svc.state.counts()["seen_urls"])
         return await real(url, *args, **kwargs)
 
-    svc.fetcher.get = last_waits_for_the_first
+    svc.fetcher.get = third_waits
+    return seen_at_last
+
+
+async def test_a_chunk_of_a_feed_is_published_before_the_rest_of_its_pages_are_fetched(kafka_settings, site):
+    settings = _settings(site, ingest_per_host_concurrency=1, ingest_publish_chunk=1)
+    feed = next(f for f in _feeds(site) if f.id == "hindukush-herald")  # three articles
+    svc, _ = _service(settings, [feed])
+    # the page's last article: the first must be acknowledged by now
+    seen_at_last = _hold_the_third_article(svc, until_seen=1, tries=100)
     stats = await svc.run_cycle(force=True)
     await svc.aclose()
     assert stats.stories_published == 3 and seen_at_last and seen_at_last[0] >= 1
@@ -308,25 +316,11 @@ async def test_a_chunk_of_a_feed_is_published_before_the_rest_of_its_pages_are_f
 
 
 async def test_a_built_story_is_published_without_waiting_for_its_chunk_to_fill(kafka_settings, site):
-    import asyncio
-
     settings = _settings(site, ingest_per_host_concurrency=1)  # the default chunk (16) holds the whole page
     feed = next(f for f in _feeds(site) if f.id == "hindukush-herald")  # three articles
     svc, _ = _service(settings, [feed])
-    real, article_fetches, seen_at_last = svc.fetcher.get, [], []
-
-    async def last_waits_for_the_first(url, *args, **kwargs):
-        if "feed.xml" not in url and "robots.txt" not in url:
-            article_fetches.append(url)
-            if len(article_fetches) == 3:  # the page's last article: the first two must be out by now
-                for _ in range(50):
-                    if svc.state.counts()["seen_urls"] >= 2:
-                        break
-                    await asyncio.sleep(0.1)
-                seen_at_last.append(svc.state.counts()["seen_urls"])
-        return await real(url, *args, **kwargs)
-
-    svc.fetcher.get = last_waits_for_the_first
+    # the page's last article: the first two must be out by now
+    seen_at_last = _hold_the_third_article(svc, until_seen=2, tries=50)
     stats = await svc.run_cycle(force=True)
     await svc.aclose()
     assert stats.stories_published == 3 and seen_at_last == [2]

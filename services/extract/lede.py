@@ -67,7 +67,8 @@ def lede_event(events: Sequence[Event], starts: Sequence[int]) -> Event | None:
 def stated_toll(event: Event, starts: Sequence[int]) -> int:
     """The dead the lede sentences (the first ``LEDE_SENTENCES`` of ``starts``) give for ``event``, by
     ``conservative_total`` over the event's figures from those sentences; 0 when they give none."""
-    lede = {ev.text for ev in event.evidence if ev.start in set(starts[:LEDE_SENTENCES])}
+    lede_starts = set(starts[:LEDE_SENTENCES])
+    lede = {ev.text for ev in event.evidence if ev.start in lede_starts}
     return conservative_total((c, cl.statement) for c, cl in zip(event.casualties, event.claims, strict=False)
                               if cl.statement in lede)
 

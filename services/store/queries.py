@@ -16,7 +16,7 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, bindparam, text
 
-from . import search, windows
+from . import search, search_walk, windows
 
 SORTS = {"-event_date": ("event_date", "DESC"), "event_date": ("event_date", "ASC"),
          "-fatalities": ("fatalities", "DESC"), "fatalities": ("fatalities", "ASC")}
@@ -180,7 +180,7 @@ def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descendi
     """Up to ``want`` rows of the page query ``sql`` (in the page's order), window by window from the
     page's start (``windows``): each window's rows follow the previous windows' in the page's order.
     A window is sized for the rows still wanted at the rate the windows before found them;
-    ``per_day``: about how many events a day the filters but ``q`` select (``search.by_bitmap``).
+    ``per_day``: about how many events a day the filters but ``q`` select (``search_walk.by_bitmap``).
     PostgreSQL walks each window's btree in the page's order until the matches prove sparse, then
     reads the next windows through bitmaps (GIN and the window's btree range); none found by then:
     the rest of the span in one."""
@@ -188,7 +188,7 @@ def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descendi
     window, days, walked, bitmap, planned = None, windows.FIRST_DAYS, 0, False, None
     while (window := windows.following(span, window, days, descending)) is not None:
         if bitmap != planned:  # one round trip per change of plan, not per window
-            search.plan_window(conn, bitmap)
+            search_walk.plan_window(conn, bitmap)
             planned = bitmap
         p = {**params, **window.params(), "limit": want - len(rows)}
         if bitmap and rows and "fts_narrow" in params:  # a window sized by the rate (``search.condition``)
@@ -200,14 +200,14 @@ def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descendi
         if len(rows) >= want:
             break
         left = (window.first - span[0]).days if descending else (span[1] - window.last).days
-        bitmap = bitmap or search.by_bitmap(conn, len(rows), per_day * walked, want,
+        bitmap = bitmap or search_walk.by_bitmap(conn, len(rows), per_day * walked, want,
                                             float(params.get("fts_narrow_events", 0.0)))
         if rows:
             days = math.ceil((want - len(rows)) * walked / len(rows) * 1.5)
         else:
             days = left if bitmap else width * windows.GROWTH
         if per_day > 0 and not bitmap:  # PostgreSQL: a walked window of a bounded number of events
-            days = min(days, max(1, math.floor(search.WINDOW_SCAN_EVENTS / per_day)))
+            days = min(days, max(1, math.floor(search_walk.WINDOW_SCAN_EVENTS / per_day)))
     return rows
 
 
@@ -269,7 +269,7 @@ class EventReader:
             sql += f" ORDER BY {column} {direction}, event_id ASC LIMIT :limit"
             if span is not None:
                 plain, plain_params = filter_conditions(replace(q, q=None, since=None, until=None), conn, self.text_search)
-                per_day = search.events_per_day(conn, plain, plain_params, stored)
+                per_day = search_walk.events_per_day(conn, plain, plain_params, stored)
                 rows = _walk(conn, text(sql), params, span, direction == "DESC", q.limit + 1, per_day)
             else:
                 rows = list(conn.execute(text(sql), {**params, "limit": q.limit + 1}).all())

@@ -111,7 +111,9 @@ def filter_conditions(q: EventQuery, conn: Connection, text_search: TextSearch,
         params.update(min_lat=min_lat, max_lat=max_lat, min_lon=min_lon, max_lon=max_lon)
     if q.q:
         try:
-            found = text_search(conn, q.q, {name: getattr(q, name) for name in search.NARROWING}, windowed)
+            fields = {name: getattr(q, name) for name in search.FIELDS}
+            fields.update(since=q.since.isoformat() if q.since else None, until=q.until.isoformat() if q.until else None)
+            found = text_search(conn, q.q, fields, windowed)
         except search.BadSearch as exc:
             raise BadQuery(str(exc)) from exc
         where.append(found.sql)
@@ -120,6 +122,8 @@ def filter_conditions(q: EventQuery, conn: Connection, text_search: TextSearch,
             params["fts_index"] = found.index_param
         if found.narrow_param is not None:
             params.update(fts_narrow=found.narrow_param, fts_narrow_events=found.narrow_events)
+        if found.tokens is not None:
+            params["fts_tokens"] = found.tokens
         if found.windowed:
             params.update(klo=None, khi=None)
     _review_where(q, where, params)
@@ -194,6 +198,8 @@ def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descendi
         if bitmap and rows and "fts_narrow" in params:  # a window sized by the rate (``search.condition``)
             p["fts_index"] = params["fts_narrow"]
         p.update(search.window_keys(p["wlo"], p["whi"]))
+        if "fts_tokens" in params:  # PostgreSQL: the window's months for the GIN index
+            p["fts_tokens"] = search_walk.window_tokens(params["fts_tokens"], window.first, window.last)
         rows += conn.execute(sql, p).all()
         width = (window.last - window.first).days + 1
         walked += width

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Connection
 
@@ -53,6 +54,25 @@ MIGRATION_13 = [
     _ADD_LEXEMES.format(rows="events"),  # the rows already stored
 ]
 
+# migration 14: the vector also holds two filter tokens, the event's month (``~2025-03``) and type
+# (``^Battles``), which no word of ``q`` can be (``~`` and ``^`` are not word characters, and a
+# prefix of word characters covers none), so that the GIN index intersects the words with a date
+# range or a type itself: each token is one entry, skipped through like a rare word's, where a
+# BitmapAnd with the date or type btree listed the whole range (1M events, ``hargeysa`` in ten
+# months: 82,368 btree entries in 38 ms for 283 matches) and the rows the words alone list, read
+# to test the filters, cost a table block each (3,473 blocks in 39 ms for the same 283)
+_TOKENS = "array_to_tsvector(ARRAY['~' || left(event_date, 7), '^' || event_type])"
+MIGRATION_14 = [
+    "ALTER TABLE events DROP COLUMN search_vector",  # its GIN index with it
+    f"ALTER TABLE events ADD COLUMN search_vector tsvector "
+    f"GENERATED ALWAYS AS (to_tsvector('simple', {_DOCUMENT}) || {_TOKENS}) STORED",
+    "CREATE INDEX events_search ON events USING gin (search_vector)",
+    _ADD_LEXEMES.format(rows="events"),  # the tokens, written by no trigger in the ALTER
+    "ANALYZE events",  # the new column's lexeme statistics, which the conditions read
+]
+# months of a date range ORed as tokens, up to this many (a longer range is left to the btree)
+MAX_MONTHS = 36
+
 # a prefix covering more lexemes than this stays a GIN partial match (``'a':*``): the GIN lookups
 # of each lexeme would cost more than merging their lists
 MAX_COVERED = 64
@@ -63,8 +83,10 @@ DENSE_SHARE = 0.02
 PARTIAL_MATCH_RATIO = 20
 
 _MATCH = "search_vector @@ to_tsquery('simple', :fts)"
-_WINDOW_MATCH = ("search_vector @@ to_tsquery('simple', :fts_index) "
-                 "AND ts_match_vq(search_vector, to_tsquery('simple', :fts))")
+# the filter tokens are a tsquery as written (no parser: ``~2025-03`` is not a word)
+_TOKENS_MATCH = "search_vector @@ CAST(:fts_tokens AS tsquery)"
+_WINDOW_MATCH = ("search_vector @@ to_tsquery('simple', :fts_index) AND " + _TOKENS_MATCH
+                 + " AND ts_match_vq(search_vector, to_tsquery('simple', :fts))")
 
 
 @dataclass(frozen=True)
@@ -123,6 +145,35 @@ def _quoted(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+def month_tokens(first: date, last: date, most: int | None = None) -> str | None:
+    """The month tokens of the days ``first`` to ``last``, ORed (tsquery input); None if there are
+    none (``first > last``) or more than ``most``."""
+    months: list[str] = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(_quoted(f"~{year:04d}-{month:02d}"))
+        if most is not None and len(months) > most:
+            return None
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    if not months:
+        return None
+    return months[0] if len(months) == 1 else "(" + " | ".join(months) + ")"
+
+
+def filter_tokens(fields: Mapping[str, str | None], dates: bool) -> str | None:
+    """The filter tokens the query's ``fields`` require (tsquery input, ANDed): its type's, and if
+    ``dates``, the months of ``since`` to ``until`` (both given, up to ``MAX_MONTHS``); None if none."""
+    parts = []
+    if fields.get("event_type"):
+        parts.append(_quoted("^" + str(fields["event_type"])))
+    since, until = fields.get("since"), fields.get("until")
+    if dates and since and until:
+        months = month_tokens(date.fromisoformat(since[:10]), date.fromisoformat(until[:10]), MAX_MONTHS)
+        if months:
+            parts.append(months)
+    return " & ".join(parts) or None
+
+
 def last_term(prefix: str, covered: tuple[str, ...] | None) -> str:
     """The tsquery term of the last word: the lexemes it covers, ORed, each one GIN entry; the
     prefix itself if it covers none (no event has it: an empty GIN lookup); a partial match
@@ -148,7 +199,7 @@ def _walks(words: list[str], filter_words: list[str], lex: Lexicon) -> bool:
 
 
 def condition(conn: Connection, words: list[str], narrowing: Mapping[str, list[str]],
-              windowed: bool) -> TextCondition:
+              windowed: bool, fields: Mapping[str, str | None]) -> TextCondition:
     """The condition selecting the events with every one of ``words`` (the last as a prefix too):
     one query the planner plans, or (``windowed``, a page sorted by date, and ``_walks``) the
     condition of one date window of a walk. The ``narrowing`` filters' words are then required
@@ -164,8 +215,16 @@ def condition(conn: Connection, words: list[str], narrowing: Mapping[str, list[s
     # nearly common (``'bacaad' | ... | 'bacayopa'``: 5,989 expected, 103 found, the date index
     # walked past 42,476 events in 359 ms; ``'baca':*``: 1,201 expected, a GIN bitmap, 20 ms)
     last = last_term(words[-1], lex.covered if lex.prefixed > 0 else None)
-    if not (windowed and _walks(words, filter_words, lex)):
-        return TextCondition(_MATCH, " & ".join([*map(_quoted, words[:-1]), last]))
+    walks = _walks(words, filter_words, lex)
+    if not (windowed and walks):
+        query = " & ".join([*map(_quoted, words[:-1]), last])
+        # words rarer than the most common lexemes: the GIN index reads the matches, and the filter
+        # tokens narrow them to the type and months asked for before a row is read; not for
+        # common words, whose page the planner walks an index in the page's order for
+        tokens = None if walks else filter_tokens(fields, dates=True)
+        if tokens is None:
+            return TextCondition(_MATCH, query)
+        return TextCondition(_MATCH + " AND " + _TOKENS_MATCH, query, tokens=tokens)
     exact = [_quoted(w) for w in filter_words + words[:-1]]
     query = " & ".join([*exact, last])
     # a window read through bitmaps asks the GIN index for its rarest word only, which the planner
@@ -184,5 +243,6 @@ def condition(conn: Connection, words: list[str], narrowing: Mapping[str, list[s
     # operator's function, which no index serves)
     if lex.covered is None and exact and lex.prefixed > PARTIAL_MATCH_RATIO * min(lex.shares.values()):
         index = " & ".join(exact)
+    # each window's months are ANDed with these (``search_walk.window_tokens``)
     return TextCondition(_WINDOW_MATCH, query, windowed=True, index_param=index, narrow_param=narrow,
-                         narrow_events=share * lex.rows)
+                         narrow_events=share * lex.rows, tokens=filter_tokens(fields, dates=False) or "")

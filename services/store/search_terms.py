@@ -63,8 +63,14 @@ class TextCondition:
     index_param: str | None = None  # PostgreSQL, windowed: the words the GIN index is asked for (``:fts_index``)
     narrow_param: str | None = None  # PostgreSQL, windowed: the rarest word, for a window read through bitmaps
     narrow_events: float = 0.0  # about how many events have it (``ANALYZE``'s frequency)
+    # PostgreSQL: the filter tokens required (``:fts_tokens``, ``search_postgres.filter_tokens``);
+    # windowed: those each window's months are ANDed with
+    tokens: str | None = None
 
 
+# the query's other filters a text condition may use: the narrowing ones, and (PostgreSQL's filter
+# tokens) the type and the dates (ISO)
+FIELDS = ("admin1", "admin2", "country", "actor", "event_type", "since", "until")
 # the filters whose value is also text the index holds: an event with admin1 = "Kandahar" has the
 # word "kandahar" in its admin1 column, so the index can narrow the matches to them first
 NARROWING = {"admin1": ("admin1",), "admin2": ("admin2",), "country": ("country",), "actor": ("actor1", "actor2")}

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import date
 
 from sqlalchemy import Connection, text
 
+from .search_postgres import month_tokens
 from .search_sqlite import day_number
 
 # a walked window holds up to about this many events (those the other filters select): the planner
@@ -71,3 +73,10 @@ def by_bitmap(conn: Connection, found: int, walked: float, want: int, listed: fl
     if found == 0:
         return True
     return (want - found) * walked / found > (want - found) + listed / GIN_LISTING_RATIO
+
+
+def window_tokens(fixed: str, first: date, last: date) -> str:
+    """The filter tokens of the window ``first`` to ``last``: its months, ANDed with the query's
+    ``fixed`` ones (``TextCondition.tokens``, possibly empty)."""
+    months = month_tokens(first, last) or month_tokens(first, first)
+    return " & ".join(t for t in (fixed, months) if t)

@@ -115,19 +115,6 @@ def test_the_plans_a_window_can_take_give_the_same_pages(database_url, monkeypat
     repo.close()
 
 
-def test_a_walk_turns_to_bitmaps_only_on_a_sample_of_sparse_matches(database_url):
-    with make_engine(database_url).connect() as conn:
-        postgres = conn.dialect.name == "postgresql"
-        # 6 matches in 548 events: walking on reads ~8,700 events, bitmaps ~100 blocks and a
-        # listing of 4,600 (a tenth of the cost)
-        assert search_walk.by_bitmap(conn, 6, 548, 101, 4_600) is postgres
-        assert search_walk.by_bitmap(conn, 0, 548, 101, 4_600) is postgres
-        # 27 in 548 (a common prefix): walking reads ~1,500, the listing of 53,000 costs more
-        assert search_walk.by_bitmap(conn, 27, 548, 101, 53_000) is False
-        # too few events walked to tell
-        assert search_walk.by_bitmap(conn, 0, search_walk.SAMPLE_EVENTS - 1, 101, 0) is False
-
-
 def test_windows_partition_the_days_in_the_pages_order():
     lo, hi = date(2020, 1, 1), date(2020, 12, 31)
     for descending in (True, False):

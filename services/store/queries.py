@@ -125,7 +125,7 @@ def filter_conditions(q: EventQuery, conn: Connection, text_search: TextSearch,
         if found.tokens is not None:
             params["fts_tokens"] = found.tokens
         if found.windowed:
-            params.update(klo=None, khi=None)
+            params.update(klo=None, khi=None, fts_rows=found.table_rows)
     _review_where(q, where, params)
     return where, params
 
@@ -199,7 +199,9 @@ def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descendi
             p["fts_index"] = params["fts_narrow"]
         p.update(search.window_keys(p["wlo"], p["whi"]))
         if "fts_tokens" in params:  # PostgreSQL: the window's months for the GIN index
-            p["fts_tokens"] = search_walk.window_tokens(params["fts_tokens"], window.first, window.last)
+            p["fts_tokens"] = search_walk.window_tokens(params["fts_tokens"], window.first, window.last,
+                                                        float(params.get("fts_narrow_events", 0.0)),
+                                                        float(params.get("fts_month_events", 0.0)))
         rows += conn.execute(sql, p).all()
         width = (window.last - window.first).days + 1
         walked += width
@@ -276,6 +278,7 @@ class EventReader:
             if span is not None:
                 plain, plain_params = filter_conditions(replace(q, q=None, since=None, until=None), conn, self.text_search)
                 per_day = search_walk.events_per_day(conn, plain, plain_params, stored)
+                params["fts_month_events"] = search_walk.month_events(float(params["fts_rows"]), stored)
                 rows = _walk(conn, text(sql), params, span, direction == "DESC", q.limit + 1, per_day)
             else:
                 rows = list(conn.execute(text(sql), {**params, "limit": q.limit + 1}).all())

@@ -85,8 +85,9 @@ PARTIAL_MATCH_RATIO = 20
 _MATCH = "search_vector @@ to_tsquery('simple', :fts)"
 # the filter tokens are a tsquery as written (no parser: ``~2025-03`` is not a word)
 _TOKENS_MATCH = "search_vector @@ CAST(:fts_tokens AS tsquery)"
-_WINDOW_MATCH = ("search_vector @@ to_tsquery('simple', :fts_index) AND " + _TOKENS_MATCH
-                 + " AND ts_match_vq(search_vector, to_tsquery('simple', :fts))")
+# a window may ask for no token (``search_walk.window_tokens``): then the test is left out
+_WINDOW_MATCH = ("search_vector @@ to_tsquery('simple', :fts_index) AND (CAST(:fts_tokens AS tsquery) = '' OR "
+                 + _TOKENS_MATCH + ") AND ts_match_vq(search_vector, to_tsquery('simple', :fts))")
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,12 @@ def last_term(prefix: str, covered: tuple[str, ...] | None) -> str:
     return "(" + " | ".join(_quoted(lexeme) for lexeme in covered) + ")"
 
 
+def _rare(words: list[str], lex: Lexicon) -> bool:
+    """Whether a word of ``words`` is rarer than every lexeme ``ANALYZE`` found common (or the last
+    word's prefix covers none of them): the GIN index lists few matches."""
+    return lex.prefixed <= 0 or not all(lex.shares[w] for w in words[:-1])
+
+
 def _walks(words: list[str], filter_words: list[str], lex: Lexicon) -> bool:
     """Whether a page sorted by date walks date windows: for words the planner cannot count (their
     frequencies multiplied as if independent: an actor's name; a word with a province), which the
@@ -193,7 +200,7 @@ def _walks(words: list[str], filter_words: list[str], lex: Lexicon) -> bool:
     common word alone, which the planner counts right and walks the date index for, reading fewer
     than 1 / ``DENSE_SHARE`` events per match (``clashes``, 4%: 2,500 either way): a walk would
     only add its round trips."""
-    if lex.prefixed <= 0 or not all(lex.shares[w] for w in words[:-1]):
+    if _rare(words, lex):
         return False
     return not (len(words) == 1 and not filter_words and lex.prefixed >= DENSE_SHARE)
 
@@ -215,13 +222,13 @@ def condition(conn: Connection, words: list[str], narrowing: Mapping[str, list[s
     # nearly common (``'bacaad' | ... | 'bacayopa'``: 5,989 expected, 103 found, the date index
     # walked past 42,476 events in 359 ms; ``'baca':*``: 1,201 expected, a GIN bitmap, 20 ms)
     last = last_term(words[-1], lex.covered if lex.prefixed > 0 else None)
-    walks = _walks(words, filter_words, lex)
-    if not (windowed and walks):
+    if not (windowed and _walks(words, filter_words, lex)):
         query = " & ".join([*map(_quoted, words[:-1]), last])
         # words rarer than the most common lexemes: the GIN index reads the matches, and the filter
-        # tokens narrow them to the type and months asked for before a row is read; not for
-        # common words, whose page the planner walks an index in the page's order for
-        tokens = None if walks else filter_tokens(fields, dates=True)
+        # tokens narrow them to the type and months asked for before a row is read; not for common
+        # words, whose page the planner walks an index in the page's order for (``military`` in a
+        # month through the tokens: 3,000 matches read in 70-100 ms, for the date walk's 500 rows)
+        tokens = filter_tokens(fields, dates=True) if _rare(words, lex) else None
         if tokens is None:
             return TextCondition(_MATCH, query)
         return TextCondition(_MATCH + " AND " + _TOKENS_MATCH, query, tokens=tokens)
@@ -245,4 +252,5 @@ def condition(conn: Connection, words: list[str], narrowing: Mapping[str, list[s
         index = " & ".join(exact)
     # each window's months are ANDed with these (``search_walk.window_tokens``)
     return TextCondition(_WINDOW_MATCH, query, windowed=True, index_param=index, narrow_param=narrow,
-                         narrow_events=share * lex.rows, tokens=filter_tokens(fields, dates=False) or "")
+                         narrow_events=share * lex.rows, tokens=filter_tokens(fields, dates=False) or "",
+                         table_rows=lex.rows)

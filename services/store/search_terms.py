@@ -66,6 +66,7 @@ class TextCondition:
     # PostgreSQL: the filter tokens required (``:fts_tokens``, ``search_postgres.filter_tokens``);
     # windowed: those each window's months are ANDed with
     tokens: str | None = None
+    table_rows: float = 0.0  # PostgreSQL, windowed: the table's rows by its statistics
 
 
 # the query's other filters a text condition may use: the narrowing ones, and (PostgreSQL's filter

@@ -51,18 +51,6 @@ def repo(database_url):
     repo.close()
 
 
-def test_terms_are_the_words_of_the_query_whatever_its_punctuation():
-    assert search.terms("Taliban  KUNDUZ") == ["taliban", "kunduz"]
-    assert search.terms('"taliban" OR -kunduz* (NEAR:x)') == ["taliban", "or", "kunduz", "near", "x"]
-    assert search.terms("Dasht-e-Archi dasht") == ["dasht", "e", "archi"]
-    assert search.terms("Kündüz हिन्दी مقتل") == ["kündüz", "हिन्दी", "مقتل"]
-    for nothing in ("", "  ", "\"'*:()-", "_ _"):
-        with pytest.raises(search.BadSearch):
-            search.terms(nothing)
-    with pytest.raises(search.BadSearch):
-        search.terms(" ".join(f"w{i}" for i in range(search.MAX_TERMS + 1)))
-
-
 def test_every_indexed_field_is_searched(repo):
     assert _ids(repo, "checkpoint") == ["e00000"]  # evidence
     assert _ids(repo, "imam sahib") == ["e00001", "e00005"]  # district (make_event: location too)

@@ -76,7 +76,7 @@ def _cursor_fits(column: str, value) -> bool:
     return isinstance(value, str) and len(value) <= 32 and "\x00" not in value
 
 
-# (connection, q, the other filters, windowed) -> condition: ``search.condition``
+# (connection, q, the other filters (``search.FIELDS``, dates ISO), windowed) -> condition: ``search.condition``
 TextSearch = Callable[[Connection, str, Mapping[str, str | None], bool], search.TextCondition]
 
 
@@ -85,7 +85,8 @@ def filter_conditions(q: EventQuery, conn: Connection, text_search: TextSearch,
     """The query's filters as SQL conditions (joined with AND) and their parameters; ``q`` through
     ``text_search`` (the full-text index, ``search.condition``), asked for one date window's
     condition if ``windowed``: then the parameters hold ``klo`` and ``khi`` (None), which the caller
-    sets per window (``search.window_keys``)."""
+    sets per window (``search.window_keys``), and on PostgreSQL ``fts_tokens``, the filter tokens
+    the caller ANDs each window's months with (``search_walk.window_tokens``)."""
     where: list[str] = []
     params: dict[str, object] = {}
     if q.since:

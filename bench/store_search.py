@@ -9,6 +9,10 @@ places, actors, a word, a prefix being typed, and those with a province, a month
 
 Latency is one ``GET /events`` page (100 events, newest first) as the API's reader answers it,
 in-process, one query at a time; p50/p95 per kind of query, and the baseline's over a sample.
+Then every query's page (its ids in order, and the next cursor) is checked against the page of the
+one-query reference (``reference_condition``: ``q``'s condition alone, as the planner plans it): the
+walks, windows and plans the index takes must not change an answer; the run exits 1 if one differs.
+(The LIKE baseline is a substring, not ``q``'s meaning: it is timed, not compared.)
 
     .venv/bin/python bench/store_search.py [--events 1000000] [--requests 400] [--baseline-requests 60]
     .venv/bin/python bench/store_search.py --url sqlite:////tmp/store.db   # a store loaded before
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import random
 import statistics
 import sys
@@ -118,10 +123,31 @@ def analyst_queries(rng: random.Random, rows: list[dict], n: int) -> list[tuple[
     return out
 
 
+def reference_condition(conn: Connection, q: str, _fields=None, _windowed: bool = False) -> search.TextCondition:
+    """What ``q`` means as one query, the planner's plan (no windows, no filter words, no plan
+    settings): the page it gives is the page by the meaning of SQL, whatever the plan."""
+    return search.condition(conn, q, {}, False)
+
+
+def page_ids(reader: EventReader, params: dict) -> list[str]:
+    raw, cursor = reader.query_raw(EventQuery(**params, limit=100))
+    return [json.loads(p)["event_id"] for p in raw] + [cursor or ""]
+
+
 def timed(reader: EventReader, params: dict) -> float:
     t0 = time.perf_counter()
     reader.query_raw(EventQuery(**params, limit=100))
     return time.perf_counter() - t0
+
+
+def check(url: str, queries) -> list[tuple[str, dict]]:
+    """The queries whose page (ids, order and next cursor) differs from the one-query reference's
+    (``reference_condition``); none if the index's walks, windows and plans are exact."""
+    repo = EventRepository(url)
+    indexed, reference = EventReader(repo.engine), EventReader(repo.engine, reference_condition)
+    wrong = [(kind, params) for kind, params in queries if page_ids(indexed, params) != page_ids(reference, params)]
+    repo.close()
+    return wrong
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -165,6 +191,8 @@ def main() -> int:
     ap.add_argument("--databases", help="postgres,sqlite (default: both)")
     ap.add_argument("--url", action="append", default=[],
                     help="measure this already loaded store instead of loading scratch ones (repeatable)")
+    ap.add_argument("--no-check", action="store_true",
+                    help="skip comparing every query's page with the one-query reference's (ids, order, cursor)")
     ap.add_argument("--keep", action="append", default=[],
                     help="load --events into this store if it is empty, keep it, and measure it; a later run "
                          "with the same --keep reuses it (repeatable)")
@@ -173,6 +201,7 @@ def main() -> int:
     queries = analyst_queries(random.Random(9), rows, args.requests)
     every = max(1, args.requests // max(1, args.baseline_requests))
     results = {}
+    checked: dict[str, list | None] = {}
     for url in args.keep:
         with EventRepository(url).engine.connect() as conn:
             stored = conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one()
@@ -185,6 +214,7 @@ def main() -> int:
         with EventRepository(url).engine.connect() as conn:
             print(f"{name}: {conn.execute(text('SELECT COUNT(*) FROM events')).scalar_one():,} events at {url}")
         results[name] = run(url, queries, every)
+        checked[name] = None if args.no_check else check(url, queries)
     with tempfile.TemporaryDirectory() as tmp:
         only = set(args.databases.split(",")) if args.databases else None
         with bench_databases(args.postgres, Path(tmp), only) as all_targets:
@@ -196,6 +226,7 @@ def main() -> int:
                 with EventRepository(url).engine.connect() as conn:
                     print(f"{name}: {conn.execute(text('SELECT COUNT(*) FROM events')).scalar_one():,} events")
                 results[name] = run(url, queries, every)
+                checked[name] = None if args.no_check else check(url, queries)
     size = "the stores above" if args.url or args.keep else f"{args.events:,} events"
     print(f"\nGET /events page of 100, newest first, on {size}; {args.requests} queries "
           f"(the LIKE baseline on every {every}th), one at a time, in-process")
@@ -207,7 +238,11 @@ def main() -> int:
         print(f"{name}: index p95 {pct(f, 0.95):.1f} ms over all queries (target <= 50 ms), median "
               f"{statistics.median(f) * 1000:.1f} ms; LIKE baseline p95 {pct(s, 0.95):.0f} ms, median "
               f"{statistics.median(s) * 1000:.0f} ms ({statistics.median(s) / statistics.median(f):.0f}x the index's)")
-    return 0
+    for name, wrong in checked.items():
+        if wrong is not None:
+            print(f"{name}: pages identical to the one-query reference's for {len(queries) - len(wrong)} of "
+                  f"{len(queries)} queries" + "".join(f"\n  differs: {kind} {params}" for kind, params in wrong[:10]))
+    return 1 if any(checked.values()) else 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from services.common.contracts import Actor, Evidence
-from services.store import search
+from services.store import search_sqlite
 from services.store.queries import EventQuery
 from services.store.repository import EventRepository
 from tests.helpers import make_event
@@ -52,15 +52,17 @@ def _rows(conn: Connection) -> list[tuple]:
 
 def _search_index(conn: Connection) -> list[tuple]:
     """What the search index holds, by event id: SQLite's FTS5 entries (term, column; FTS rowids are
-    the day and events rowid, ``search.ROWID_MASK``),
-    PostgreSQL's lexemes and positions (the GIN index is over them; ``_schema`` has its definition)."""
+    the day and events rowid, ``search_sqlite.ROWID_MASK``),
+    PostgreSQL's lexemes and positions (the GIN index is over them; ``_schema`` has its definition)
+    and its lexicon (``search_lexemes``, which the bulk COPY fills through the same trigger)."""
     if conn.dialect.name == "postgresql":
         return [tuple(r) for r in conn.exec_driver_sql(
-            "SELECT event_id, lexeme, positions FROM events, unnest(search_vector) ORDER BY event_id, lexeme")]
+            "SELECT event_id, lexeme, positions FROM events, unnest(search_vector) ORDER BY event_id, lexeme")] + \
+            [tuple(r) for r in conn.exec_driver_sql("SELECT lexeme FROM search_lexemes ORDER BY lexeme")]
     conn.exec_driver_sql("INSERT INTO events_fts (events_fts) VALUES ('integrity-check')")
     conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, events_fts, instance)")
     return [tuple(r) for r in conn.exec_driver_sql(
-        f"SELECT e.event_id, v.term, v.col, v.offset FROM temp.fts_terms v JOIN events e ON e.rowid = v.doc & {search.ROWID_MASK} "
+        f"SELECT e.event_id, v.term, v.col, v.offset FROM temp.fts_terms v JOIN events e ON e.rowid = v.doc & {search_sqlite.ROWID_MASK} "
         "ORDER BY e.event_id, v.col, v.offset")]
 
 

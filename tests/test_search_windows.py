@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from services.common.database import make_engine, migrate
-from services.store import search, windows
+from services.store import search, search_postgres, search_sqlite, search_walk, windows
 from services.store.queries import EventQuery
 from services.store.repository import EventRepository
 from services.store.schema import EVENT_COLUMNS, MIGRATIONS, event_row
@@ -96,10 +96,11 @@ def test_cursor_pages_of_a_date_sorted_search_are_every_match_once_in_order(data
 def test_the_plans_a_window_can_take_give_the_same_pages(database_url, monkeypatch, plan):
     """PostgreSQL: the GIN index asked for the whole words only, the prefix tested on the rows; a
     walk that goes on through bitmaps after its first window (SQLite walks its windows either way)."""
-    if plan == "whole words for GIN":
-        monkeypatch.setattr(search, "PARTIAL_MATCH_RATIO", -1)
+    if plan == "whole words for GIN":  # a prefix left a partial match, and one left out of the GIN's query
+        monkeypatch.setattr(search_postgres, "MAX_COVERED", -1)
+        monkeypatch.setattr(search_postgres, "PARTIAL_MATCH_RATIO", -1)
     else:
-        monkeypatch.setattr(search, "SAMPLE_EVENTS", 0)
+        monkeypatch.setattr(search_walk, "SAMPLE_EVENTS", 0)
     repo = EventRepository(database_url)
     _insert(repo.engine, ROWS)
     with repo.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -112,19 +113,6 @@ def test_the_plans_a_window_can_take_give_the_same_pages(database_url, monkeypat
             found = search.condition(conn, "report protest att", {}, windowed=True)
         assert "ts_match_vq" in found.sql and found.index_param == "'report' & 'protest'", found
     repo.close()
-
-
-def test_a_walk_turns_to_bitmaps_only_on_a_sample_of_sparse_matches(database_url):
-    with make_engine(database_url).connect() as conn:
-        postgres = conn.dialect.name == "postgresql"
-        # 6 matches in 548 events: walking on reads ~8,700 events, bitmaps ~100 blocks and a
-        # listing of 4,600 (a tenth of the cost)
-        assert search.by_bitmap(conn, 6, 548, 101, 4_600) is postgres
-        assert search.by_bitmap(conn, 0, 548, 101, 4_600) is postgres
-        # 27 in 548 (a common prefix): walking reads ~1,500, the listing of 53,000 costs more
-        assert search.by_bitmap(conn, 27, 548, 101, 53_000) is False
-        # too few events walked to tell
-        assert search.by_bitmap(conn, 0, search.SAMPLE_EVENTS - 1, 101, 0) is False
 
 
 def test_windows_partition_the_days_in_the_pages_order():
@@ -145,8 +133,8 @@ def test_sqlite_fts_rows_are_keyed_by_day_and_follow_a_date_change(tmp_path):
     _insert(repo.engine, ROWS[:10])
     with repo.engine.begin() as conn:
         keys = dict(conn.exec_driver_sql(f"SELECT e.event_id, f.rowid FROM events_fts f JOIN events e "
-                                         f"ON e.rowid = f.rowid & {search.ROWID_MASK}").all())
-        assert keys["w0001"] >> search.ROWID_BITS == search.day_number(ROWS[1]["event_date"])
+                                         f"ON e.rowid = f.rowid & {search_sqlite.ROWID_MASK}").all())
+        assert keys["w0001"] >> search_sqlite.ROWID_BITS == search.day_number(ROWS[1]["event_date"])
         conn.exec_driver_sql("UPDATE events SET event_date = '2030-06-01' WHERE event_id = 'w0001'")
     assert _pages(repo, "report", "-event_date", since=date(2030, 1, 1)) == ["w0001"]
     assert "w0001" not in _pages(repo, "report", "-event_date", until=date(2029, 1, 1))

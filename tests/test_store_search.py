@@ -1,6 +1,7 @@
 """The search benchmark (bench/store_search.py) in its small form: it loads real ACLED rows in bulk
-on both databases and measures every kind of query with the index and the LIKE baseline, so that
-neither the loader nor the report can rot between the (long, not in CI) million-event runs."""
+on both databases, measures every kind of query with the index and the LIKE baseline, and checks every
+page against the one-query reference's, so that neither the loader nor the report nor the check can
+rot between the (long, not in CI) million-event runs."""
 
 from __future__ import annotations
 
@@ -32,3 +33,4 @@ def test_the_benchmark_loads_both_databases_and_measures_every_kind(postgres_adm
             assert re.search(rf"\n\s+{re.escape(kind)}\s+[\d.]+ ms\s+[\d.]+ ms\s+[\d.]+ ms\s+[\d.]+ ms\s+\d+x",
                              table), (kind, table)
         assert re.search(rf"{name}: index p95 [\d.]+ ms over all queries", out), out
+        assert f"{name}: pages identical to the one-query reference's for 90 of 90 queries" in out, out

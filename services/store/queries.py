@@ -16,7 +16,7 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, bindparam, text
 
-from . import search, windows
+from . import search, search_walk, windows
 
 SORTS = {"-event_date": ("event_date", "DESC"), "event_date": ("event_date", "ASC"),
          "-fatalities": ("fatalities", "DESC"), "fatalities": ("fatalities", "ASC")}
@@ -76,7 +76,7 @@ def _cursor_fits(column: str, value) -> bool:
     return isinstance(value, str) and len(value) <= 32 and "\x00" not in value
 
 
-# (connection, q, the other filters, windowed) -> condition: ``search.condition``
+# (connection, q, the other filters (``search.FIELDS``, dates ISO), windowed) -> condition: ``search.condition``
 TextSearch = Callable[[Connection, str, Mapping[str, str | None], bool], search.TextCondition]
 
 
@@ -85,7 +85,8 @@ def filter_conditions(q: EventQuery, conn: Connection, text_search: TextSearch,
     """The query's filters as SQL conditions (joined with AND) and their parameters; ``q`` through
     ``text_search`` (the full-text index, ``search.condition``), asked for one date window's
     condition if ``windowed``: then the parameters hold ``klo`` and ``khi`` (None), which the caller
-    sets per window (``search.window_keys``)."""
+    sets per window (``search.window_keys``), and on PostgreSQL ``fts_tokens``, the filter tokens
+    the caller ANDs each window's months with (``search_walk.window_tokens``)."""
     where: list[str] = []
     params: dict[str, object] = {}
     if q.since:
@@ -111,7 +112,9 @@ def filter_conditions(q: EventQuery, conn: Connection, text_search: TextSearch,
         params.update(min_lat=min_lat, max_lat=max_lat, min_lon=min_lon, max_lon=max_lon)
     if q.q:
         try:
-            found = text_search(conn, q.q, {name: getattr(q, name) for name in search.NARROWING}, windowed)
+            fields = {name: getattr(q, name) for name in search.FIELDS}
+            fields.update(since=q.since.isoformat() if q.since else None, until=q.until.isoformat() if q.until else None)
+            found = text_search(conn, q.q, fields, windowed)
         except search.BadSearch as exc:
             raise BadQuery(str(exc)) from exc
         where.append(found.sql)
@@ -120,8 +123,10 @@ def filter_conditions(q: EventQuery, conn: Connection, text_search: TextSearch,
             params["fts_index"] = found.index_param
         if found.narrow_param is not None:
             params.update(fts_narrow=found.narrow_param, fts_narrow_events=found.narrow_events)
+        if found.tokens is not None:
+            params["fts_tokens"] = found.tokens
         if found.windowed:
-            params.update(klo=None, khi=None)
+            params.update(klo=None, khi=None, fts_rows=found.table_rows)
     _review_where(q, where, params)
     return where, params
 
@@ -180,7 +185,7 @@ def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descendi
     """Up to ``want`` rows of the page query ``sql`` (in the page's order), window by window from the
     page's start (``windows``): each window's rows follow the previous windows' in the page's order.
     A window is sized for the rows still wanted at the rate the windows before found them;
-    ``per_day``: about how many events a day the filters but ``q`` select (``search.by_bitmap``).
+    ``per_day``: about how many events a day the filters but ``q`` select (``search_walk.by_bitmap``).
     PostgreSQL walks each window's btree in the page's order until the matches prove sparse, then
     reads the next windows through bitmaps (GIN and the window's btree range); none found by then:
     the rest of the span in one."""
@@ -188,26 +193,30 @@ def _walk(conn: Connection, sql, params: dict, span: tuple[date, date], descendi
     window, days, walked, bitmap, planned = None, windows.FIRST_DAYS, 0, False, None
     while (window := windows.following(span, window, days, descending)) is not None:
         if bitmap != planned:  # one round trip per change of plan, not per window
-            search.plan_window(conn, bitmap)
+            search_walk.plan_window(conn, bitmap)
             planned = bitmap
         p = {**params, **window.params(), "limit": want - len(rows)}
         if bitmap and rows and "fts_narrow" in params:  # a window sized by the rate (``search.condition``)
             p["fts_index"] = params["fts_narrow"]
         p.update(search.window_keys(p["wlo"], p["whi"]))
+        if "fts_tokens" in params:  # PostgreSQL: the window's months for the GIN index
+            p["fts_tokens"] = search_walk.window_tokens(params["fts_tokens"], window.first, window.last,
+                                                        float(params.get("fts_narrow_events", 0.0)),
+                                                        float(params.get("fts_month_events", 0.0)))
         rows += conn.execute(sql, p).all()
         width = (window.last - window.first).days + 1
         walked += width
         if len(rows) >= want:
             break
         left = (window.first - span[0]).days if descending else (span[1] - window.last).days
-        bitmap = bitmap or search.by_bitmap(conn, len(rows), per_day * walked, want,
+        bitmap = bitmap or search_walk.by_bitmap(conn, len(rows), per_day * walked, want,
                                             float(params.get("fts_narrow_events", 0.0)))
         if rows:
             days = math.ceil((want - len(rows)) * walked / len(rows) * 1.5)
         else:
             days = left if bitmap else width * windows.GROWTH
         if per_day > 0 and not bitmap:  # PostgreSQL: a walked window of a bounded number of events
-            days = min(days, max(1, math.floor(search.WINDOW_SCAN_EVENTS / per_day)))
+            days = min(days, max(1, math.floor(search_walk.WINDOW_SCAN_EVENTS / per_day)))
     return rows
 
 
@@ -269,7 +278,8 @@ class EventReader:
             sql += f" ORDER BY {column} {direction}, event_id ASC LIMIT :limit"
             if span is not None:
                 plain, plain_params = filter_conditions(replace(q, q=None, since=None, until=None), conn, self.text_search)
-                per_day = search.events_per_day(conn, plain, plain_params, stored)
+                per_day = search_walk.events_per_day(conn, plain, plain_params, stored)
+                params["fts_month_events"] = search_walk.month_events(float(params["fts_rows"]), stored)
                 rows = _walk(conn, text(sql), params, span, direction == "DESC", q.limit + 1, per_day)
             else:
                 rows = list(conn.execute(text(sql), {**params, "limit": q.limit + 1}).all())

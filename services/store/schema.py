@@ -239,6 +239,13 @@ MIGRATIONS: list[Migration] = [
     # of a common word walks the newest matches and stops, instead of listing every match; the
     # index rebuilt from the rows already stored (PostgreSQL: nothing changes)
     search.MIGRATION_12,
+    # 13: PostgreSQL's lexicon of the search index (``search_postgres.MIGRATION_13``): a prefix being
+    # typed is the lexemes it covers, each one GIN entry, not a GIN partial match (SQLite: nothing)
+    search.MIGRATION_13,
+    # 14: PostgreSQL's vector holds the event's month and type as tokens no word can be
+    # (``search_postgres.MIGRATION_14``), so the GIN index intersects the words with a date range or
+    # a type; the column and its index built again (SQLite: nothing changes)
+    search.MIGRATION_14,
 ]
 
 

@@ -266,3 +266,11 @@ def test_an_alternative_overlapped_by_an_earlier_match_is_searched_again_after_i
     text = "armed police officers and police"
     assert _matches(Alternation(patterns).finditer(text)) == _matches(_full(patterns).finditer(text)) == [
         ((0, 21), "a0"), ((26, 32), "a1")]
+
+
+@pytest.mark.parametrize("text", ["Somali and somali troops", "SOMALI", "South Sudanese and Sudanese", "somalia"])
+def test_a_case_sensitive_alternation_gives_the_full_case_sensitive_alternation_s_matches(text):
+    patterns = ["Somali", "South Sudanese|South Sudan", "Sudanese|Sudan", "Somalia"]
+    full = re.compile(_full(patterns).pattern)  # the same alternation without IGNORECASE
+    assert _matches(Alternation(patterns, case_sensitive=True).finditer(text)) == _matches(full.finditer(text))
+    assert _matches(Alternation(patterns, case_sensitive=True).finditer("somali")) == []

@@ -122,12 +122,14 @@ class _Merge:
 
 
 class Alternation:
-    """``(?<!\\w)(?:(?P<a0>...)|(?P<a1>...)|...)(?!\\w)``, case-insensitive, matched through a literal prefilter."""
+    """``(?<!\\w)(?:(?P<a0>...)|(?P<a1>...)|...)(?!\\w)``, case-insensitive unless ``case_sensitive``, matched
+    through a literal prefilter (lower-cased either way: a case-sensitive match holds its literal too)."""
 
     # Each alternative compiled alone is kept (at most one per alternative). The regexes of whole active sets are
     # only for sets holding an alternative that can match empty (none of the actor book's); a compiled alternation
     # of a story's active names is ~70 KB, hence the bound on their cache.
-    def __init__(self, alternatives: list[str], cache_size: int = 256) -> None:
+    def __init__(self, alternatives: list[str], cache_size: int = 256, case_sensitive: bool = False) -> None:
+        self._flags = 0 if case_sensitive else re.IGNORECASE
         self._parts = [f"(?P<a{i}>{p})" for i, p in enumerate(alternatives)]
         self._always: list[int] = []
         self._by_literal: dict[str, list[int]] = {}
@@ -161,7 +163,7 @@ class Alternation:
         return tuple(sorted(active))
 
     def _compile(self, active: tuple[int, ...]) -> re.Pattern[str]:
-        return re.compile(r"(?<![\w])(?:" + "|".join(self._parts[i] for i in active) + r")(?![\w])", re.IGNORECASE)
+        return re.compile(r"(?<![\w])(?:" + "|".join(self._parts[i] for i in active) + r")(?![\w])", self._flags)
 
     def _alone(self, i: int) -> re.Pattern[str]:
         rx = self._single.get(i)

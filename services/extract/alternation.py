@@ -147,6 +147,7 @@ class Alternation:
         self._by_head: dict[str, list[str]] = {}
         for lit in sorted(self._by_literal):
             self._by_head.setdefault(lit[:_MIN_LITERAL], []).append(lit)
+        self._heads = frozenset(self._by_head)  # a set: intersecting two sets walks the smaller one, a dict the dict
         self._single: dict[int, re.Pattern[str]] = {}
         self._cache: OrderedDict[tuple[int, ...], re.Pattern[str] | None] = OrderedDict()
         self._cache_size = cache_size
@@ -156,7 +157,7 @@ class Alternation:
         low = text.lower().replace("\u0307", "").replace("ı", "i").replace("ſ", "s")
         active = set(self._always)
         heads = {low[i:i + _MIN_LITERAL] for i in range(len(low) - _MIN_LITERAL + 1)}
-        for head in heads.intersection(self._by_head):
+        for head in heads & self._heads:
             for lit in self._by_head[head]:
                 if lit in low:
                     active.update(self._by_literal[lit])

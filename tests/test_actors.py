@@ -102,3 +102,37 @@ def test_children_and_women_are_civilians():
 def test_security_services_are_police(text, name):
     found = default_actor_book().find(text)
     assert found and found[0].name == name, found
+
+
+def _demonym_notes() -> list[str]:
+    """The real ACLED notes of Somalia, Mexico and Yemen (every 4th), as written, upper-cased and lower-cased."""
+    import csv
+
+    from tests.conftest import shared_path
+
+    notes = []
+    for path in sorted(shared_path("data", "acled-world").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as f:
+            notes += [row["Notes"] for row in csv.DictReader(f)][::4]
+    return notes + [n.upper() for n in notes[::10]] + [n.lower() for n in notes[::10]]
+
+
+def test_demonym_countries_are_the_winners_of_the_full_demonym_alternation_on_real_notes():
+    book = default_actor_book()
+    full = book._demonym_regex  # every demonym tried at every position: what the prefiltered search must give
+    assert full is not None
+    found = 0
+    for note in _demonym_notes():
+        expected = {m.lastgroup[1:] for m in full.finditer(note) if m.lastgroup}
+        assert book.demonym_countries(note) == expected, note
+        found += bool(expected)
+    assert found > 100  # the sample names many peoples
+
+
+@pytest.mark.parametrize("text,countries", [
+    ("South Sudanese troops crossed", {"SS"}),  # the longer name at a position wins: not Sudan's as well
+    ("Somali and Kenyan forces; somali", {"SO", "KE"}),  # case-sensitive: a people's adjective is capitalised
+    ("nothing here", set()),
+])
+def test_demonym_countries(text, countries):
+    assert default_actor_book().demonym_countries(text) == countries

@@ -148,6 +148,38 @@ def test_an_alternative_without_a_literal_is_always_tried():
     assert _matches(fast.finditer("no digits")) == []
 
 
+def _scanned(fast: Alternation, text: str) -> tuple[int, ...]:
+    """The active set by testing every literal against the text: what the literals' index must give."""
+    low = text.lower().replace("\u0307", "").replace("ı", "i").replace("ſ", "s")
+    active = set(fast._always)
+    for lit, alts in fast._by_literal.items():
+        if lit in low:
+            active.update(alts)
+    return tuple(sorted(active))
+
+
+def test_the_literals_index_activates_what_testing_every_literal_does_on_real_notes():
+    fast = Alternation(list(_actor_patterns()))
+    sentences = _note_sentences()
+    assert sum(len(_scanned(fast, s)) > len(fast._always) for s in sentences) > 200  # the sample activates many
+    for i, sentence in enumerate(sentences):
+        for text in ([sentence, sentence.upper(), sentence[1:], sentence[:-1]] if i % 5 == 0 else [sentence]):
+            assert fast._active(text) == _scanned(fast, text), text
+
+
+@pytest.mark.parametrize("text,matches", [
+    ("ISIS", [((0, 4), "a1")]),  # a literal that is the whole text
+    ("ISI", []),  # as long as the index's heads, and no literal in it
+    ("of ISIS", [((3, 7), "a1")]),  # a literal that ends the text
+    ("Al Shabaab", [((0, 10), "a0")]),
+    ("Al", []),  # shorter than any literal
+    ("IED", [((0, 3), "a2")]),  # a literal as short as the index's heads
+    ("an IED", [((3, 6), "a2")]),  # ... that ends the text
+])
+def test_a_literal_anywhere_in_a_text_of_any_length_activates_its_alternative(text, matches):
+    assert _matches(Alternation(["Al Shabaab", "ISIS", "IED"]).finditer(text)) == matches
+
+
 @pytest.mark.parametrize("patterns,text", [
     (["police"], "POLİCE officers"),
     (["Diyarbakir"], "clashes in Diyarbakır"),
@@ -234,3 +266,11 @@ def test_an_alternative_overlapped_by_an_earlier_match_is_searched_again_after_i
     text = "armed police officers and police"
     assert _matches(Alternation(patterns).finditer(text)) == _matches(_full(patterns).finditer(text)) == [
         ((0, 21), "a0"), ((26, 32), "a1")]
+
+
+@pytest.mark.parametrize("text", ["Somali and somali troops", "SOMALI", "South Sudanese and Sudanese", "somalia"])
+def test_a_case_sensitive_alternation_gives_the_full_case_sensitive_alternation_s_matches(text):
+    patterns = ["Somali", "South Sudanese|South Sudan", "Sudanese|Sudan", "Somalia"]
+    full = re.compile(_full(patterns).pattern)  # the same alternation without IGNORECASE
+    assert _matches(Alternation(patterns, case_sensitive=True).finditer(text)) == _matches(full.finditer(text))
+    assert _matches(Alternation(patterns, case_sensitive=True).finditer("somali")) == []

@@ -139,6 +139,19 @@ def test_the_same_story_gives_the_same_context(world):
     assert (a.named, a.weight, a.leading) == (b.named, b.weight, b.leading)
 
 
+def test_the_leading_country_is_ranked_once_per_context():
+    ranked: list[str] = []
+
+    class Counting(WorldContext):
+        def score(self, cc: str) -> float:
+            ranked.append(cc)
+            return super().score(cc)
+
+    ctx = Counting(frozenset({"SO"}), {"SO": 0.5, "KE": 0.7, "ET": 0.1})
+    assert ctx.leading == "SO" and len(ranked) == 3
+    assert ctx.leading == "SO" and len(ranked) == 3  # a story's every sentence asks: not ranked again
+
+
 # -- qualifiers ------------------------------------------------------------------------------------
 
 def test_a_parenthesis_names_the_division_of_the_place_and_is_no_second_place(world):

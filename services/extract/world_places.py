@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .gazetteer import Mention, Place
 from .not_places import not_places
@@ -140,9 +141,10 @@ class WorldContext:
     def score(self, cc: str) -> float:
         return (10.0 if cc in self.named else 0.0) + self.weight.get(cc, 0.0)
 
-    @property
+    @cached_property
     def leading(self) -> str | None:
-        """The country the story is most about, when one stands out."""
+        """The country the story is most about, when one stands out. Ranked once per context (a story's
+        sentences each ask): the context is not changed after ``story_context`` makes it."""
         if not self.weight and not self.named:
             return None
         ranked = sorted({*self.named, *self.weight}, key=lambda cc: (-self.score(cc), cc))
@@ -292,12 +294,15 @@ def _bare_divisions(sentence: str, world: WorldGazetteer, ctx: WorldContext,
     """The provinces of names the index does not find written as divisions ("Edo State", "Gao region",
     "Centre-Nord region", "(Menaka, Gao)") where no found name is, looked up in the countries the story names,
     the best-scored first; (position, province)."""
-    countries = sorted({*ctx.named, *([ctx.leading] if ctx.leading else [])}, key=lambda cc: (-ctx.score(cc), cc))
+    countries: list[str] | None = None  # ranked on the first name to look up: most sentences have none
     out = []
     for m in _BARE_DIVISION.finditer(sentence):
         g = 1 if m.group(1) else 2
         if any(t.start <= m.start(g) < t.end for t in taken):
             continue
+        if countries is None:
+            leading = ctx.leading
+            countries = sorted({*ctx.named, *([leading] if leading else [])}, key=lambda cc: (-ctx.score(cc), cc))
         found = next((p for cc in countries if (p := world.province(cc, m.group(g))) is not None), None)
         if found is not None:
             out.append((m.start(g), found))

@@ -48,7 +48,7 @@ def _serve(target: Callable[[Any], Any], conn: Connection, warm: bool) -> None:
     while True:
         try:
             arg = conn.recv()
-        except EOFError:  # the parent went away
+        except (EOFError, ConnectionError):  # the parent went away (a reset: it closed with our "ready" unread)
             return
         try:
             conn.send(("ok", target(arg)))
@@ -129,9 +129,9 @@ class DeadlineWorker:
         if self._launched is not None:  # started, never called
             process, parent = self._launched
             self._launched = None
-            parent.close()
             process.kill()
             process.join(5)
+            parent.close()
         if self._process is not None:
             self._kill()
             self.restarts -= 1  # closing is not a restart

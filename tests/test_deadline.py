@@ -51,3 +51,39 @@ def test_an_error_in_the_worker_comes_back_with_its_type():
         assert worker.call(3) == 6 and worker.restarts == 0  # the worker survives an ordinary error
     finally:
         worker.close()
+
+
+class Warmed:
+    """A target whose ``warm()`` the worker runs before it reports ready (module-level: picklable)."""
+
+    def warm(self) -> None:
+        import os
+
+        os.environ["WARMED_IN_WORKER"] = "yes"
+
+    def __call__(self, arg):
+        import os
+
+        return os.environ.get("WARMED_IN_WORKER", "no")
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_started_worker_warms_its_target_before_the_first_call_only_when_asked(warm):
+    import time
+
+    worker = DeadlineWorker(Warmed(), budget_s=20, warm=warm)
+    try:
+        t0 = time.monotonic()
+        worker.start()  # launches the worker and returns: the first call waits for it
+        assert time.monotonic() - t0 < 1.0
+        assert worker.call(None) == ("yes" if warm else "no") and worker.restarts == 0
+    finally:
+        worker.close()
+
+
+def test_a_started_worker_never_called_is_stopped_by_close():
+    worker = DeadlineWorker(spin_or_echo, budget_s=20)
+    worker.start()
+    process = worker._launched[0]
+    worker.close()
+    assert not process.is_alive() and worker.restarts == 0

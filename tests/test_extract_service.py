@@ -143,3 +143,17 @@ def test_a_story_over_the_extraction_budget_is_dead_lettered_and_the_loop_goes_o
     assert registry.get_sample_value("wirewatch_extract_deadletter_total", {"reason": "timeout"}) == 1
     (dead,) = [DeadLetter.from_bytes(r.value) for r in _drain(kafka_settings, DEADLETTER_TOPIC)]
     assert dead.key == "same" and dead.error_type == "ExtractionTimeout" and dead.attempts == 1
+
+
+def test_the_worker_warms_the_extractor_it_runs(monkeypatch):
+    from services.extract import extractor as extractor_module
+    from services.extract.extractor import RuleExtractor
+    from services.extract.service import CountedExtract
+
+    loaded: list[int] = []
+    monkeypatch.setattr(extractor_module, "default_world", lambda: loaded.append(1) or "world")
+    lazy = RuleExtractor()
+    CountedExtract(lazy).warm()  # what the worker runs before its first story, with warm on
+    assert loaded == [1] and lazy.world == "world"
+    CountedExtract(RuleExtractor(use_world=False)).warm()  # an extractor that never reads the world loads none
+    assert loaded == [1]

@@ -10,7 +10,7 @@ from services.common.contracts import STORIES_TOPIC, Story
 from services.common.kafka import Publisher, make_producer
 from services.fixturesite import FixtureSite, load_demo
 from services.fixturesite.server import send
-from services.ingest import service as ingest_service
+from services.ingest import reader as ingest_reader
 from services.ingest.feeds import Feed
 from services.ingest.items import SkipKind
 from services.ingest.metrics import ITEM_RESULTS, IngestMetrics
@@ -92,8 +92,8 @@ async def test_unchanged_feed_sends_validators_and_is_not_parsed(kafka_settings,
     svc, registry = _service(settings, _feeds(site))
     await svc.run_cycle(force=True)
     parsed = []
-    real = ingest_service.feedparser.parse
-    monkeypatch.setattr(ingest_service.feedparser, "parse", lambda *a, **k: parsed.append(1) or real(*a, **k))
+    real = ingest_reader.feedparser.parse
+    monkeypatch.setattr(ingest_reader.feedparser, "parse", lambda *a, **k: parsed.append(1) or real(*a, **k))
     stats = await svc.run_cycle(force=True)
     await svc.aclose()
     assert parsed == [] and stats.feeds_not_modified == 3 and stats.stories_published == 0
@@ -111,7 +111,7 @@ async def test_identical_body_without_validators_is_not_parsed(kafka_settings, m
         settings = _settings(site)
         svc, _ = _service(settings, [Feed(id="plain", url=f"{site.base_url}/plain.xml", outlet="P")])
         await svc.run_cycle(force=True)
-        monkeypatch.setattr(ingest_service.feedparser, "parse", lambda *a, **k: pytest.fail("parsed again"))
+        monkeypatch.setattr(ingest_reader.feedparser, "parse", lambda *a, **k: pytest.fail("parsed again"))
         stats = await svc.run_cycle(force=True)
         await svc.aclose()
     assert stats.feeds_unchanged == 1
@@ -329,14 +329,14 @@ async def test_a_built_story_is_published_without_waiting_for_its_chunk_to_fill(
 
 async def test_feedparser_reads_only_the_items_not_published_before(kafka_settings, monkeypatch):
     parsed_entries: list[int] = []
-    real_parse = ingest_service.feedparser.parse
+    real_parse = ingest_reader.feedparser.parse
 
     def counting_parse(*args, **kwargs):
         out = real_parse(*args, **kwargs)
         parsed_entries.append(len(out.entries))
         return out
 
-    monkeypatch.setattr(ingest_service.feedparser, "parse", counting_parse)
+    monkeypatch.setattr(ingest_reader.feedparser, "parse", counting_parse)
     with FixtureSite() as site:
         items = [f"<item><title>story {n}</title><link>{site.base_url}/a{n}.html</link>"
                  f"<description>text {n}</description></item>" for n in range(3)]
@@ -396,10 +396,13 @@ async def test_the_next_cycle_starts_when_a_feed_is_due_not_after_a_fixed_tick(k
     assert cycles[-1][0] - t0 < 4.0  # a fixed 5 s tick between cycles: 10 s
 
 
-async def test_a_feed_is_polled_again_while_another_is_still_fetching_its_articles(kafka_settings, site):
+async def test_a_feed_is_polled_again_while_its_own_or_another_feeds_articles_are_fetched(kafka_settings, site):
     import asyncio
     import threading
 
+    from services.common.language import detect_language
+
+    detect_language("warm the model")  # its first load (seconds on a loaded machine) is not what is measured
     settings = _settings(site, ingest_poll_interval_s=0.2, ingest_min_interval_s=0.2, ingest_max_interval_s=0.2)
     feeds = _feeds(site)
     slow_feed = next(f for f in feeds if f.id == "hindukush-herald")
@@ -410,7 +413,7 @@ async def test_a_feed_is_polled_again_while_another_is_still_fetching_its_articl
     async def one_slow_article(url, *args, **kwargs):
         if "hindukush" in url and "feed.xml" not in url and "robots.txt" not in url and not slow_article.is_set():
             slow_article.set()
-            await asyncio.sleep(3.0)  # one feed's article takes 3 s: the other feeds' polls go on meanwhile
+            await asyncio.sleep(3.0)  # one feed's article takes 3 s: every feed's polls go on meanwhile
             stop.set()
         return await real(url, *args, **kwargs)
 
@@ -419,9 +422,11 @@ async def test_a_feed_is_polled_again_while_another_is_still_fetching_its_articl
     await svc.aclose()
     polls = {f.id: sum(registry.get_sample_value("wirewatch_ingest_polls_total", {"feed": f.id, "outcome": o}) or 0
                        for o in ("new", "no_new_items", "unchanged", "not_modified")) for f in feeds}
-    assert slow_article.is_set() and polls[slow_feed.id] == 1
-    # every 0.2 s for 3 s; waiting for the slow feed's cycle, each other feed is polled once
-    assert all(n >= 5 for f, n in polls.items() if f != slow_feed.id), polls
+    assert slow_article.is_set()
+    # every 0.2 s for 3 s; the slow feed's own next polls waited for its article before: polled once
+    assert polls[slow_feed.id] >= 5 and all(n >= 5 for n in polls.values()), polls
+    stories = _published(settings)
+    assert len(stories) == len({s.story_id for s in stories}) == 7  # none doubled by the polls in between
 
 
 async def test_a_page_too_short_to_be_an_article_is_counted_not_warned(kafka_settings, caplog):

@@ -48,3 +48,35 @@ def test_no_language_is_unknown(code):
 def test_the_label_set_is_bounded():
     labels = {language_label(c) for c in [None, *LABELLED_LANGUAGES, *(f"q{i}" for i in range(100))]}
     assert labels == set(LABELLED_LANGUAGES) | {"other", "unknown"}
+
+
+def test_threads_arriving_together_load_the_model_once(monkeypatch):
+    import threading
+
+    import py3langid.langid as langid
+
+    from services.common import language
+
+    loads: list[int] = []
+    real = langid._load_identifier
+
+    def counted(*args, **kwargs):
+        loads.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(langid, "IDENTIFIER", None)  # as in a fresh process
+    monkeypatch.setattr(langid, "_load_identifier", counted)
+    monkeypatch.setattr(language, "_loaded", False)
+    start = threading.Barrier(6)
+    found: list[str | None] = []
+
+    def detect() -> None:
+        start.wait()
+        found.append(detect_language(ENGLISH))
+
+    threads = [threading.Thread(target=detect) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert found == ["en"] * 6 and len(loads) == 1

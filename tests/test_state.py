@@ -129,6 +129,33 @@ def test_seen_many_answers_as_the_one_by_one_lookups_over_many_keys(state):
     assert state.seen_many([], []) == (set(), set())
 
 
+def test_dedup_reads_answer_as_the_one_by_one_lookups_over_one_connection(state):
+    from sqlalchemy import event
+
+    fp = dedup.fingerprint("Nine soldiers were killed when their post in Kunduz came under attack on Sunday " * 3)
+    other = dedup.fingerprint("An unrelated text about the weather in spring and the price of bread " * 3)
+    state.record_published([PublishedStory(canonical_url=f"http://a.test/{i}", story_id=f"s{i}",
+                                           content_hash=f"h{i}", fingerprint=fp if i == 0 else other)
+                            for i in range(0, 1200, 3)])  # more hashes than one IN list takes
+    hashes = [f"h{i}" for i in range(1200)] + ["h0"]
+    checkouts: list[object] = []
+
+    def count(*_args) -> None:
+        checkouts.append(1)
+
+    event.listen(state.engine, "checkout", count)
+    try:
+        with state.dedup_reads(hashes) as reads:
+            answers = [reads.story_for_hash(h) for h in hashes]
+            near = [reads.near_duplicates(f) for f in (fp, other, dedup.fingerprint("short"))]
+    finally:
+        event.remove(state.engine, "checkout", count)
+    assert len(checkouts) == 1  # one pooled connection for every lookup
+    assert answers == [state.story_for_hash(h) for h in hashes] and answers.count(None) == 800
+    assert near == [state.near_duplicates(f) for f in (fp, other, dedup.fingerprint("short"))]
+    assert [sid for sid, _ in near[0]] == ["s0"] and len(near[1]) == 399 and near[2] == []
+
+
 def test_a_batch_of_published_stories_is_one_statement_a_table(state):
     from sqlalchemy import event
 

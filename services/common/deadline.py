@@ -5,7 +5,9 @@ A thread cannot be stopped, and a cooperative budget holds only where the code c
 regular expression backtracking in C never does); a process can always be killed. The worker is
 started with ``spawn`` (a fresh interpreter: forking a process that runs Kafka client threads
 could copy a lock another thread held), so the target must be picklable, and it is sent once,
-when the worker starts. A killed worker's replacement starts on the next call.
+when the worker starts. A killed worker's replacement starts on the next call. ``start`` launches
+the worker ahead of the first call; with ``warm`` a worker runs the target's ``warm()`` first, so
+that the first call finds loaded what the target would load lazily.
 """
 
 from __future__ import annotations
@@ -38,12 +40,15 @@ class WorkerFailed(RuntimeError):
         self.error_type = error_type
 
 
-def _serve(target: Callable[[Any], Any], conn: Connection) -> None:
+def _serve(target: Callable[[Any], Any], conn: Connection, warm: bool) -> None:
+    hook = getattr(target, "warm", None)
+    if warm and callable(hook):  # whatever the target loads lazily, loaded before the first call, not during it
+        hook()
     conn.send(("ready", None))
     while True:
         try:
             arg = conn.recv()
-        except EOFError:  # the parent went away
+        except (EOFError, ConnectionError):  # the parent went away (a reset: it closed with our "ready" unread)
             return
         try:
             conn.send(("ok", target(arg)))
@@ -56,20 +61,34 @@ class DeadlineWorker:
     seconds, or raises ``DeadlineExceeded`` (the worker is killed) or ``WorkerFailed``. Calls are
     one at a time; the budget counts the call only, not the worker's start."""
 
-    def __init__(self, target: Callable[[Any], Any], budget_s: float, name: str = "deadline-worker") -> None:
+    def __init__(self, target: Callable[[Any], Any], budget_s: float, name: str = "deadline-worker",
+                 warm: bool = False) -> None:
         self.target = target
+        self.warm = warm  # each worker runs the target's ``warm()`` before it reports ready
         self.budget_s = budget_s
         self.name = name
         self._ctx = multiprocessing.get_context("spawn")
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
+        self._launched: tuple[multiprocessing.process.BaseProcess, Connection] | None = None  # started, not ready yet
         self.restarts = 0
 
-    def _start(self) -> Connection:
-        parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_serve, args=(self.target, child), name=self.name, daemon=True)
-        process.start()
-        child.close()
+    def start(self) -> None:
+        """Start the worker now, without waiting for it: it imports the target (and, with ``warm``, runs
+        its ``warm()``) while the caller goes on; the first call waits for it to be ready."""
+        if self._launched is None and self._conn is None:
+            parent, child = self._ctx.Pipe()
+            process = self._ctx.Process(target=_serve, args=(self.target, child, self.warm), name=self.name, daemon=True)
+            process.start()
+            child.close()
+            weakref.finalize(self, process.kill)  # a handler dropped without close() leaves no process behind
+            self._launched = (process, parent)
+
+    def _ready(self) -> Connection:
+        self.start()
+        assert self._launched is not None
+        process, parent = self._launched
+        self._launched = None
         if not parent.poll(STARTUP_TIMEOUT_S):
             process.kill()
             raise WorkerFailed("StartupTimeout", f"{self.name} did not start within {STARTUP_TIMEOUT_S:.0f}s")
@@ -78,11 +97,10 @@ class DeadlineWorker:
         except EOFError as exc:
             raise WorkerFailed("StartupFailed", f"{self.name} exited during start-up") from exc
         self._process, self._conn = process, parent
-        weakref.finalize(self, process.kill)  # a handler dropped without close() leaves no process behind
         return parent
 
     def call(self, arg: Any) -> Any:
-        conn = self._conn if self._conn is not None else self._start()
+        conn = self._conn if self._conn is not None else self._ready()
         conn.send(arg)
         if not conn.poll(self.budget_s):
             self._kill()
@@ -108,6 +126,12 @@ class DeadlineWorker:
 
     def close(self) -> None:
         """Stop the worker, if one is running."""
+        if self._launched is not None:  # started, never called
+            process, parent = self._launched
+            self._launched = None
+            process.kill()
+            process.join(5)
+            parent.close()
         if self._process is not None:
             self._kill()
             self.restarts -= 1  # closing is not a restart

@@ -39,5 +39,5 @@ def build(settings: ExtractSettings, registry: CollectorRegistry, health: Health
     consumer = make_consumer(settings, "extract", settings.extract_group_id, [STORIES_TOPIC])
     loop, handler = make_loop(consumer, publisher, load_extractor(settings.extract_extractor),
                               ExtractMetrics(registry), health, settings.max_attempts,
-                              settings.extract_story_timeout_s)
+                              settings.extract_story_timeout_s, settings.extract_warm_at_start)
     return ExtractApp(loop, handler, publisher)

@@ -97,6 +97,11 @@ class RuleExtractor:
             self._world = default_world()
         return self._world
 
+    def warm(self) -> None:
+        """Load the world gazetteer now (when it is used at all) rather than on the first story that needs it."""
+        if self.use_world:
+            _ = self.world
+
     # -- analysis ------------------------------------------------------------------------------
 
     def world_context(self, text: str) -> WorldContext:

@@ -35,6 +35,12 @@ class CountedExtract:
     def __init__(self, extractor: Extractor) -> None:
         self.extractor = extractor
 
+    def warm(self) -> None:
+        """Load what the extractor loads lazily (``warm()``, if it has one): run by the worker at start."""
+        warm = getattr(self.extractor, "warm", None)
+        if callable(warm):
+            warm()
+
     def __call__(self, story: Story) -> tuple[list[Event], list[str]]:
         counted = getattr(self.extractor, "extract_counted", None)
         if counted is not None:
@@ -55,15 +61,20 @@ class ExtractionTimeout(PoisonMessage):
 class ExtractHandler:
     """Extracts each story's events and sends them. Extraction runs in a worker process with a
     deadline (``services.common.deadline``): a story over ``story_timeout_s`` is stopped for real
-    and dead-lettered with kind ``timeout``, and the next story gets a fresh worker."""
+    and dead-lettered with kind ``timeout``, and the next story gets a fresh worker. With ``warm``
+    the worker starts at once and loads the extractor's data before its first story."""
 
     def __init__(self, extractor: Extractor, publisher: Publisher, metrics: ExtractMetrics,
-                 story_timeout_s: float = DEFAULT_STORY_TIMEOUT_S) -> None:
+                 story_timeout_s: float = DEFAULT_STORY_TIMEOUT_S, warm: bool = False) -> None:
         self.extractor = extractor
         self.publisher = publisher
         self.metrics = metrics
         self.events_published = 0
-        self.worker = DeadlineWorker(CountedExtract(extractor), story_timeout_s, name="extract-worker")
+        self.worker = DeadlineWorker(CountedExtract(extractor), story_timeout_s, name="extract-worker", warm=warm)
+        if warm:
+            # started now, so that the extractor's data (the world gazetteer: seconds to load) is
+            # loaded while the consumer joins its group, not while the first story that needs it waits
+            self.worker.start()
 
     def __call__(self, record) -> None:
         if not record.value:
@@ -117,8 +128,9 @@ class ExtractHandler:
 
 
 def make_loop(consumer, publisher: Publisher, extractor: Extractor, metrics: ExtractMetrics, health,
-              max_attempts: int, story_timeout_s: float = DEFAULT_STORY_TIMEOUT_S) -> tuple[ConsumeLoop, ExtractHandler]:
-    handler = ExtractHandler(extractor, publisher, metrics, story_timeout_s)
+              max_attempts: int, story_timeout_s: float = DEFAULT_STORY_TIMEOUT_S,
+              warm: bool = False) -> tuple[ConsumeLoop, ExtractHandler]:
+    handler = ExtractHandler(extractor, publisher, metrics, story_timeout_s, warm)
     loop = ConsumeLoop(stage="extract", consumer=consumer, publisher=publisher, handle=handler,
                        on_progress=(lambda: health.beat("extract")) if health else None,
                        max_attempts=max_attempts, metrics=metrics)

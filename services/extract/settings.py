@@ -21,3 +21,6 @@ class ExtractSettings(CommonSettings):
     extract_story_timeout_s: float = Field(
         30.0, gt=0, description="Longest extraction of one story; a story over it is dead-lettered (kind "
                                 "'timeout') and the worker process running it is replaced")
+    extract_warm_at_start: bool = Field(
+        True, description="Start the extraction worker at once and load the extractor's data (the world gazetteer) "
+                          "before the first story, instead of on the first story that needs it")

@@ -23,7 +23,7 @@ from .feeds import Feed
 from .items import Candidate
 from .metrics import IngestMetrics
 from .settings import IngestSettings
-from .state import IngestState, PublishedStory
+from .state import DedupReads, IngestState, PublishedStory
 from .stats import CycleStats
 
 log = logging.getLogger("services.ingest.service")  # the service's logger, as before the split
@@ -56,7 +56,8 @@ class StoryPublisher:
 
     def _publish(self, feed: Feed, cands: list[Candidate], stats: CycleStats) -> list[PublishedStory] | None:
         messages: list[tuple[str, bytes]] = []
-        records = self._decide(feed, cands, stats, messages)
+        with self.state.dedup_reads([c.story.content_hash for c in cands]) as reads:
+            records = self._decide(feed, cands, stats, messages, reads)
         t0 = time.monotonic()
         try:
             self._send_all(messages)
@@ -70,9 +71,10 @@ class StoryPublisher:
         return records
 
     def _decide(self, feed: Feed, cands: list[Candidate], stats: CycleStats,
-                messages: list[tuple[str, bytes]]) -> list[PublishedStory]:
+                messages: list[tuple[str, bytes]], reads: DedupReads) -> list[PublishedStory]:
         """Mark each story's duplicate_of (the same text, else the most similar near-duplicate, in the
-        database or earlier in ``cands``), append its message to ``messages``: its record."""
+        database or earlier in ``cands``), append its message to ``messages``: its record. The
+        database is asked through ``reads``, one connection for the whole call."""
         threshold = self.settings.ingest_near_duplicate_threshold
         batch_fps: list[tuple[str, dedup.Fingerprint]] = []
         batch_hashes: dict[str, str] = {}
@@ -83,11 +85,11 @@ class StoryPublisher:
                 stats.duplicates_dropped += 1  # the same link twice in one feed
                 self.metrics.items.labels(feed=feed.id, result="duplicate").inc()
                 continue
-            original = batch_hashes.get(s.content_hash) or self.state.story_for_hash(s.content_hash)
+            original = batch_hashes.get(s.content_hash) or reads.story_for_hash(s.content_hash)
             if original and original != s.story_id:
                 s.duplicate_of, s.similarity = original, 1.0
             else:
-                matches = self.state.near_duplicates(c.fingerprint, threshold)
+                matches = reads.near_duplicates(c.fingerprint, threshold)
                 for sid, fp in batch_fps:  # this call's stories are not in the database yet
                     sim = dedup.near_similarity(c.fingerprint, fp, threshold)
                     if sim is not None:

@@ -8,7 +8,6 @@ re-publishes (the story id is deterministic, so downstream stays idempotent), ne
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import socket
 import threading
@@ -18,8 +17,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-import feedparser
-
 from services.common.contracts import Story
 from services.common.kafka import Publisher
 from services.common.language import detect_language
@@ -27,11 +24,11 @@ from services.common.language import detect_language
 from . import dedup, schedule
 from .article import NoArticleText, bound_text, decode_html, extract_article
 from .feeds import Feed
-from .fetch import Fetcher, FetchError, HttpStatusError
-from .items import DUPLICATE, Candidate, NewItem, SkipKind, SkippedItem, entry_time, html_to_text, identify
+from .fetch import Fetcher, FetchError
+from .items import Candidate, NewItem, entry_time, html_to_text
 from .metrics import IngestMetrics
-from .prescan import prescan
 from .publish import StoryPublisher
+from .reader import FeedRead, FeedReader, ReadKind, Validators
 from .robots import RobotsCache
 from .settings import IngestSettings
 from .state import FeedState, FeedValidators, IngestState, PollFailed, PollSucceeded
@@ -60,6 +57,7 @@ class IngestService:
         self._global = asyncio.Semaphore(settings.ingest_concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self.stories = StoryPublisher(settings, publisher, state, metrics)
+        self.reader = FeedReader(settings, state, metrics, self._limited_get)
         self._stop: threading.Event | None = None  # set by ``run``: a stop leaves new items for later
         self.totals = CycleStats()
         state.sync_feeds(feeds)
@@ -90,8 +88,8 @@ class IngestService:
         return stats
 
     async def _claim(self, feed_ids: list[str], limit: int, force: bool = False) -> list[str]:
-        lease_s = self.settings.ingest_total_timeout_s * 4 + 60
-        return await asyncio.to_thread(self.state.claim_due, self.owner, lease_s, limit, None, feed_ids, force)
+        return await asyncio.to_thread(self.state.claim_due, self.owner, self._lease_s(), limit, None, feed_ids,
+                                       force)
 
     async def _poll_batch(self, claimed: list[str]) -> CycleStats:
         """Poll the feeds claimed together, concurrently; their summed counts, added to ``totals``."""
@@ -115,7 +113,9 @@ class IngestService:
 
         The feeds claimed together are one cycle, reported to ``on_cycle`` when all of them are
         done; but each feed is polled on its own, so a feed done and due again is claimed at once,
-        while another feed is still fetching a burst of articles: no feed's poll waits for another's.
+        while another feed is still fetching a burst of articles: no feed's poll waits for another's;
+        and a feed whose own burst is still being fetched is read again within its poll when due
+        (``_deliver``), so its next items do not wait for that burst either.
         At most ``ingest_claim_batch`` feeds are in flight in one replica (replicas still share the
         work). A stop is seen within 0.1 s between polls and within one article fetch during one:
         the items not yet fetched are left for the next start; ``run`` returns once every poll in
@@ -187,64 +187,17 @@ class IngestService:
             return CycleStats(feeds_polled=1, feeds_failed=1)
 
     async def poll_feed(self, feed: Feed) -> CycleStats:
+        """Read the feed and publish its new items (``_deliver``: reading it again whenever it is due
+        meanwhile), then schedule the next poll and give the lease back."""
         st = self.state.feed(feed.id)
         stats = CycleStats(feeds_polled=1)
         url = st.url if st and st.url else feed.url
-        headers = {}
-        if st and st.etag:
-            headers["If-None-Match"] = st.etag
-        if st and st.last_modified:
-            headers["If-Modified-Since"] = st.last_modified
-        started, t0 = time.time(), time.monotonic()
-        try:
-            res = await self._limited_get(url, self.settings.ingest_max_feed_bytes, headers, accept=(200, 304))
-        except FetchError as exc:
-            self.metrics.fetch_duration.labels(kind="feed").observe(time.monotonic() - t0)
-            outcome = exc.kind if not isinstance(exc, HttpStatusError) else f"http_{exc.status}"
-            self.metrics.polls.labels(feed=feed.id, outcome=_bounded_outcome(outcome)).inc()
-            log.warning("feed %s: %s", feed.id, exc)
-            park = "gone (HTTP 410)" if exc.status == 410 else None
-            self._failed(feed, st, str(exc), retry_after_s=exc.retry_after_s, park=park)
-            stats.feeds_failed = 1
+        known = Validators(st.etag, st.last_modified, st.body_hash) if st else Validators()
+        read = await self.reader.read(feed, url, known, stats)
+        if read.kind is not ReadKind.CHANGED:
+            self._not_changed(feed, st, read, stats)
             return stats
-        self.metrics.fetch_duration.labels(kind="feed").observe(res.elapsed_s)
-        self.metrics.fetch_bytes.labels(kind="feed").inc(len(res.body))
-        new_url = res.permanent_redirect_to
-        if res.status == 304:
-            self.metrics.polls.labels(feed=feed.id, outcome="not_modified").inc()
-            stats.feeds_not_modified = 1
-            self._succeeded(feed, st, res, started, changed=False, new_url=new_url)
-            return stats
-        body_hash = hashlib.sha256(res.body).hexdigest()
-        if st and st.body_hash == body_hash:
-            # Many servers ignore validators; an identical body costs a hash, not a parse.
-            self.metrics.polls.labels(feed=feed.id, outcome="unchanged").inc()
-            stats.feeds_unchanged = 1
-            self._succeeded(feed, st, res, started, changed=False, new_url=new_url)
-            return stats
-
-        body, ctype = await self._without_published(feed, url, res.body, stats), res.headers.get("content-type", "")
-        parsed = await asyncio.to_thread(feedparser.parse, body, response_headers={
-            "content-type": ctype if body is res.body else "application/rss+xml; charset=utf-8"})
-        entries = parsed.get("entries") or []
-        if parsed.get("bozo"):
-            reason = type(parsed.get("bozo_exception")).__name__
-            self.metrics.bozo.labels(feed=feed.id, reason=reason).inc()
-            if not entries:
-                self.metrics.polls.labels(feed=feed.id, outcome="parse_error").inc()
-                msg = f"unparseable feed: {reason}: {parsed.get('bozo_exception')}"
-                log.warning("feed %s: %s", feed.id, msg)
-                failures = (st.parse_failures if st else 0) + 1
-                park = f"{failures} consecutive parse failures: {msg}" \
-                    if failures >= schedule.PARK_AFTER_PARSE_FAILURES else None
-                self._failed(feed, st, msg, park=park, parse_failures=failures)
-                stats.feeds_failed = 1
-                return stats
-            log.info("feed %s: malformed but usable (%s)", feed.id, reason)
-
-        candidates = await self._new_items(feed, entries[: self.settings.ingest_max_items_per_feed], stats)
-        published, built = await self._build_and_publish(feed, candidates, stats)
-        interrupted = self._stopping() and built < len(candidates)
+        last, published, interrupted = await self._deliver(feed, st, url, read, stats)
         if not published:
             stats.feeds_failed = 1
             self._failed(feed, st, "publish failed")
@@ -254,51 +207,69 @@ class IngestService:
                 polled_at=time.time(), interval_s=(st.interval_s if st else None) or feed.interval_s
                 or self.settings.ingest_poll_interval_s, next_poll_at=time.time(), validators=None, moved_to=None))
             return stats
-        self.metrics.polls.labels(feed=feed.id, outcome="new" if stats.stories_published else "no_new_items").inc()
-        ttl = parsed.get("feed", {}).get("ttl")
-        ttl_s = float(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
-        self._succeeded(feed, st, res, started, changed=True, new_url=new_url, body_hash=body_hash, ttl_s=ttl_s)
+        assert last.res is not None
+        self._succeeded(feed, st, last.res, last.started, changed=True, new_url=last.res.permanent_redirect_to,
+                        body_hash=last.body_hash, ttl_s=last.ttl_s)
         return stats
 
-    async def _without_published(self, feed: Feed, url: str, body: bytes, stats: CycleStats) -> bytes:
-        """The feed body without the RSS items whose link was published before (counted as the
-        duplicates they are), so that feedparser reads only the rest; the body itself when
-        ``prescan`` cannot say (not plain RSS 2.0) or nothing is left out."""
-        scan = await asyncio.to_thread(prescan, body, url, self.settings.ingest_max_items_per_feed)
-        if scan is None:
-            return body
-        canon = scan.canonical_links()
-        seen_urls, _ = await asyncio.to_thread(self.state.seen_many, list(canon.values()), [])
-        drop = {i for i, c in canon.items() if c in seen_urls}
-        stats.items_seen += len(drop)
-        stats.duplicates_dropped += len(drop)
-        self.metrics.items.labels(feed=feed.id, result=SkipKind.DUPLICATE.value).inc(len(drop))
-        return await asyncio.to_thread(scan.without, drop) if drop or scan.total > len(scan.items) else body
+    def _not_changed(self, feed: Feed, st: FeedState | None, read: FeedRead, stats: CycleStats) -> None:
+        """Schedule a poll whose read found no new body: failed, not modified, unchanged or unparseable."""
+        if read.kind is ReadKind.FETCH_FAILED:
+            assert read.error is not None
+            park = "gone (HTTP 410)" if read.error.status == 410 else None
+            self._failed(feed, st, str(read.error), retry_after_s=read.error.retry_after_s, park=park)
+            stats.feeds_failed = 1
+        elif read.kind is ReadKind.UNPARSEABLE:
+            failures = (st.parse_failures if st else 0) + 1
+            park = f"{failures} consecutive parse failures: {read.message}" \
+                if failures >= schedule.PARK_AFTER_PARSE_FAILURES else None
+            self._failed(feed, st, read.message, park=park, parse_failures=failures)
+            stats.feeds_failed = 1
+        else:
+            assert read.res is not None
+            self._succeeded(feed, st, read.res, read.started, changed=False, new_url=read.res.permanent_redirect_to)
 
-    async def _new_items(self, feed: Feed, entries: list, stats: CycleStats) -> list[NewItem]:
-        """The entries not published before, in feed order, each link once (the page's seen lookups in
-        one database call); every other one is counted, and logged when unusable."""
-        items = [identify(feed, entry) for entry in entries]
-        fresh = [i for i in items if isinstance(i, NewItem)]
-        seen_urls, seen_guids = await asyncio.to_thread(
-            self.state.seen_many, [i.canonical_url for i in fresh], [i.guid_key for i in fresh if i.guid_key])
-        new: dict[str, NewItem] = {}  # by canonical URL, in feed order
-        stats.items_seen += len(items)
-        for item in items:
-            cand: NewItem | SkippedItem = item
-            if isinstance(item, NewItem) and (item.canonical_url in seen_urls or item.canonical_url in new
-                                              or item.guid_key in seen_guids):
-                cand = DUPLICATE  # published before, or the same link earlier in this page
-            if isinstance(cand, NewItem):
-                new[cand.canonical_url] = cand
-                continue
-            self.metrics.items.labels(feed=feed.id, result=cand.kind.value).inc()
-            if cand.kind is SkipKind.DUPLICATE:
-                stats.duplicates_dropped += 1
-            else:
-                stats.items_unusable += 1
-                log.info("feed %s: item skipped: %s", feed.id, cand.reason)
-        return list(new.values())
+    async def _deliver(self, feed: Feed, st: FeedState | None, url: str, read: FeedRead,
+                       stats: CycleStats) -> tuple[FeedRead, bool, bool]:
+        """Build and publish the new items of ``read`` and, while that goes on, read the feed again
+        each time it is due (an interval after the last read began) and deliver what is new then
+        too, leaving out the items still in flight: a burst of article fetches no longer holds the
+        feed's next poll. The lease is held throughout; no read starts once a delivery failed, the
+        service is stopping, or half the lease has gone. Returns the last read with a changed
+        body (whose validators the next poll asks with), whether every delivery was published
+        and whether a stop left items unbuilt."""
+        interval = (st.interval_s if st else None) or feed.interval_s or self.settings.ingest_poll_interval_s
+        reads_until = time.monotonic() + self._lease_s() / 2
+        deliveries: list[tuple[FeedRead, asyncio.Task]] = []
+        last, next_at = read, read.started + schedule.jitter(interval)
+
+        def start(r: FeedRead) -> None:
+            deliveries.append((r, asyncio.ensure_future(self._build_and_publish(feed, r.items, stats))))
+
+        start(read)
+        while pending := [t for _, t in deliveries if not t.done()]:
+            await asyncio.wait(pending, timeout=None if next_at == float("inf") else max(0.0, next_at - time.time()))
+            failed = any(t.done() and (t.cancelled() or t.exception() is not None or not t.result()[0])
+                         for _, t in deliveries)
+            if failed or self._stopping() or time.monotonic() > reads_until:
+                next_at = float("inf")  # no more reads: wait for the deliveries in flight
+            elif time.time() >= next_at and any(not t.done() for _, t in deliveries):
+                in_flight = frozenset(i.canonical_url for r, t in deliveries if not t.done() for i in r.items)
+                again = await self.reader.read(feed, url, Validators.of(last), stats, in_flight)
+                next_at = again.started + schedule.jitter(interval)
+                if again.kind is ReadKind.CHANGED:
+                    last = again
+                    start(again)
+        outcomes = [(r, *t.result()) for r, t in deliveries]  # a build error escapes here, as before
+        for _, published, built in outcomes:
+            if published:
+                self.metrics.polls.labels(feed=feed.id, outcome="new" if built else "no_new_items").inc()
+        published = all(p for _, p, _ in outcomes)
+        interrupted = self._stopping() and any(built < len(r.items) for r, _, built in outcomes)
+        return last, published, interrupted
+
+    def _lease_s(self) -> float:
+        return self.settings.ingest_total_timeout_s * 4 + 60
 
     async def _build_and_publish(self, feed: Feed, items: list[NewItem], stats: CycleStats) -> tuple[bool, int]:
         """Build the items' stories concurrently and publish them in feed order as soon as they are
@@ -436,12 +407,3 @@ class IngestService:
         self.state.release(feed.id, self.owner, PollFailed(
             polled_at=now, next_poll_at=now + delay, consecutive_errors=errors, error=error,
             parked_reason=park or (st.parked_reason if st else None), parse_failures=parse_failures))
-
-_OUTCOMES = {"timeout", "too_large", "too_many_redirects", "blocked_address", "connect", "bad_url", "http_304",
-             "http_404", "http_410", "http_429", "http_500", "http_502", "http_503", "http_403", "http_401"}
-
-
-def _bounded_outcome(outcome: str) -> str:
-    if outcome in _OUTCOMES:
-        return outcome
-    return "http_other" if outcome.startswith("http_") else "error"

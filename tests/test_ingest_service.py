@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaTimeoutError
 from prometheus_client import CollectorRegistry
 
 from services.common.contracts import STORIES_TOPIC, Story
@@ -115,6 +116,31 @@ async def test_identical_body_without_validators_is_not_parsed(kafka_settings, m
         stats = await svc.run_cycle(force=True)
         await svc.aclose()
     assert stats.feeds_unchanged == 1
+
+
+class _RefusingPublisher(Publisher):
+    """The real publisher, with the broker refusing every send while ``refuse`` is set."""
+
+    refuse = True
+
+    def send(self, topic: str, key: str, value: bytes) -> None:
+        if self.refuse:
+            raise KafkaTimeoutError("the broker refused the send (test)")
+        super().send(topic, key, value)
+
+
+async def test_a_refused_publish_leaves_the_items_new_and_the_feed_read_again(kafka_settings, site):
+    settings = _settings(site)
+    pub = _RefusingPublisher(make_producer(settings, "ingest-test"))
+    svc = IngestService(settings, _feeds(site), pub, IngestState(settings.sqlite_url("ingest")),
+                        IngestMetrics(CollectorRegistry()))
+    refused = await svc.run_cycle(force=True)
+    pub.refuse = False
+    again = await svc.run_cycle(force=True)  # no validators were kept: the bodies are read again
+    await svc.aclose()
+    assert refused.stories_published == 0 and refused.feeds_failed == 3
+    assert again.stories_published == 7 and again.feeds_not_modified == 0
+    assert len(_published(settings)) == 7
 
 
 async def test_a_restart_does_not_republish(kafka_settings, site):

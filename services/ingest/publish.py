@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from services.common.contracts import STORIES_TOPIC
 from services.common.kafka import Publisher
@@ -27,6 +28,15 @@ from .state import DedupReads, IngestState, PublishedStory
 from .stats import CycleStats
 
 log = logging.getLogger("services.ingest.service")  # the service's logger, as before the split
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How one read's new items went out: whether every publish was acknowledged, and how many
+    stories were built (fewer than the items when a stop or a failed publish cut it short)."""
+
+    published: bool
+    built: int
 
 
 class StoryPublisher:

@@ -27,7 +27,7 @@ from .feeds import Feed
 from .fetch import Fetcher, FetchError
 from .items import Candidate, NewItem, entry_time, html_to_text
 from .metrics import IngestMetrics
-from .publish import StoryPublisher
+from .publish import Delivery, StoryPublisher
 from .reader import FeedRead, FeedReader, ReadKind, Validators
 from .robots import RobotsCache
 from .settings import IngestSettings
@@ -249,7 +249,7 @@ class IngestService:
         start(read)
         while pending := [t for _, t in deliveries if not t.done()]:
             await asyncio.wait(pending, timeout=None if next_at == float("inf") else max(0.0, next_at - time.time()))
-            failed = any(t.done() and (t.cancelled() or t.exception() is not None or not t.result()[0])
+            failed = any(t.done() and (t.cancelled() or t.exception() is not None or not t.result().published)
                          for _, t in deliveries)
             if failed or self._stopping() or time.monotonic() > reads_until:
                 next_at = float("inf")  # no more reads: wait for the deliveries in flight
@@ -260,24 +260,24 @@ class IngestService:
                 if again.kind is ReadKind.CHANGED:
                     last = again
                     start(again)
-        outcomes = [(r, *t.result()) for r, t in deliveries]  # a build error escapes here, as before
-        for _, published, built in outcomes:
-            if published:
-                self.metrics.polls.labels(feed=feed.id, outcome="new" if built else "no_new_items").inc()
-        published = all(p for _, p, _ in outcomes)
-        interrupted = self._stopping() and any(built < len(r.items) for r, _, built in outcomes)
+        outcomes = [(r, t.result()) for r, t in deliveries]  # a build error escapes here, as before
+        for _, done in outcomes:
+            if done.published:
+                self.metrics.polls.labels(feed=feed.id, outcome="new" if done.built else "no_new_items").inc()
+        published = all(done.published for _, done in outcomes)
+        interrupted = self._stopping() and any(done.built < len(r.items) for r, done in outcomes)
         return last, published, interrupted
 
     def _lease_s(self) -> float:
         return self.settings.ingest_total_timeout_s * 4 + 60
 
-    async def _build_and_publish(self, feed: Feed, items: list[NewItem], stats: CycleStats) -> tuple[bool, int]:
+    async def _build_and_publish(self, feed: Feed, items: list[NewItem], stats: CycleStats) -> Delivery:
         """Build the items' stories concurrently and publish them in feed order as soon as they are
         built: each publish, once it holds its turn, takes the next story in feed order and every
         story after it already built, at most ``ingest_publish_chunk``, so a story waits neither for
         its page's last article nor for a chunk to fill, while stories built during a wait for the
-        broker go out together. Returns (every publish acknowledged, stories built). After a failed
-        publish the rest is cancelled and stays new."""
+        broker go out together. Returns whether every publish was acknowledged and how many stories
+        were built. After a failed publish the rest is cancelled and stays new."""
         tasks = [asyncio.ensure_future(self._build_story(feed, i.entry, i.link, i.canonical_url)) for i in items]
         chunk, built, start = self.settings.ingest_publish_chunk, 0, 0
 
@@ -296,8 +296,8 @@ class IngestService:
             while start < len(tasks):
                 await tasks[start]
                 if await self.stories.publish(feed, take, stats) is None:
-                    return False, built
-            return True, built
+                    return Delivery(published=False, built=built)
+            return Delivery(published=True, built=built)
         finally:
             for t in tasks:
                 t.cancel()  # only those not done: after a failure, or an error building one story

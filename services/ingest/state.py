@@ -18,6 +18,14 @@ from . import dedup
 
 _LOOKUP_CHUNK = 500  # keys per IN list: well inside SQLite's and PostgreSQL's parameter limits
 
+
+def _chunks(keys: list[str]) -> Iterator[list[str]]:
+    """The distinct ``keys``, sorted, in lists of at most ``_LOOKUP_CHUNK``: one IN query each."""
+    unique = sorted(set(keys))
+    for start in range(0, len(unique), _LOOKUP_CHUNK):
+        yield unique[start:start + _LOOKUP_CHUNK]
+
+
 MIGRATIONS = [
     [
         """CREATE TABLE feeds (
@@ -302,11 +310,10 @@ class IngestState:
         with self.engine.connect() as conn:
             for found, column, table, keys in ((urls, "canonical_url", "seen_urls", canonical_urls),
                                                (guids, "guid_key", "seen_guids", guid_keys)):
-                unique = sorted(set(keys))
-                for start in range(0, len(unique), _LOOKUP_CHUNK):
-                    stmt = text(f"SELECT {column} FROM {table} WHERE {column} IN :keys").bindparams(
-                        bindparam("keys", expanding=True))
-                    found.update(conn.execute(stmt, {"keys": unique[start:start + _LOOKUP_CHUNK]}).scalars())
+                stmt = text(f"SELECT {column} FROM {table} WHERE {column} IN :keys").bindparams(
+                    bindparam("keys", expanding=True))
+                for chunk in _chunks(keys):
+                    found.update(conn.execute(stmt, {"keys": chunk}).scalars())
         return urls, guids
 
     def story_for_hash(self, content_hash: str) -> str | None:
@@ -332,9 +339,7 @@ class IngestState:
         try:
             cur = raw_conn.cursor()
             stories: dict[str, str] = {}
-            unique = sorted(set(content_hashes))
-            for start in range(0, len(unique), _LOOKUP_CHUNK):
-                chunk = unique[start:start + _LOOKUP_CHUNK]
+            for chunk in _chunks(content_hashes):
                 cur.execute(f"SELECT content_hash, story_id FROM text_hashes WHERE content_hash IN "
                             f"({', '.join([self._mark] * len(chunk))})", chunk)
                 stories.update((h, sid) for h, sid in cur.fetchall())

@@ -32,15 +32,10 @@ def events_per_day(conn: Connection, filters: list[str], params: Mapping[str, ob
     """About how many events the ``filters`` (SQL conditions, ANDed) select per day between the
     store's first and last dates (``stored``, ISO) (PostgreSQL's planner estimate; SQLite: 0, as
     its windows are FTS rowid ranges and need no plan)."""
-    if conn.dialect.name != "postgresql":
+    if conn.dialect.name != "postgresql" or (days := _stored_days(stored)) is None:
         return 0.0
-    first, last = stored
     plan = conn.execute(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM events"
                              + (" WHERE " + " AND ".join(filters) if filters else "")), dict(params)).scalar_one()
-    try:
-        days = day_number(last or "") - day_number(first or "") + 1
-    except (TypeError, ValueError):
-        return 0.0
     plan = json.loads(plan) if isinstance(plan, str) else plan
     return max(float(plan[0]["Plan"]["Plan Rows"]), 0.0) / max(days, 1)
 
@@ -78,11 +73,16 @@ def by_bitmap(conn: Connection, found: int, walked: float, want: int, listed: fl
 def month_events(rows: float, stored: tuple[str | None, str | None]) -> float:
     """About how many events a month token lists: the table's ``rows`` over the months between
     the store's first and last dates (``stored``, ISO); 0 if unknown."""
+    days = _stored_days(stored)
+    return 0.0 if days is None else rows * 30.44 / max(days, 30.44)
+
+
+def _stored_days(stored: tuple[str | None, str | None]) -> int | None:
+    """The days from the store's first to its last date (``stored``, ISO), both counted; None if unknown."""
     try:
-        days = day_number(stored[1] or "") - day_number(stored[0] or "") + 1
-    except ValueError:
-        return 0.0
-    return rows * 30.44 / max(days, 30.44)
+        return day_number(stored[1] or "") - day_number(stored[0] or "") + 1
+    except (TypeError, ValueError):
+        return None
 
 
 def window_tokens(fixed: str, first: date, last: date, listed: float, per_month: float) -> str:
